@@ -1,0 +1,1 @@
+"""aftersales models (see SPEC.md)."""

@@ -1,0 +1,1 @@
+"""Admin registrations for shops and orders (filled in by the workbench work)."""

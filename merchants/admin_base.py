@@ -1,0 +1,155 @@
+"""The one tenancy-aware admin base every workbench page inherits (STYLE §7).
+
+Rows, change/delete/history URLs, actions, autocomplete and exports all read `get_queryset()`, which
+is scoped here and cannot be overridden; FK dropdowns and FK list filters are scoped too. On the
+merchant workbench, permissions come from the member's role (viewer reads, owner/agent act); on
+/admin/ they are Django's model permissions, as usual for platform staff.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin, StackedInline, TabularInline
+
+from merchants.scoping import ALL_ROLES, WRITE_ROLES, merchant_id_of, role_for, roles_for, scope_to_actor
+
+
+def is_workbench(admin_site) -> bool:
+    return getattr(admin_site, "name", "") == "workbench"
+
+
+def member_may(request, obj, roles) -> bool:
+    """The member's role allows `roles` in the shop of `obj` (or in any of their shops when obj is None)."""
+    user = request.user
+    if user.is_superuser:
+        return True
+    if obj is None:
+        return any(role in roles for role in roles_for(user).values())
+    return role_for(user, merchant_id_of(obj)) in roles
+
+
+def message_errors(request, error: ValidationError) -> None:
+    """Show every message of a refused service call on the page (never a 500)."""
+    for text in error.messages:
+        messages.error(request, text)
+
+
+class ScopedFormFieldsMixin:
+    """FK and M2M choices limited to the user's shops."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if hasattr(related, "merchant_path"):
+            kwargs["queryset"] = scope_to_actor(related._default_manager.all(), request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if hasattr(related, "merchant_path"):
+            kwargs["queryset"] = scope_to_actor(related._default_manager.all(), request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class RolePermissionsMixin:
+    """Workbench permissions from the member's role; /admin/ keeps Django's model permissions."""
+
+    workbench_can_add = False
+    workbench_can_delete = False
+
+    def has_module_permission(self, request):
+        if is_workbench(self.admin_site):
+            return member_may(request, None, ALL_ROLES)
+        return super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        if is_workbench(self.admin_site):
+            return member_may(request, obj, ALL_ROLES)
+        return super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        if is_workbench(self.admin_site):
+            return member_may(request, obj, WRITE_ROLES)
+        return super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request, *args):
+        if is_workbench(self.admin_site):
+            return self.workbench_can_add and member_may(request, None, WRITE_ROLES)
+        return super().has_add_permission(request, *args)
+
+    def has_delete_permission(self, request, obj=None):
+        if is_workbench(self.admin_site):
+            return self.workbench_can_delete and member_may(request, obj, WRITE_ROLES)
+        return super().has_delete_permission(request, obj)
+
+
+class MerchantScopedAdmin(RolePermissionsMixin, ScopedFormFieldsMixin, ModelAdmin):
+    """Base of every admin of a merchant-owned model, on both sites."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise ImproperlyConfigured(f"{cls.__name__}: extend scope_queryset(), not get_queryset()")
+
+    def get_queryset(self, request):
+        return self.scope_queryset(request, scope_to_actor(super().get_queryset(request), request.user))
+
+    def scope_queryset(self, request, qs):
+        """Hook for select_related / annotations; the rows are already scoped."""
+        return qs
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Another shop's id must look exactly like an id that does not exist: 404, no hint.
+        raise Http404(_("对象不存在。"))
+
+    def get_resource_kwargs(self, request, *args, **kwargs):  # django-import-export hook
+        return {**kwargs, "actor": request.user}
+
+    def redirect_back(self, request, obj=None):
+        """After a service-backed action: back to where the user came from (or the object page)."""
+        referer = request.headers.get("referer")
+        if referer and referer.startswith(request.build_absolute_uri("/")):
+            return HttpResponseRedirect(referer)
+        if obj is not None:
+            return HttpResponseRedirect(request.path.rsplit("/", 3)[0] + "/")
+        return HttpResponseRedirect("../")
+
+
+class ScopedTabularInline(RolePermissionsMixin, ScopedFormFieldsMixin, TabularInline):
+    """Inlines read their rows through the parent, which is already scoped; their FK choices are scoped here."""
+
+    extra = 0
+
+
+class ScopedStackedInline(RolePermissionsMixin, ScopedFormFieldsMixin, StackedInline):
+    extra = 0
+
+
+class ReadOnlyEventInline(ScopedTabularInline):
+    """A timeline of immutable event rows: never added, changed or deleted from any admin."""
+
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+__all__ = [
+    "MerchantScopedAdmin",
+    "ReadOnlyEventInline",
+    "ScopedStackedInline",
+    "ScopedTabularInline",
+    "admin",
+    "is_workbench",
+    "member_may",
+    "message_errors",
+]

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MerchantsConfig(AppConfig):
+    name = "merchants"
+    verbose_name = _("店铺与订单")
+
+    def ready(self) -> None:
+        from merchants import signals  # noqa: F401  (post_migrate: beat schedule, platform group)

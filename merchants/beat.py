@@ -1,0 +1,34 @@
+"""Load SHOUHOU_BEAT_SCHEDULE into django-celery-beat's tables (created once, then staff's to tune)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+
+
+def sync_beat_schedule(*, using: str = "default", overwrite: bool = False) -> int:
+    """Create the periodic tasks that are missing; with `overwrite`, also reset their schedules."""
+    from celery.schedules import crontab
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+    created = 0
+    for name, entry in settings.SHOUHOU_BEAT_SCHEDULE.items():
+        schedule = entry["schedule"]
+        defaults = {"task": entry["task"], "enabled": entry.get("enabled", True), "interval": None, "crontab": None}
+        if isinstance(schedule, timedelta):
+            defaults["interval"], _ = IntervalSchedule.objects.using(using).get_or_create(
+                every=int(schedule.total_seconds()), period=IntervalSchedule.SECONDS
+            )
+        elif isinstance(schedule, crontab):
+            defaults["crontab"], _ = CrontabSchedule.objects.using(using).get_or_create(
+                minute=schedule._orig_minute, hour=schedule._orig_hour, day_of_week=schedule._orig_day_of_week,
+                day_of_month=schedule._orig_day_of_month, month_of_year=schedule._orig_month_of_year,
+                timezone=settings.TIME_ZONE,
+            )
+        else:
+            raise TypeError(f"{name}: unsupported schedule {schedule!r}")
+        if overwrite:
+            PeriodicTask.objects.using(using).update_or_create(name=name, defaults=defaults)
+        else:
+            _, was_created = PeriodicTask.objects.using(using).get_or_create(name=name, defaults=defaults)
+            created += was_created
+    return created

@@ -1,0 +1,442 @@
+"""Shops, members, catalog, orders and packages (M-1, M-2, S-1..S-5), plus the shared bases.
+
+`MerchantOwned` is what the tenancy layer (merchants/scoping.py) scopes; `EventBase` is the
+append-only history row every app's timeline uses; `SingletonSettings` holds the business
+defaults staff edit in /admin/ without a deploy.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import django_fsm as fsm
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from merchants.transitions import (
+    CANCELLABLE_STATES,
+    SHIPPABLE_STATES,
+    AftersaleLock,
+    Carrier,
+    MerchantStatus,
+    OrderStatus,
+    PaymentMethod,
+    Role,
+    is_cod,
+    is_online,
+)
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+def mask_phone(phone: str) -> str:
+    """138****0000: the only way a buyer's phone is ever shown (N-7)."""
+    digits = (phone or "").strip()
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+# --------------------------------------------------------------------------------------------
+# Shared bases
+
+
+class SingletonSettings(models.Model):
+    """One row of business defaults that staff tune in /admin/ (SPEC: "default" numbers)."""
+
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("平台设置不能删除。"))
+
+    @classmethod
+    def load(cls):
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class MerchantOwned(models.Model):
+    """A row that belongs to one shop. The tenancy layer filters on `merchant_path`."""
+
+    merchant_path = "merchant"
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, verbose_name=_("店铺"))
+
+    class Meta:
+        abstract = True
+
+
+class ActorKind(models.TextChoices):
+    SYSTEM = "system", _("系统")
+    BUYER = "buyer", _("买家")
+    MERCHANT = "merchant", _("商家")
+    PLATFORM = "platform", _("平台")
+
+
+class EventBase(models.Model):
+    """One immutable history row: who did what, from which state to which, when (A-4, STYLE §5)."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("操作人"),
+    )
+    actor_kind = models.CharField(_("操作方"), max_length=16, choices=ActorKind.choices)
+    kind = models.CharField(_("动作"), max_length=40)
+    source_status = models.CharField(_("原状态"), max_length=32, blank=True)
+    target_status = models.CharField(_("新状态"), max_length=32, blank=True)
+    message = models.TextField(_("说明"), blank=True)
+    data = models.JSONField(_("数据"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        abstract = True
+        ordering = ("created_at", "pk")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("历史记录不可修改。"))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("历史记录不可删除。"))
+
+    @property
+    def actor_display(self) -> str:
+        if self.actor_kind in (ActorKind.SYSTEM, ActorKind.BUYER) or self.actor is None:
+            return str(self.get_actor_kind_display())
+        return f"{self.get_actor_kind_display()} · {self.actor.get_username()}"
+
+
+# --------------------------------------------------------------------------------------------
+# Shop and members
+
+
+class PlatformSettings(SingletonSettings):
+    """Order and shipping defaults (M-3, S-5)."""
+
+    unpaid_cancel_hours = models.PositiveIntegerField(
+        _("未付款自动取消（小时）"), default=24, validators=[MinValueValidator(1)]
+    )
+    auto_receive_days = models.PositiveIntegerField(
+        _("发货后自动确认收货（天）"), default=15, validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        verbose_name = _("订单规则设置")
+        verbose_name_plural = _("订单规则设置")
+
+    def __str__(self) -> str:
+        return str(_("订单规则设置"))
+
+
+class Merchant(models.Model):
+    """A shop (店铺), M-1."""
+
+    merchant_path = ""  # a shop is scoped by its own id
+
+    class SettlementCycle(models.IntegerChoices):
+        WEEKLY = 7, _("周结")
+        HALF_MONTHLY = 15, _("半月结")
+        MONTHLY = 30, _("月结")
+
+    name = models.CharField(_("店铺名称"), max_length=100)
+    code = models.SlugField(_("店铺编码"), max_length=40, unique=True)
+    level = models.PositiveSmallIntegerField(
+        _("店铺等级"), default=1, validators=[MinValueValidator(0), MaxValueValidator(7)]
+    )
+    status = models.CharField(_("状态"), max_length=16, choices=MerchantStatus.choices, default=MerchantStatus.ACTIVE)
+    express_refund_enabled = models.BooleanField(
+        _("极速退款"), default=False, help_text=_("开启后，符合条件的未发货小额仅退款申请将被系统自动同意（A-11）。")
+    )
+    return_contact = models.CharField(_("退货联系人"), max_length=50, blank=True)
+    return_phone = models.CharField(_("退货联系电话"), max_length=20, blank=True)
+    return_address = models.CharField(_("退货地址"), max_length=200, blank=True)
+    settlement_cycle = models.PositiveSmallIntegerField(
+        _("结算周期"), choices=SettlementCycle.choices, default=SettlementCycle.WEEKLY
+    )
+    level_changed_at = models.DateTimeField(_("等级变更时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("开店时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("店铺")
+        verbose_name_plural = _("店铺")
+        ordering = ("code",)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def level_label(self) -> str:
+        return f"LV{self.level}"
+
+
+class Membership(models.Model):
+    """A user's role in a shop: owner, agent (售后客服) or viewer."""
+
+    merchant_path = "merchant"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("用户")
+    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("店铺"))
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.AGENT)
+    created_at = models.DateTimeField(_("加入时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("店铺成员")
+        verbose_name_plural = _("店铺成员")
+        constraints = [models.UniqueConstraint(fields=["user", "merchant"], name="membership_unique_user_merchant")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.merchant} ({self.get_role_display()})"
+
+
+# --------------------------------------------------------------------------------------------
+# Catalog
+
+
+class Product(MerchantOwned):
+    """An SPU. `three_guarantee` and `durable` widen the quality-claim window (A-2)."""
+
+    spu_id = models.CharField(_("商品ID"), max_length=40)
+    name = models.CharField(_("商品名称"), max_length=200)
+    on_shelf = models.BooleanField(_("在售"), default=True)
+    three_guarantee = models.BooleanField(_("三包商品"), default=False)
+    durable = models.BooleanField(_("耐用品"), default=False)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("商品")
+        verbose_name_plural = _("商品")
+        constraints = [models.UniqueConstraint(fields=["merchant", "spu_id"], name="product_unique_spu_per_shop")]
+        indexes = [models.Index(fields=["name"], name="product_name_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Sku(MerchantOwned):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus", verbose_name=_("商品"))
+    sku_code = models.CharField(_("SKU编码"), max_length=40)
+    spec = models.CharField(_("规格"), max_length=100, blank=True)
+    price = models.DecimalField(_("价格"), **MONEY, default=Decimal("0.00"))
+
+    class Meta:
+        verbose_name = _("SKU")
+        verbose_name_plural = _("SKU")
+        constraints = [models.UniqueConstraint(fields=["merchant", "sku_code"], name="sku_unique_code_per_shop")]
+
+    def __str__(self) -> str:
+        return f"{self.product.name} {self.spec}".strip()
+
+
+# --------------------------------------------------------------------------------------------
+# Orders
+
+
+tracking_validator = RegexValidator(r"^[A-Za-z0-9-]{6,32}$", _("运单号应为 6–32 位字母、数字或短横线。"))
+
+
+class Order(fsm.ConcurrentTransitionMixin, MerchantOwned):
+    """An order (M-2). `deadline_at` is the next automatic action: cancel (unpaid) or receive (shipped)."""
+
+    order_no = models.CharField(_("订单号"), max_length=32, unique=True)
+    buyer_id = models.CharField(_("买家ID"), max_length=40, db_index=True)
+    buyer_name = models.CharField(_("买家昵称"), max_length=60, db_index=True)
+    buyer_phone = models.CharField(_("买家手机号"), max_length=20, blank=True)
+    payment_method = models.CharField(
+        _("支付方式"), max_length=8, choices=PaymentMethod.choices, default=PaymentMethod.ONLINE
+    )
+    paid_amount = models.DecimalField(_("实付金额"), **MONEY)
+    placed_at = models.DateTimeField(_("下单时间"), default=timezone.now)
+    paid_at = models.DateTimeField(_("付款时间"), null=True, blank=True)
+    ship_by = models.DateTimeField(_("承诺发货时间"), null=True, blank=True)
+    status = fsm.FSMField(
+        _("订单状态"), max_length=24, choices=OrderStatus.choices, default=OrderStatus.UNPAID, protected=True
+    )
+    deadline_at = models.DateTimeField(_("自动处理时间"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("全部发货时间"), null=True, blank=True)
+    shipped_late = models.BooleanField(_("超时发货"), default=False)
+    received_at = models.DateTimeField(_("收货时间"), null=True, blank=True)
+    settlement_due_on = models.DateField(_("结算日"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("订单")
+        verbose_name_plural = _("订单")
+        ordering = ("-placed_at", "-pk")
+        indexes = [
+            # The periodic tasks read due rows through this index only (M-3, S-5).
+            models.Index(fields=["status", "deadline_at"], name="order_due_idx", condition=Q(deadline_at__isnull=False)),
+            # The workbench list: one shop's newest orders, optionally by state.
+            models.Index(fields=["merchant", "-placed_at"], name="order_shop_recent_idx"),
+            models.Index(fields=["merchant", "status", "-placed_at"], name="order_shop_status_idx"),
+            models.Index(fields=["-placed_at"], name="order_recent_idx"),
+            # Late orders (M-4): unshipped with a passed promise.
+            models.Index(
+                fields=["merchant", "ship_by"], name="order_late_idx",
+                condition=Q(status__in=["to_ship", "partially_shipped"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.order_no
+
+    # -- derived, cheap
+
+    @property
+    def buyer_phone_masked(self) -> str:
+        return mask_phone(self.buyer_phone)
+
+    @property
+    def is_late(self) -> bool:
+        """M-4: still owes a shipment and the promised ship-by time has passed."""
+        return self.status in SHIPPABLE_STATES and self.ship_by is not None and self.ship_by < timezone.now()
+
+    @property
+    def express_refund_tag(self) -> bool:
+        """A-11: orders of a shop with express refund on carry the 极速退款 tag."""
+        return self.merchant.express_refund_enabled
+
+    def unshipped_shippable_items(self):
+        return self.items.filter(package__isnull=True).exclude(aftersale_lock=AftersaleLock.REFUNDED)
+
+    # -- transitions (in memory; merchants.services saves and records)
+
+    @fsm.transition(field=status, source=OrderStatus.UNPAID, target=OrderStatus.TO_SHIP, conditions=[is_online])
+    def pay(self, *, at) -> None:
+        """The buyer paid an online order."""
+        self.paid_at = at
+        self.deadline_at = None
+
+    @fsm.transition(
+        field=status, source=OrderStatus.AWAITING_CONFIRMATION, target=OrderStatus.TO_SHIP, conditions=[is_cod]
+    )
+    def confirm_cod(self) -> None:
+        """The merchant confirmed a cash-on-delivery order."""
+
+    @fsm.transition(
+        field=status,
+        source=SHIPPABLE_STATES,
+        target=fsm.RETURN_VALUE(OrderStatus.TO_SHIP, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED),
+    )
+    def settle_shipping(self, *, at, auto_receive_after: timedelta) -> str:
+        """Recompute the shipping state from the items: shipped once every shippable item is in a package."""
+        has_packages = self.packages.exists()
+        if self.unshipped_shippable_items().exists():
+            return OrderStatus.PARTIALLY_SHIPPED if has_packages else OrderStatus.TO_SHIP
+        self.shipped_at = at
+        self.shipped_late = self.ship_by is not None and at > self.ship_by
+        self.deadline_at = at + auto_receive_after  # S-5
+        return OrderStatus.SHIPPED
+
+    @fsm.transition(field=status, source=OrderStatus.SHIPPED, target=OrderStatus.RECEIVED)
+    def confirm_receipt(self, *, at) -> None:
+        """The buyer (or, after the S-5 period, the system) confirmed receipt; settlement falls due."""
+        self.received_at = at
+        self.deadline_at = None
+        self.settlement_due_on = next_settlement_day(at, self.merchant.settlement_cycle)
+
+    @fsm.transition(field=status, source=CANCELLABLE_STATES, target=OrderStatus.CANCELLED)
+    def cancel(self, *, at, reason: str) -> None:
+        """Cancel the order (who may is decided by merchants.services.cancel_order, M-3)."""
+        self.cancelled_at = at
+        self.cancel_reason = reason
+        self.deadline_at = None
+
+
+def next_settlement_day(at, cycle_days: int):
+    """S-5: the first day of the merchant's next settlement cycle after `at` (cycles count from 1 Jan)."""
+    day = timezone.localtime(at).date()
+    start_of_year = day.replace(month=1, day=1)
+    elapsed = (day - start_of_year).days
+    return start_of_year + timedelta(days=(elapsed // cycle_days + 1) * cycle_days)
+
+
+class Package(MerchantOwned):
+    """A parcel (包裹) carrying one or more items of one order under one tracking number (S-1)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="packages", verbose_name=_("订单"))
+    carrier = models.CharField(_("快递公司"), max_length=16, choices=Carrier.choices)
+    tracking_no = models.CharField(_("运单号"), max_length=32, validators=[tracking_validator])
+    shipped_at = models.DateTimeField(_("发货时间"), default=timezone.now)
+    fake_shipping = models.BooleanField(_("虚假发货"), default=False, help_text=_("由平台或物流导入标记（L-7）。"))
+    tracking_changed_at = models.DateTimeField(_("改单时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("包裹")
+        verbose_name_plural = _("包裹")
+        ordering = ("shipped_at", "pk")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "carrier", "tracking_no"], name="package_unique_tracking_per_order")
+        ]
+        indexes = [models.Index(fields=["tracking_no"], name="package_tracking_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_carrier_display()} {self.tracking_no}"
+
+
+class OrderItem(MerchantOwned):
+    """One line of an order. `package` is set when it ships; `aftersale_lock` is S-2's input."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", verbose_name=_("订单"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_items", verbose_name=_("商品"))
+    sku = models.ForeignKey(Sku, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
+    quantity = models.PositiveIntegerField(_("数量"), default=1, validators=[MinValueValidator(1)])
+    paid_amount = models.DecimalField(_("实付金额"), **MONEY)
+    refunded_amount = models.DecimalField(_("已退款金额"), **MONEY, default=Decimal("0.00"))
+    package = models.ForeignKey(
+        Package, null=True, blank=True, on_delete=models.SET_NULL, related_name="items", verbose_name=_("包裹")
+    )
+    aftersale_lock = models.CharField(
+        _("售后状态"), max_length=16, choices=AftersaleLock.choices, default=AftersaleLock.NONE, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("订单商品")
+        verbose_name_plural = _("订单商品")
+        ordering = ("pk",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=models.F("paid_amount")), name="item_refund_within_paid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.product.name if self.product_id else ""
+        return f"{label} ×{self.quantity}"
+
+    def refundable_amount(self) -> Decimal:
+        return self.paid_amount - self.refunded_amount
+
+    @property
+    def is_shipped(self) -> bool:
+        return self.package_id is not None
+
+
+class OrderEvent(EventBase):
+    """The order's history (who shipped, cancelled, changed tracking, when)."""
+
+    merchant_path = "order__merchant"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("订单"))
+
+    class Meta(EventBase.Meta):
+        verbose_name = _("订单记录")
+        verbose_name_plural = _("订单记录")
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind}"

@@ -1,0 +1,126 @@
+"""Tenancy, once (SPEC §1, STYLE §7): which shops an actor may see and what they may do there.
+
+Every workbench admin, filter, autocomplete, import, export, selector and service goes through
+`scope_to_actor()`; nothing else maps a user to shops. `actor=None` is the system.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Model, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from merchants.transitions import Role
+from merchants.workflow import ActorNotAllowedError, ObjectNotFoundError
+
+PLATFORM_GROUP = "platform"
+SYSTEM = None  # the system actor: deadlines, automation, imports run by the platform
+WRITE_ROLES = frozenset({Role.OWNER, Role.AGENT})
+ALL_ROLES = frozenset({Role.OWNER, Role.AGENT, Role.VIEWER})
+
+_CACHE_ATTR = "_shouhou_roles"
+
+
+def is_platform(user) -> bool:
+    """Platform staff (group `platform`) and superusers see every shop."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if not user.is_staff:
+        return False
+    cached = getattr(user, "_shouhou_is_platform", None)
+    if cached is None:
+        cached = user.groups.filter(name=PLATFORM_GROUP).exists()
+        user._shouhou_is_platform = cached
+    return cached
+
+
+def roles_for(user) -> dict[int, str]:
+    """{merchant_id: role} of the user's memberships in active shops (cached on the user object)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return {}
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        from merchants.models import Membership
+        from merchants.transitions import MerchantStatus
+
+        cached = dict(
+            Membership.objects.filter(user=user, merchant__status=MerchantStatus.ACTIVE).values_list(
+                "merchant_id", "role"
+            )
+        )
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def merchant_ids_for(user) -> list[int]:
+    return sorted(roles_for(user))
+
+
+def role_for(user, merchant_id: int) -> str | None:
+    return roles_for(user).get(merchant_id)
+
+
+def sees_all(actor) -> bool:
+    return actor is None or is_platform(actor)
+
+
+def scope_to_actor(queryset: QuerySet, actor) -> QuerySet:
+    """The rows of `queryset` the actor may see: all for the system and platform staff, else their shops."""
+    if sees_all(actor):
+        return queryset
+    path = getattr(queryset.model, "merchant_path", None)
+    if path is None:
+        raise TypeError(f"{queryset.model.__name__} is not merchant-owned; it cannot be scoped.")
+    field = path or "pk"
+    return queryset.filter(**{f"{field}__in": merchant_ids_for(actor)})
+
+
+def merchant_id_of(obj: Model) -> int:
+    """The shop an object belongs to, following its model's `merchant_path`."""
+    path = obj.merchant_path
+    if path == "":
+        return obj.pk
+    target = obj
+    for part in path.split("__")[:-1]:
+        target = getattr(target, part)
+    return getattr(target, f"{path.split('__')[-1]}_id")
+
+
+def get_for_actor(queryset: QuerySet, actor, **lookup) -> Model:
+    """One row the actor may see, or ObjectNotFoundError (another shop's id is simply 'not found')."""
+    try:
+        return scope_to_actor(queryset, actor).get(**lookup)
+    except queryset.model.DoesNotExist as exc:
+        raise ObjectNotFoundError() from exc
+
+
+def require_role(actor, merchant_id: int, roles: Iterable[str] = WRITE_ROLES, *, platform: bool = True) -> None:
+    """Raise ActorNotAllowedError unless the actor may act for the shop with one of `roles`.
+
+    The system may always act; platform staff may when `platform` is true (arbitration, cancelling).
+    """
+    if actor is None:
+        return
+    if is_platform(actor):
+        if platform or actor.is_superuser:
+            return
+        raise ActorNotAllowedError(_("平台人员不能代替商家执行此操作。"))
+    role = role_for(actor, merchant_id)
+    if role is None:
+        raise ObjectNotFoundError()
+    if role not in set(roles):
+        raise ActorNotAllowedError(
+            _("您在本店的角色「%(role)s」不能执行此操作。") % {"role": Role(role).label}, code="role"
+        )
+
+
+def actor_kind_of(actor, *, default: str = "system") -> str:
+    """How an event names its actor: `default` (system or buyer) for None, else platform or merchant."""
+    from merchants.models import ActorKind
+
+    if actor is None:
+        return default
+    return ActorKind.PLATFORM if is_platform(actor) else ActorKind.MERCHANT

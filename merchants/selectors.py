@@ -1,0 +1,44 @@
+"""Reads of shops and orders; the public ones take `actor` and go through the tenancy layer."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from merchants.models import Merchant, Order, OrderItem, Package
+from merchants.scoping import get_for_actor, scope_to_actor
+from merchants.transitions import SHIPPABLE_STATES
+
+
+def orders_for(actor) -> QuerySet[Order]:
+    """The orders the actor may see."""
+    return scope_to_actor(Order.objects.all(), actor)
+
+
+def merchants_for(actor) -> QuerySet[Merchant]:
+    return scope_to_actor(Merchant.objects.all(), actor)
+
+
+def order_for_update(pk: int, *, actor) -> Order:
+    """Lock one order the actor may see (SELECT … FOR UPDATE); ObjectNotFoundError otherwise."""
+    return get_for_actor(Order.objects.select_for_update(of=("self",)).select_related("merchant"), actor, pk=pk)
+
+
+def package_for_update(pk: int, *, actor) -> Package:
+    return get_for_actor(Package.objects.select_for_update(of=("self",)), actor, pk=pk)
+
+
+def items_for_update(order: Order, item_ids: list[int]) -> list[OrderItem]:
+    """Lock the given items of `order` (the order row is already locked: order first, then items)."""
+    return list(
+        OrderItem.objects.select_for_update(of=("self",))
+        .filter(order=order, pk__in=item_ids)
+        .select_related("product")
+        .order_by("pk")
+    )
+
+
+def late_orders(actor, *, now=None) -> QuerySet[Order]:
+    """M-4: orders still owing a shipment whose promised ship-by time has passed."""
+    now = now or timezone.now()
+    return orders_for(actor).filter(status__in=SHIPPABLE_STATES, ship_by__lt=now)

@@ -1,0 +1,352 @@
+"""Every write to shops, orders and packages (M-1..M-4, S-1..S-5).
+
+Order of work in each service: lock through a scoped selector, check the actor and the rules,
+transition, save, record one event, schedule side effects on commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from merchants import selectors
+from merchants.models import (
+    ActorKind,
+    Merchant,
+    Order,
+    OrderEvent,
+    OrderItem,
+    Package,
+    PlatformSettings,
+    Product,
+    Sku,
+    tracking_validator,
+)
+from merchants.scoping import WRITE_ROLES, actor_kind_of, is_platform, require_role
+from merchants.transitions import AftersaleLock, Carrier, OrderStatus, PaymentMethod
+from merchants.workflow import ActorNotAllowedError, ApplicationError, require_transition
+
+
+class EventKind:
+    PLACED = "placed"
+    PAID = "paid"
+    COD_CONFIRMED = "cod_confirmed"
+    SHIPPED = "shipped"
+    TRACKING_CHANGED = "tracking_changed"
+    RECEIVED = "received"
+    AUTO_RECEIVED = "auto_received"
+    CANCELLED = "cancelled"
+    AUTO_CANCELLED = "auto_cancelled"
+    SHIPPING_SETTLED = "shipping_settled"
+
+
+def _record(order: Order, kind: str, *, source: str, actor, actor_kind: str | None = None,
+            message: str = "", data: dict | None = None, at: datetime | None = None) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order=order, kind=kind, source_status=source, target_status=order.status, actor=actor,
+        actor_kind=actor_kind or actor_kind_of(actor), message=message, data=data or {},
+        created_at=at or timezone.now(),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Orders arrive (imports, the demo, the buyer feed)
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    product: Product
+    quantity: int
+    paid_amount: Decimal
+    sku: Sku | None = None
+
+
+@transaction.atomic
+def place_order(merchant: Merchant, *, order_no: str, buyer_id: str, buyer_name: str, lines: Sequence[ItemLine],
+                payment_method: str = PaymentMethod.ONLINE, buyer_phone: str = "", paid: bool = True,
+                placed_at: datetime | None = None, ship_by: datetime | None = None, actor=None) -> Order:
+    """Create an order with its items (M-2): online orders start unpaid (or to_ship once paid), cod ones wait."""
+    require_role(actor, merchant.pk, WRITE_ROLES)
+    placed_at = placed_at or timezone.now()
+    if not lines:
+        raise ApplicationError(_("订单至少需要一件商品。"))
+    for line in lines:
+        if line.product.merchant_id != merchant.pk or (line.sku and line.sku.merchant_id != merchant.pk):
+            raise ApplicationError(_("商品「%(name)s」不属于该店铺。") % {"name": line.product.name})
+        if line.quantity < 1 or line.paid_amount < 0:
+            raise ApplicationError(_("商品数量须至少为 1，金额不能为负。"))
+    if payment_method not in PaymentMethod.values:
+        raise ApplicationError(_("未知的支付方式：%(value)s") % {"value": payment_method})
+    total = sum((line.paid_amount for line in lines), Decimal("0.00"))
+    settings_ = PlatformSettings.load()
+    if payment_method == PaymentMethod.COD:
+        status, paid_at, deadline = OrderStatus.AWAITING_CONFIRMATION, None, None
+    elif paid:
+        status, paid_at, deadline = OrderStatus.TO_SHIP, placed_at, None
+    else:
+        status, paid_at = OrderStatus.UNPAID, None
+        deadline = placed_at + timedelta(hours=settings_.unpaid_cancel_hours)  # M-3
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                merchant=merchant, order_no=order_no, buyer_id=buyer_id, buyer_name=buyer_name,
+                buyer_phone=buyer_phone, payment_method=payment_method, paid_amount=total, placed_at=placed_at,
+                paid_at=paid_at, ship_by=ship_by, status=status, deadline_at=deadline,
+            )
+    except IntegrityError as exc:
+        raise ApplicationError(_("订单号 %(no)s 已存在。") % {"no": order_no}) from exc
+    OrderItem.objects.bulk_create(
+        OrderItem(merchant=merchant, order=order, product=line.product, sku=line.sku, quantity=line.quantity,
+                  paid_amount=line.paid_amount)
+        for line in lines
+    )
+    _record(order, EventKind.PLACED, source="", actor=actor, actor_kind=actor_kind_of(actor, default=ActorKind.BUYER),
+            at=placed_at)
+    return order
+
+
+@transaction.atomic
+def pay_order(order: Order, *, at: datetime | None = None) -> Order:
+    """The buyer paid an unpaid online order (M-2)."""
+    order = selectors.order_for_update(order.pk, actor=None)
+    require_transition(order.pay, action=_("付款"))
+    source = order.status
+    order.pay(at=at or timezone.now())
+    order.save(update_fields=["status", "paid_at", "deadline_at", "updated_at"])
+    _record(order, EventKind.PAID, source=source, actor=None, actor_kind=ActorKind.BUYER)
+    return order
+
+
+@transaction.atomic
+def confirm_cod(order: Order, *, actor) -> Order:
+    """The merchant confirms a cash-on-delivery order so it can ship (M-2)."""
+    order = selectors.order_for_update(order.pk, actor=actor)
+    require_role(actor, order.merchant_id, WRITE_ROLES, platform=False)
+    require_transition(order.confirm_cod, action=_("确认订单"))
+    source = order.status
+    order.confirm_cod()
+    order.save(update_fields=["status", "updated_at"])
+    _record(order, EventKind.COD_CONFIRMED, source=source, actor=actor)
+    return order
+
+
+# --------------------------------------------------------------------------------------------
+# Shipping (S-1..S-4)
+
+
+def _clean_tracking(carrier: str, tracking_no: str) -> tuple[str, str]:
+    tracking_no = (tracking_no or "").strip()
+    if carrier not in Carrier.values:
+        raise ApplicationError(_("请选择快递公司。"), code="carrier")
+    if not tracking_no:
+        raise ApplicationError(_("请填写运单号。"), code="tracking_no")
+    try:
+        tracking_validator(tracking_no)
+    except ApplicationError:
+        raise
+    except Exception as exc:  # ValidationError from the validator: re-raise as ours, same message
+        raise ApplicationError(exc.messages[0], code="tracking_no") from exc
+    return carrier, tracking_no
+
+
+@transaction.atomic
+def ship(order: Order, *, items: Iterable[OrderItem | int], carrier: str, tracking_no: str, actor) -> Package:
+    """Put unshipped items of one order into one new package (S-1, S-2); order row, then item rows, locked."""
+    order = selectors.order_for_update(order.pk, actor=actor)
+    require_role(actor, order.merchant_id, WRITE_ROLES, platform=False)
+    carrier, tracking_no = _clean_tracking(carrier, tracking_no)
+    item_ids = sorted({item.pk if isinstance(item, OrderItem) else int(item) for item in items})
+    if not item_ids:
+        raise ApplicationError(_("请选择要发货的商品。"), code="items")
+    require_transition(order.settle_shipping, action=_("发货"))
+    locked = selectors.items_for_update(order, item_ids)
+    if len(locked) != len(item_ids):
+        raise ApplicationError(_("所选商品不属于订单 %(no)s。") % {"no": order.order_no}, code="items")
+    for item in locked:
+        if item.package_id is not None:  # S-1: one item, one tracking number
+            raise ApplicationError(
+                _("商品「%(name)s」已在包裹 %(tracking)s 中发出，一个商品不能拆分到多个运单。")
+                % {"name": item.product.name, "tracking": item.package.tracking_no}, code="already_shipped",
+            )
+        if item.aftersale_lock == AftersaleLock.OPEN:  # S-2
+            raise ApplicationError(
+                _("商品「%(name)s」有进行中的售后，暂不能发货。") % {"name": item.product.name}, code="aftersale_open"
+            )
+        if item.aftersale_lock == AftersaleLock.REFUNDED:  # S-2
+            raise ApplicationError(
+                _("商品「%(name)s」已退款成功，不能发货。") % {"name": item.product.name}, code="aftersale_refunded"
+            )
+    if order.packages.filter(carrier=carrier, tracking_no=tracking_no).exists():
+        raise ApplicationError(
+            _("运单号 %(tracking)s 已用于本订单的另一个包裹；同一包裹的商品请一次选中发货。") % {"tracking": tracking_no},
+            code="duplicate_tracking",
+        )
+    now = timezone.now()
+    package = Package.objects.create(
+        merchant_id=order.merchant_id, order=order, carrier=carrier, tracking_no=tracking_no, shipped_at=now
+    )
+    OrderItem.objects.filter(pk__in=item_ids).update(package=package)
+    source = order.status
+    order.settle_shipping(at=now, auto_receive_after=timedelta(days=PlatformSettings.load().auto_receive_days))
+    order.save(update_fields=["status", "shipped_at", "shipped_late", "deadline_at", "updated_at"])
+    _record(
+        order, EventKind.SHIPPED, source=source, actor=actor,
+        message=_("%(carrier)s %(tracking)s，%(count)d 件商品") % {
+            "carrier": package.get_carrier_display(), "tracking": tracking_no, "count": len(item_ids)},
+        data={"package": package.pk, "items": item_ids, "carrier": carrier, "tracking_no": tracking_no},
+    )
+    return package
+
+
+@transaction.atomic
+def update_tracking(package: Package, *, carrier: str, tracking_no: str, actor) -> Package:
+    """Change a package's tracking once every shippable item shipped (S-3, S-4); its items move together."""
+    order = selectors.order_for_update(package.order_id, actor=actor)
+    require_role(actor, order.merchant_id, WRITE_ROLES, platform=False)
+    package = selectors.package_for_update(package.pk, actor=actor)
+    carrier, tracking_no = _clean_tracking(carrier, tracking_no)
+    if order.status == OrderStatus.PARTIALLY_SHIPPED or order.unshipped_shippable_items().exists():  # S-3
+        raise ApplicationError(
+            _("订单还有商品未发货，全部发货前不能修改已发货包裹的物流信息。"), code="not_fully_shipped"
+        )
+    if order.status != OrderStatus.SHIPPED:
+        raise ApplicationError(
+            _("订单状态为「%(state)s」，不能修改物流信息。") % {"state": order.get_status_display()}, code="state"
+        )
+    if (package.carrier, package.tracking_no) == (carrier, tracking_no):
+        raise ApplicationError(_("物流信息没有变化。"), code="unchanged")
+    if order.packages.exclude(pk=package.pk).filter(carrier=carrier, tracking_no=tracking_no).exists():
+        raise ApplicationError(_("运单号 %(tracking)s 已用于本订单的另一个包裹。") % {"tracking": tracking_no})
+    old = {"carrier": package.carrier, "tracking_no": package.tracking_no}
+    package.carrier, package.tracking_no, package.tracking_changed_at = carrier, tracking_no, timezone.now()
+    package.save(update_fields=["carrier", "tracking_no", "tracking_changed_at"])
+    _record(
+        order, EventKind.TRACKING_CHANGED, source=order.status, actor=actor,
+        message=_("运单 %(old)s 改为 %(carrier)s %(new)s") % {
+            "old": old["tracking_no"], "carrier": package.get_carrier_display(), "new": tracking_no},
+        data={"package": package.pk, "old": old, "new": {"carrier": carrier, "tracking_no": tracking_no}},
+    )
+    return package
+
+
+@transaction.atomic
+def resettle_shipping(order: Order, *, actor=None) -> Order:
+    """Re-derive the shipping state after items stopped being shippable (refunded in full, S-2)."""
+    order = selectors.order_for_update(order.pk, actor=None)
+    from merchants.workflow import can_proceed
+
+    if not can_proceed(order.settle_shipping):
+        return order
+    source = order.status
+    order.settle_shipping(at=timezone.now(), auto_receive_after=timedelta(days=PlatformSettings.load().auto_receive_days))
+    if order.status != source:
+        order.save(update_fields=["status", "shipped_at", "shipped_late", "deadline_at", "updated_at"])
+        _record(order, EventKind.SHIPPING_SETTLED, source=source, actor=actor,
+                message=_("剩余商品已全部退款，订单视为已发货。"))
+    return order
+
+
+# --------------------------------------------------------------------------------------------
+# Receipt and cancellation (S-5, M-3)
+
+
+@transaction.atomic
+def confirm_receipt(order: Order, *, actor) -> Order:
+    """The buyer confirms receipt (actor None = the buyer; platform staff may do it for them)."""
+    order = selectors.order_for_update(order.pk, actor=actor)
+    if actor is not None and not is_platform(actor):
+        raise ActorNotAllowedError(_("只有买家（或平台客服代为操作）可以确认收货。"))
+    require_transition(order.confirm_receipt, action=_("确认收货"))
+    source = order.status
+    order.confirm_receipt(at=timezone.now())
+    order.save(update_fields=["status", "received_at", "deadline_at", "settlement_due_on", "updated_at"])
+    _record(order, EventKind.RECEIVED, source=source, actor=actor,
+            actor_kind=actor_kind_of(actor, default=ActorKind.BUYER))
+    return order
+
+
+@transaction.atomic
+def cancel_order(order: Order, *, actor, reason: str) -> Order:
+    """Cancel an order under M-3: the buyer an unpaid online order; the merchant a cod order not yet shipped."""
+    order = selectors.order_for_update(order.pk, actor=actor)
+    reason = (reason or "").strip()
+    if actor is None:  # the buyer
+        if order.payment_method == PaymentMethod.COD:
+            raise ActorNotAllowedError(_("货到付款订单提交后，买家不能取消。"), code="cod_buyer")
+        if order.status != OrderStatus.UNPAID:
+            raise ActorNotAllowedError(_("订单已付款，买家不能直接取消，请申请售后。"), code="paid")
+    elif is_platform(actor):
+        pass
+    else:
+        require_role(actor, order.merchant_id, WRITE_ROLES, platform=False)
+        if order.payment_method == PaymentMethod.ONLINE:
+            raise ActorNotAllowedError(
+                _("在线支付订单不能由商家取消：未付款订单会超时自动取消，已付款订单请走售后。"), code="online_merchant"
+            )
+    if actor is not None and not reason:
+        raise ApplicationError(_("请填写取消原因。"), code="reason")
+    if order.packages.exists():
+        raise ApplicationError(_("订单已有商品发货，任何人都不能取消。"), code="shipped")
+    require_transition(order.cancel, action=_("取消订单"))
+    source = order.status
+    order.cancel(at=timezone.now(), reason=reason or _("买家取消"))
+    order.save(update_fields=["status", "cancelled_at", "cancel_reason", "deadline_at", "updated_at"])
+    _record(order, EventKind.CANCELLED, source=source, actor=actor,
+            actor_kind=actor_kind_of(actor, default=ActorKind.BUYER), message=order.cancel_reason)
+    return order
+
+
+# --------------------------------------------------------------------------------------------
+# System actions on due rows (called by merchants.tasks through the deadline engine)
+
+
+def _bulk_record(orders: Sequence[Order], kind: str, *, source: str, at: datetime, message: str = "") -> None:
+    OrderEvent.objects.bulk_create(
+        OrderEvent(order=order, kind=kind, source_status=source, target_status=order.status, actor=None,
+                   actor_kind=ActorKind.SYSTEM, message=message, created_at=at)
+        for order in orders
+    )
+
+
+def auto_cancel_unpaid(orders: Sequence[Order], now: datetime) -> int:
+    """M-3: cancel locked unpaid online orders whose payment window closed; returns how many changed."""
+    from merchants.deadlines import save_batch
+    from merchants.workflow import can_proceed
+
+    changed = []
+    reason = _("超时未付款，系统自动取消")
+    for order in orders:
+        if order.status == OrderStatus.UNPAID and can_proceed(order.cancel):
+            order.cancel(at=now, reason=reason)
+            order.updated_at = now
+            changed.append(order)
+    save_batch(changed, ["status", "cancelled_at", "cancel_reason", "deadline_at", "updated_at"])
+    _bulk_record(changed, EventKind.AUTO_CANCELLED, source=OrderStatus.UNPAID, at=now, message=reason)
+    return len(changed)
+
+
+def auto_confirm_receipt(orders: Sequence[Order], now: datetime) -> int:
+    """S-5: locked shipped orders past the receipt period become received; returns how many changed."""
+    from merchants.deadlines import save_batch
+    from merchants.workflow import can_proceed
+
+    cycles = dict(Merchant.objects.filter(pk__in={o.merchant_id for o in orders}).values_list("pk", "settlement_cycle"))
+    changed = []
+    for order in orders:
+        if not can_proceed(order.confirm_receipt):
+            continue
+        # confirm_receipt() reads the merchant's settlement cycle; give it without a query per row.
+        order.merchant = Merchant(pk=order.merchant_id, settlement_cycle=cycles[order.merchant_id])
+        order.confirm_receipt(at=now)
+        order.updated_at = now
+        changed.append(order)
+    save_batch(changed, ["status", "received_at", "deadline_at", "settlement_due_on", "updated_at"])
+    _bulk_record(changed, EventKind.AUTO_RECEIVED, source=OrderStatus.SHIPPED, at=now,
+                 message=_("买家超时未确认，系统自动确认收货"))
+    return len(changed)

@@ -1,0 +1,1 @@
+"""reviews models (see SPEC.md)."""

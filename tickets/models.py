@@ -1,0 +1,1 @@
+"""tickets models (see SPEC.md)."""
