@@ -1,0 +1,7 @@
+"""Test-run defaults, set before Django reads its settings: loaded as a plugin (`-p tests.testenv`)."""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+os.environ.setdefault("SHOUHOU_VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
