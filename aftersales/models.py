@@ -1,1 +1,490 @@
-"""aftersales models (see SPEC.md)."""
+"""After-sales cases (A-1..A-12): the case and its legal moves, its timeline, refunds, rules, delay reports.
+
+Transition methods change the case in memory only (state, deadline, fields of the move); the
+services in aftersales/services.py lock, check, call them, save, and write the event.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import django_fsm as fsm
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.transitions import (
+    OPEN_STATES,
+    WITHDRAWABLE_STATES,
+    ArbitrationOutcome,
+    CaseStatus,
+    CaseType,
+    DelayReportStatus,
+    Liability,
+    Party,
+    Reason,
+    RefundStatus,
+    ShippingStage,
+    has_proposal,
+    is_cod,
+    is_exchange,
+    within_refundable,
+)
+from merchants.models import MONEY, EventBase, MerchantOwned, SingletonSettings
+from merchants.transitions import PaymentMethod
+
+
+class AftersalesSettings(SingletonSettings):
+    """The A-2, A-5, A-11 defaults, editable in /admin/ without a deploy."""
+
+    merchant_response_hours = models.PositiveIntegerField(_("商家处理时限（小时）"), default=48)
+    negotiation_hours = models.PositiveIntegerField(_("协商方案有效期（小时）"), default=48)
+    buyer_return_days = models.PositiveIntegerField(_("买家退货时限（天）"), default=7)
+    merchant_receipt_days = models.PositiveIntegerField(_("商家收货时限（天）"), default=7)
+    voucher_hours = models.PositiveIntegerField(_("货到付款退款凭证时限（小时）"), default=48)
+    rejected_idle_days = models.PositiveIntegerField(_("拒绝后买家无操作关闭（天）"), default=7)
+    exchange_delivery_days = models.PositiveIntegerField(_("换货自动完成（天）"), default=15)
+    arbitration_hours = models.PositiveIntegerField(_("平台介入升级时限（小时）"), default=72)
+    due_soon_hours = models.PositiveIntegerField(_("即将超时提醒（小时）"), default=12)
+    window_days = models.PositiveIntegerField(_("收货后可申请售后（天）"), default=15)
+    three_guarantee_days = models.PositiveIntegerField(_("三包商品质量问题申请期（天）"), default=90)
+    durable_days = models.PositiveIntegerField(_("耐用品质量问题申请期（天）"), default=180)
+    express_max_amount = models.DecimalField(_("极速退款订单金额上限（元，不含）"), **MONEY, default=Decimal("300.00"))
+    express_max_hours = models.PositiveIntegerField(_("极速退款下单后时限（小时，不含）"), default=6)
+    refund_max_attempts = models.PositiveIntegerField(_("退款最多尝试次数"), default=5)
+
+    class Meta:
+        verbose_name = _("售后规则设置")
+        verbose_name_plural = _("售后规则设置")
+
+    def __str__(self) -> str:
+        return str(_("售后规则设置"))
+
+
+class AutoRefundRule(MerchantOwned):
+    """A shop owner's custom auto-approve rule (A-12), evaluated when a case opens."""
+
+    name = models.CharField(_("规则名称"), max_length=60)
+    enabled = models.BooleanField(_("启用"), default=True)
+    priority = models.PositiveSmallIntegerField(_("优先级"), default=10, help_text=_("数字小的先匹配。"))
+    case_types = models.JSONField(_("售后类型"), default=list, help_text=_("为空表示全部类型。"))
+    shipping_stages = models.JSONField(_("订单发货状态"), default=list, help_text=_("为空表示全部。"))
+    reasons = models.JSONField(_("售后原因"), default=list, help_text=_("为空表示全部原因。"))
+    max_amount = models.DecimalField(_("退款金额上限（元，含）"), **MONEY, null=True, blank=True)
+    max_hours_since_order = models.PositiveIntegerField(_("下单后（小时）内"), null=True, blank=True)
+    max_hours_since_delivery = models.PositiveIntegerField(_("签收后（小时）内"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("自动退款规则")
+        verbose_name_plural = _("自动退款规则")
+        ordering = ("merchant", "priority", "pk")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _case_no() -> str:
+    now = timezone.localtime()
+    return f"AS{now:%Y%m%d%H%M%S}{now.microsecond:06d}"
+
+
+class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
+    """A buyer's after-sales request on one order item (A-1, A-3). `deadline_at` drives A-5."""
+
+    case_no = models.CharField(_("售后单号"), max_length=32, unique=True, default=_case_no)
+    order = models.ForeignKey("merchants.Order", on_delete=models.PROTECT, related_name="cases", verbose_name=_("订单"))
+    item = models.ForeignKey(
+        "merchants.OrderItem", on_delete=models.PROTECT, related_name="cases", verbose_name=_("订单商品")
+    )
+    product = models.ForeignKey(
+        "merchants.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("商品")
+    )
+    # Copied from the order at opening: the workbench filters and searches them on one table.
+    order_no = models.CharField(_("订单号"), max_length=32)
+    buyer_id = models.CharField(_("买家ID"), max_length=40)
+    buyer_name = models.CharField(_("买家昵称"), max_length=60)
+
+    type = models.CharField(_("售后类型"), max_length=16, choices=CaseType.choices)
+    status = fsm.FSMField(
+        _("售后状态"), max_length=24, choices=CaseStatus.choices, default=CaseStatus.PENDING, protected=True
+    )
+    reason = models.CharField(_("售后原因"), max_length=20, choices=Reason.choices)
+    description = models.TextField(_("买家说明"), blank=True)
+    quantity = models.PositiveIntegerField(_("数量"), default=1, validators=[MinValueValidator(1)])
+    amount = models.DecimalField(_("申请金额"), **MONEY)
+    postage_payer = models.CharField(_("退货运费承担方"), max_length=10, choices=Party.choices)
+
+    deadline_at = models.DateTimeField(_("处理截止时间"), null=True, blank=True)
+    merchant_deadline_at = models.DateTimeField(_("商家处理截止时间"), null=True, blank=True)
+
+    # Negotiation (A-8)
+    proposed_type = models.CharField(_("协商售后类型"), max_length=16, choices=CaseType.choices, blank=True)
+    proposed_amount = models.DecimalField(_("协商金额"), **MONEY, null=True, blank=True)
+    proposal_text = models.TextField(_("协商方案"), blank=True)
+    proposed_at = models.DateTimeField(_("协商发起时间"), null=True, blank=True)
+    negotiated = models.BooleanField(_("协商一致"), default=False, help_text=_("不计入售后考核指标（A-8）。"))
+
+    # Merchant refusal
+    reject_reason = models.TextField(_("拒绝原因"), blank=True)
+
+    # Return logistics (buyer -> merchant) and replacement (merchant -> buyer)
+    return_carrier = models.CharField(_("退货快递"), max_length=16, blank=True)
+    return_tracking_no = models.CharField(_("退货运单号"), max_length=32, blank=True)
+    return_shipped_at = models.DateTimeField(_("买家寄回时间"), null=True, blank=True)
+    return_received_at = models.DateTimeField(_("商家收货时间"), null=True, blank=True)
+    reship_carrier = models.CharField(_("补发快递"), max_length=16, blank=True)
+    reship_tracking_no = models.CharField(_("补发运单号"), max_length=32, blank=True)
+    reshipped_at = models.DateTimeField(_("补发时间"), null=True, blank=True)
+
+    # Money (A-6)
+    refunded_amount = models.DecimalField(_("退款金额"), **MONEY, null=True, blank=True)
+    refunded_at = models.DateTimeField(_("退款时间"), null=True, blank=True)
+    refund_failed = models.BooleanField(_("退款失败待处理"), default=False)
+    advance_paid = models.BooleanField(_("平台先行赔付"), default=False)
+
+    # Arbitration (A-7)
+    arbitration_started_at = models.DateTimeField(_("介入时间"), null=True, blank=True)
+    arbitration_outcome = models.CharField(_("判定结果"), max_length=10, choices=ArbitrationOutcome.choices, blank=True)
+    liability = models.CharField(_("责任方"), max_length=10, choices=Liability.choices, blank=True)
+    arbitrated_at = models.DateTimeField(_("判定时间"), null=True, blank=True)
+    escalated = models.BooleanField(_("已升级高级客服"), default=False)
+
+    # Automation and assessment (A-9, A-11, A-12)
+    auto_approved_by = models.CharField(_("自动同意依据"), max_length=80, blank=True)
+    excluded_from_assessment = models.BooleanField(
+        _("不计入考核"), default=False, help_text=_("延迟售后报备通过后不计入考核数据（A-9）。")
+    )
+
+    created_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    closed_at = models.DateTimeField(_("完结时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("售后单")
+        verbose_name_plural = _("售后单")
+        ordering = ("-created_at", "-pk")
+        indexes = [
+            # The deadline sweep (A-5) reads due cases through this index only.
+            models.Index(fields=["status", "deadline_at"], name="case_due_idx", condition=Q(deadline_at__isnull=False)),
+            # The workbench list: a shop's newest cases, optionally by state (quick tabs).
+            models.Index(fields=["merchant", "-created_at"], name="case_shop_recent_idx"),
+            models.Index(fields=["merchant", "status", "-created_at"], name="case_shop_status_idx"),
+            models.Index(fields=["-created_at"], name="case_recent_idx"),
+            models.Index(fields=["order_no"], name="case_order_no_idx"),
+            models.Index(fields=["buyer_id"], name="case_buyer_idx"),
+        ]
+        constraints = [
+            # A-1: one open case per item at a time — enforced by the database too.
+            models.UniqueConstraint(
+                fields=["item"], condition=Q(status__in=[s.value for s in OPEN_STATES]), name="case_one_open_per_item"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="case_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.case_no
+
+    # ---- cheap derived values
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATES
+
+    def is_due_soon(self, now=None, hours: int = 12) -> bool:
+        now = now or timezone.now()
+        return self.deadline_at is not None and now <= self.deadline_at < now + timedelta(hours=hours)
+
+    @property
+    def shipping_stage(self) -> str:
+        from merchants.transitions import OrderStatus
+
+        if self.order.status == OrderStatus.RECEIVED:
+            return ShippingStage.RECEIVED
+        if self.order.status in (OrderStatus.SHIPPED, OrderStatus.PARTIALLY_SHIPPED) and self.item.package_id:
+            return ShippingStage.SHIPPED
+        return ShippingStage.NOT_SHIPPED
+
+    def _after_approval(self) -> str:
+        """Where an approved case goes: refund only pays (cod: the merchant pays offline); others wait for goods."""
+        if self.type == CaseType.REFUND_ONLY:
+            return CaseStatus.AWAITING_VOUCHER if self.order.payment_method == PaymentMethod.COD else CaseStatus.REFUNDING
+        return CaseStatus.AWAITING_RETURN
+
+    # ---- transitions (in memory; `now` and `limits` (AftersalesSettings) are passed by the service)
+
+    @fsm.transition(
+        field=status, source=CaseStatus.PENDING,
+        target=fsm.RETURN_VALUE(CaseStatus.REFUNDING, CaseStatus.AWAITING_RETURN, CaseStatus.AWAITING_VOUCHER),
+        conditions=[within_refundable],
+    )
+    def approve(self, *, now, limits) -> str:
+        """Accept the request as asked."""
+        target = self._after_approval()
+        self._set_deadline_for(target, now, limits)
+        return target
+
+    @fsm.transition(field=status, source=CaseStatus.PENDING, target=CaseStatus.REJECTED)
+    def reject(self, *, now, limits, reason: str) -> None:
+        """Refuse, with a reason; the buyer may revise or escalate within the idle period."""
+        self.reject_reason = reason
+        self._set_deadline_for(CaseStatus.REJECTED, now, limits)
+
+    @fsm.transition(field=status, source=CaseStatus.PENDING, target=CaseStatus.NEGOTIATING)
+    def propose(self, *, now, limits, type: str, amount: Decimal, text: str) -> None:
+        """Offer another solution (A-8); the merchant's own 48 h clock keeps running meanwhile."""
+        self.proposed_type, self.proposed_amount, self.proposal_text, self.proposed_at = type, amount, text, now
+        self.deadline_at = now + timedelta(hours=limits.negotiation_hours)
+
+    @fsm.transition(
+        field=status, source=CaseStatus.NEGOTIATING,
+        target=fsm.RETURN_VALUE(CaseStatus.REFUNDING, CaseStatus.AWAITING_RETURN, CaseStatus.AWAITING_VOUCHER),
+        conditions=[has_proposal],
+    )
+    def accept_proposal(self, *, now, limits) -> str:
+        """The buyer accepts: the case proceeds as approved on the proposed terms, marked negotiated."""
+        self.type = self.proposed_type or self.type
+        if self.proposed_amount is not None:
+            self.amount = self.proposed_amount
+        self.negotiated = True
+        target = self._after_approval()
+        self._set_deadline_for(target, now, limits)
+        return target
+
+    @fsm.transition(field=status, source=CaseStatus.NEGOTIATING, target=CaseStatus.PENDING)
+    def decline_proposal(self, *, now, limits) -> None:
+        """The buyer declines, or the proposal expires: back to the merchant, on the original clock."""
+        self.deadline_at = self.merchant_deadline_at or now
+
+    @fsm.transition(field=status, source=CaseStatus.REJECTED, target=CaseStatus.PENDING)
+    def revise(self, *, now, limits, amount: Decimal | None = None, description: str = "") -> None:
+        """The buyer revises a refused request; the merchant gets a new answer period."""
+        if amount is not None:
+            self.amount = amount
+        if description:
+            self.description = description
+        self.merchant_deadline_at = now + timedelta(hours=limits.merchant_response_hours)
+        self.deadline_at = self.merchant_deadline_at
+
+    @fsm.transition(field=status, source=CaseStatus.AWAITING_RETURN, target=CaseStatus.RETURN_IN_TRANSIT)
+    def buyer_ship_return(self, *, now, limits, carrier: str, tracking_no: str) -> None:
+        self.return_carrier, self.return_tracking_no, self.return_shipped_at = carrier, tracking_no, now
+        self._set_deadline_for(CaseStatus.RETURN_IN_TRANSIT, now, limits)
+
+    @fsm.transition(
+        field=status, source=CaseStatus.RETURN_IN_TRANSIT,
+        target=fsm.RETURN_VALUE(CaseStatus.REFUNDING, CaseStatus.AWAITING_VOUCHER, CaseStatus.RESHIPPING),
+    )
+    def confirm_return(self, *, now, limits) -> str:
+        """Goods are back: refund (online), wait for the offline voucher (cod), or send the replacement."""
+        self.return_received_at = now
+        if self.type == CaseType.EXCHANGE:
+            target = CaseStatus.RESHIPPING
+        elif self.order.payment_method == PaymentMethod.COD:
+            target = CaseStatus.AWAITING_VOUCHER
+        else:
+            target = CaseStatus.REFUNDING
+        self._set_deadline_for(target, now, limits)
+        return target
+
+    @fsm.transition(field=status, source=CaseStatus.RETURN_IN_TRANSIT, target=CaseStatus.ARBITRATION)
+    def refuse_return(self, *, now, limits) -> None:
+        """The merchant refuses the returned goods: the platform decides."""
+        self._start_arbitration(now, limits)
+
+    @fsm.transition(field=status, source=CaseStatus.REJECTED, target=CaseStatus.ARBITRATION)
+    def escalate(self, *, now, limits) -> None:
+        """The buyer asks the platform to step in (官方客服介入)."""
+        self._start_arbitration(now, limits)
+
+    @fsm.transition(
+        field=status, source=CaseStatus.ARBITRATION,
+        target=fsm.RETURN_VALUE(CaseStatus.REFUNDING, CaseStatus.AWAITING_VOUCHER, CaseStatus.RESHIPPING,
+                                CaseStatus.CLOSED),
+    )
+    def arbitrate(self, *, now, limits, outcome: str, liability: str) -> str:
+        self.arbitration_outcome, self.liability, self.arbitrated_at = outcome, liability, now
+        if outcome == ArbitrationOutcome.REFUND:
+            target = CaseStatus.AWAITING_VOUCHER if self.order.payment_method == PaymentMethod.COD else CaseStatus.REFUNDING
+        elif outcome == ArbitrationOutcome.RESHIP:
+            target = CaseStatus.RESHIPPING
+        else:
+            target = CaseStatus.CLOSED
+            self.closed_at = now
+        self._set_deadline_for(target, now, limits)
+        return target
+
+    @fsm.transition(field=status, source=CaseStatus.AWAITING_VOUCHER, target=CaseStatus.REFUNDED, conditions=[is_cod])
+    def upload_voucher(self, *, now) -> None:
+        """The merchant refunded a cod order offline and proved it."""
+        self._mark_paid(now)
+
+    @fsm.transition(field=status, source=CaseStatus.AWAITING_VOUCHER, target=CaseStatus.REFUNDED, conditions=[is_cod])
+    def pay_in_advance(self, *, now) -> None:
+        """48 h without a voucher: the platform pays the buyer (先行赔付); a violation goes on the merchant."""
+        self.advance_paid = True
+        self._mark_paid(now)
+
+    @fsm.transition(field=status, source=CaseStatus.RESHIPPING, target=CaseStatus.EXCHANGE_SHIPPED, conditions=[is_exchange])
+    def reship(self, *, now, limits, carrier: str, tracking_no: str) -> None:
+        self.reship_carrier, self.reship_tracking_no, self.reshipped_at = carrier, tracking_no, now
+        self._set_deadline_for(CaseStatus.EXCHANGE_SHIPPED, now, limits)
+
+    @fsm.transition(field=status, source=CaseStatus.EXCHANGE_SHIPPED, target=CaseStatus.EXCHANGED)
+    def confirm_exchange(self, *, now) -> None:
+        """The buyer (or, after 15 days, the system) confirms the replacement arrived."""
+        self.deadline_at, self.closed_at = None, now
+
+    @fsm.transition(field=status, source=CaseStatus.REFUNDING, target=CaseStatus.REFUNDED)
+    def mark_refunded(self, *, now) -> None:
+        """The gateway confirmed the refund."""
+        self._mark_paid(now)
+
+    @fsm.transition(
+        field=status, source=[CaseStatus.AWAITING_RETURN, CaseStatus.REJECTED], target=CaseStatus.CLOSED
+    )
+    def close(self, *, now) -> None:
+        """The buyer let the case lapse (no return shipped / no reply to a refusal)."""
+        self.deadline_at, self.closed_at = None, now
+
+    @fsm.transition(field=status, source=WITHDRAWABLE_STATES, target=CaseStatus.CANCELLED)
+    def cancel(self, *, now) -> None:
+        """The buyer withdraws the request while no money has moved."""
+        self.deadline_at, self.closed_at = None, now
+
+    # ---- helpers for the transition bodies
+
+    def _mark_paid(self, now) -> None:
+        self.refunded_amount = self.amount
+        self.refunded_at = now
+        self.refund_failed = False
+        self.deadline_at, self.closed_at = None, now
+
+    def _start_arbitration(self, now, limits) -> None:
+        self.arbitration_started_at = now
+        self._set_deadline_for(CaseStatus.ARBITRATION, now, limits)
+
+    def _set_deadline_for(self, target: str, now, limits) -> None:
+        """A-5: every waiting state has its deadline; the others have none."""
+        periods = {
+            CaseStatus.PENDING: timedelta(hours=limits.merchant_response_hours),
+            CaseStatus.REJECTED: timedelta(days=limits.rejected_idle_days),
+            CaseStatus.AWAITING_RETURN: timedelta(days=limits.buyer_return_days),
+            CaseStatus.RETURN_IN_TRANSIT: timedelta(days=limits.merchant_receipt_days),
+            CaseStatus.AWAITING_VOUCHER: timedelta(hours=limits.voucher_hours),
+            CaseStatus.EXCHANGE_SHIPPED: timedelta(days=limits.exchange_delivery_days),
+            CaseStatus.ARBITRATION: timedelta(hours=limits.arbitration_hours),
+        }
+        period = periods.get(target)
+        self.deadline_at = now + period if period else None
+        if target in (CaseStatus.CLOSED,):
+            self.closed_at = now
+
+
+class CaseEvent(EventBase):
+    """One line of the case timeline (洽谈记录, A-4): immutable."""
+
+    merchant_path = "case__merchant"
+
+    case = models.ForeignKey(AfterSaleCase, on_delete=models.CASCADE, related_name="events", verbose_name=_("售后单"))
+    amount = models.DecimalField(_("金额"), **MONEY, null=True, blank=True)
+
+    class Meta(EventBase.Meta):
+        verbose_name = _("协商记录")
+        verbose_name_plural = _("协商记录")
+        indexes = [models.Index(fields=["case", "created_at"], name="caseevent_case_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind}"
+
+
+def evidence_path(instance, filename: str) -> str:
+    return f"evidence/{timezone.now():%Y/%m}/{filename}"
+
+
+class CaseAttachment(models.Model):
+    """An image attached to a timeline event (evidence, vouchers); checked by merchants.uploads."""
+
+    merchant_path = "event__case__merchant"
+
+    event = models.ForeignKey(CaseEvent, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("记录"))
+    file = models.FileField(_("文件"), upload_to=evidence_path)
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+    def __str__(self) -> str:
+        return self.file.name
+
+
+class Refund(models.Model):
+    """The one refund of a case (A-6): unique per case, its idempotency key sent to the gateway."""
+
+    merchant_path = "case__merchant"
+
+    case = models.OneToOneField(AfterSaleCase, on_delete=models.PROTECT, related_name="refund", verbose_name=_("售后单"))
+    idempotency_key = models.CharField(_("幂等键"), max_length=64, unique=True)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    status = models.CharField(_("状态"), max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    gateway_reference = models.CharField(_("支付网关流水号"), max_length=64, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("退款")
+        verbose_name_plural = _("退款")
+
+    def __str__(self) -> str:
+        return self.idempotency_key
+
+
+class DelayReport(MerchantOwned):
+    """延迟售后报备 (A-9): filed by the merchant, decided by platform staff."""
+
+    case = models.ForeignKey(AfterSaleCase, on_delete=models.CASCADE, related_name="delay_reports", verbose_name=_("售后单"))
+    reason = models.TextField(_("报备原因"))
+    delay_until = models.DateTimeField(_("预计处理时间"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=DelayReportStatus.choices, default=DelayReportStatus.PENDING
+    )
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("报备人")
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("审核人"),
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审核意见"), blank=True)
+    created_at = models.DateTimeField(_("报备时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("延迟售后报备")
+        verbose_name_plural = _("延迟售后报备")
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(fields=["case"], condition=Q(status="pending"), name="delay_one_pending_per_case")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.get_status_display()}"
+
+
+class DelayReportImage(models.Model):
+    merchant_path = "report__merchant"
+
+    report = models.ForeignKey(DelayReport, on_delete=models.CASCADE, related_name="images", verbose_name=_("报备"))
+    file = models.FileField(_("证明图片"), upload_to=evidence_path)
+
+    class Meta:
+        verbose_name = _("报备图片")
+        verbose_name_plural = _("报备图片")
+
+    def __str__(self) -> str:
+        return self.file.name

@@ -440,3 +440,57 @@ class OrderEvent(EventBase):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind}"
+
+
+# --------------------------------------------------------------------------------------------
+# Violations and notices: shared by after-sales (A-3 voucher timeout), tickets (T-3) and levels (L-*)
+
+
+class Violation(MerchantOwned):
+    """A recorded breach of a platform rule (商家违规行为管理规则) by the shop."""
+
+    rule = models.CharField(_("违规规则"), max_length=60)
+    points = models.PositiveSmallIntegerField(_("扣分"), default=0)
+    source_type = models.CharField(_("来源类型"), max_length=40)
+    source_id = models.PositiveBigIntegerField(_("来源ID"))
+    note = models.TextField(_("说明"), blank=True)
+    excluded = models.BooleanField(_("不计入考核"), default=False)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("违规记录")
+        verbose_name_plural = _("违规记录")
+        ordering = ("-created_at",)
+        constraints = [
+            # One violation per source and rule: a task running twice cannot record the same breach twice.
+            models.UniqueConstraint(fields=["rule", "source_type", "source_id"], name="violation_unique_source")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} {self.rule}"
+
+
+class Notice(models.Model):
+    """A message for a shop's owners (merchant) or for senior platform staff (platform)."""
+
+    class Audience(models.TextChoices):
+        MERCHANT = "merchant", _("商家")
+        PLATFORM = "platform", _("平台高级客服")
+
+    merchant_path = "merchant"
+
+    merchant = models.ForeignKey(Merchant, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("店铺"))
+    audience = models.CharField(_("接收方"), max_length=10, choices=Audience.choices)
+    title = models.CharField(_("标题"), max_length=120)
+    body = models.TextField(_("内容"), blank=True)
+    link = models.CharField(_("链接"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return self.title

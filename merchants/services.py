@@ -350,3 +350,45 @@ def auto_confirm_receipt(orders: Sequence[Order], now: datetime) -> int:
     _bulk_record(changed, EventKind.AUTO_RECEIVED, source=OrderStatus.SHIPPED, at=now,
                  message=_("买家超时未确认，系统自动确认收货"))
     return len(changed)
+
+
+# --------------------------------------------------------------------------------------------
+# Called by other apps' services, inside their transaction
+
+
+def record_item_aftersale(item: OrderItem, *, lock: str, refunded: Decimal = Decimal("0.00")) -> OrderItem:
+    """Update what S-2 reads about an item (after-sales open / refunded) and add a refunded amount.
+
+    The caller holds the order and item locks (order first). A refund of the whole remaining amount
+    makes the item unshippable, which may complete the order's shipping (resettle_shipping).
+    """
+    item = OrderItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
+    if refunded:
+        if refunded < 0 or item.refunded_amount + refunded > item.paid_amount:
+            raise ApplicationError(_("退款金额超过了该商品可退的金额。"), code="over_refund")
+        item.refunded_amount += refunded
+    if lock == AftersaleLock.REFUNDED and item.refunded_amount < item.paid_amount:
+        lock = AftersaleLock.NONE  # a partial refund leaves the rest of the item shippable
+    item.aftersale_lock = lock
+    item.save(update_fields=["refunded_amount", "aftersale_lock"])
+    if lock == AftersaleLock.REFUNDED and item.package_id is None:
+        resettle_shipping(item.order)
+    return item
+
+
+def record_violation(merchant_id: int, *, rule: str, points: int, source, note: str = "") -> bool:
+    """Record a rule breach once per (rule, source); returns False when it was already recorded."""
+    from merchants.models import Violation
+
+    _obj, created = Violation.objects.get_or_create(
+        rule=rule, source_type=source._meta.label_lower, source_id=source.pk,
+        defaults={"merchant_id": merchant_id, "points": points, "note": note},
+    )
+    return created
+
+
+def notify(*, audience: str, title: str, body: str = "", merchant_id: int | None = None, link: str = "") -> None:
+    """Leave a notice for a shop's owners or for senior platform staff (shown in the workbench / admin)."""
+    from merchants.models import Notice
+
+    Notice.objects.create(audience=audience, merchant_id=merchant_id, title=title, body=body, link=link)

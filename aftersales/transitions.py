@@ -1,0 +1,148 @@
+"""After-sales vocabulary (A-1, A-2, A-3, A-7) and the pure predicates that guard case transitions."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from merchants.transitions import PaymentMethod
+from merchants.workflow import condition
+
+
+class CaseType(models.TextChoices):
+    REFUND_ONLY = "refund_only", _("仅退款")
+    RETURN_REFUND = "return_refund", _("退货退款")
+    EXCHANGE = "exchange", _("换货")
+
+
+class CaseStatus(models.TextChoices):
+    PENDING = "pending", _("待商家处理")
+    NEGOTIATING = "negotiating", _("协商中")
+    REJECTED = "rejected", _("商家已拒绝")
+    AWAITING_RETURN = "awaiting_return", _("待买家退货")
+    RETURN_IN_TRANSIT = "return_in_transit", _("待商家收货")
+    AWAITING_VOUCHER = "awaiting_voucher", _("待上传退款凭证")
+    RESHIPPING = "reshipping", _("待商家补发")
+    EXCHANGE_SHIPPED = "exchange_shipped", _("换货已发出")
+    REFUNDING = "refunding", _("退款中")
+    ARBITRATION = "arbitration", _("平台介入")
+    REFUNDED = "refunded", _("退款成功")
+    EXCHANGED = "exchanged", _("换货成功")
+    CLOSED = "closed", _("已关闭")
+    CANCELLED = "cancelled", _("买家已撤销")
+
+
+FINAL_STATES = (CaseStatus.REFUNDED, CaseStatus.EXCHANGED, CaseStatus.CLOSED, CaseStatus.CANCELLED)
+OPEN_STATES = tuple(s for s in CaseStatus if s not in FINAL_STATES)
+# The buyer may withdraw while the case is open and no money (or replacement) has moved (A-3).
+WITHDRAWABLE_STATES = (
+    CaseStatus.PENDING,
+    CaseStatus.NEGOTIATING,
+    CaseStatus.REJECTED,
+    CaseStatus.AWAITING_RETURN,
+    CaseStatus.RETURN_IN_TRANSIT,
+    CaseStatus.ARBITRATION,
+)
+
+
+class Reason(models.TextChoices):
+    NO_REASON = "no_reason", _("七天无理由")
+    QUALITY = "quality", _("质量问题")
+    NOT_AS_DESCRIBED = "not_as_described", _("与描述不符")
+    COUNTERFEIT = "counterfeit", _("假冒品牌")
+    WRONG_ITEM = "wrong_item", _("发错货")
+    LOGISTICS = "logistics", _("物流问题")
+    OUT_OF_STOCK = "out_of_stock", _("缺货")
+    OTHER = "other", _("其他")
+
+
+class ReasonCategory(models.TextChoices):
+    QUALITY_CLAIM = "quality_claim", _("质量类（三包/耐用品延长期限）")
+    MERCHANT_FAULT = "merchant_fault", _("商家责任")
+    BUYER_PREFERENCE = "buyer_preference", _("买家原因")
+
+
+class Party(models.TextChoices):
+    MERCHANT = "merchant", _("商家")
+    BUYER = "buyer", _("买家")
+
+
+# A-2: each reason's category, which also decides who pays the return postage.
+REASON_CATEGORY = {
+    Reason.QUALITY: ReasonCategory.QUALITY_CLAIM,
+    Reason.NOT_AS_DESCRIBED: ReasonCategory.QUALITY_CLAIM,
+    Reason.COUNTERFEIT: ReasonCategory.QUALITY_CLAIM,
+    Reason.WRONG_ITEM: ReasonCategory.MERCHANT_FAULT,
+    Reason.LOGISTICS: ReasonCategory.MERCHANT_FAULT,
+    Reason.OUT_OF_STOCK: ReasonCategory.MERCHANT_FAULT,
+    Reason.NO_REASON: ReasonCategory.BUYER_PREFERENCE,
+    Reason.OTHER: ReasonCategory.BUYER_PREFERENCE,
+}
+POSTAGE_PAYER = {
+    ReasonCategory.QUALITY_CLAIM: Party.MERCHANT,
+    ReasonCategory.MERCHANT_FAULT: Party.MERCHANT,
+    ReasonCategory.BUYER_PREFERENCE: Party.BUYER,
+}
+
+
+def postage_payer(reason: str) -> str:
+    return POSTAGE_PAYER[REASON_CATEGORY[Reason(reason)]]
+
+
+class ArbitrationOutcome(models.TextChoices):
+    REFUND = "refund", _("支持退款")
+    RESHIP = "reship", _("商家补发")
+    REJECT = "reject", _("驳回买家申请")
+
+
+class Liability(models.TextChoices):
+    MERCHANT = "merchant", _("商家责任")
+    BUYER = "buyer", _("买家责任")
+    BOTH = "both", _("双方责任")
+    NONE = "none", _("无责")
+
+
+class ShippingStage(models.TextChoices):
+    """Order shipping state as automation rules see it (A-12)."""
+
+    NOT_SHIPPED = "not_shipped", _("未发货")
+    SHIPPED = "shipped", _("已发货")
+    RECEIVED = "received", _("已收货")
+
+
+class DelayReportStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已通过")
+    REJECTED = "rejected", _("已驳回")
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("处理中")
+    SUCCEEDED = "succeeded", _("成功")
+    FAILED = "failed", _("失败")
+
+
+# ---- predicates (pure: read the case and its loaded relations, write nothing)
+
+
+@condition(_("仅退款申请才可直接退款"))
+def is_refund_only(case) -> bool:
+    return case.type == CaseType.REFUND_ONLY
+
+
+@condition(_("只有换货申请需要补发"))
+def is_exchange(case) -> bool:
+    return case.type == CaseType.EXCHANGE
+
+
+@condition(_("只有货到付款订单需要上传线下退款凭证"))
+def is_cod(case) -> bool:
+    return case.order.payment_method == PaymentMethod.COD
+
+
+@condition(_("退款金额超过了该商品可退的金额"))
+def within_refundable(case) -> bool:
+    return case.amount is not None and 0 < case.amount <= case.item.refundable_amount()
+
+
+@condition(_("没有待买家回应的协商方案"))
+def has_proposal(case) -> bool:
+    return case.proposed_at is not None
