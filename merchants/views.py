@@ -24,8 +24,9 @@ def _broker_ok() -> tuple[bool, str]:
     from config.celery import app
 
     try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+        # The URL from settings, explicitly: Celery's own config prefers the environment's value.
+        with app.connection_for_write(url) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
         return True, url.split(":", 1)[0]
     except Exception as exc:  # noqa: BLE001
         return False, exc.__class__.__name__
