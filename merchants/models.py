@@ -359,11 +359,18 @@ class Order(fsm.ConcurrentTransitionMixin, MerchantOwned):
 
 
 def next_settlement_day(at, cycle_days: int):
-    """S-5: the first day of the merchant's next settlement cycle after `at` (cycles count from 1 Jan)."""
+    """S-5: the first day of the merchant's next settlement cycle after `at` (local date).
+
+    Cycles follow the calendar, as merchants read them: weekly cycles start on Mondays, half-monthly
+    ones on the 1st and the 16th, monthly ones on the 1st. (Counting 7/15/30-day blocks from 1 January
+    drifted away from calendar months and, at the year's end, jumped past the next year's first cycle.)
+    """
     day = timezone.localtime(at).date()
-    start_of_year = day.replace(month=1, day=1)
-    elapsed = (day - start_of_year).days
-    return start_of_year + timedelta(days=(elapsed // cycle_days + 1) * cycle_days)
+    if cycle_days == Merchant.SettlementCycle.WEEKLY:
+        return day + timedelta(days=7 - day.weekday())
+    if cycle_days == Merchant.SettlementCycle.HALF_MONTHLY and day.day < 16:
+        return day.replace(day=16)
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
 class Package(MerchantOwned):

@@ -142,8 +142,10 @@ def confirm_cod(order: Order, *, actor) -> Order:
 
 def _clean_tracking(carrier: str, tracking_no: str) -> tuple[str, str]:
     tracking_no = (tracking_no or "").strip()
-    if carrier not in Carrier.values:
+    if not carrier:
         raise ApplicationError(_("请选择快递公司。"), code="carrier")
+    if carrier not in Carrier.values:  # imports pass free text: name the value that was refused
+        raise ApplicationError(_("未知的快递公司：%(value)s") % {"value": carrier}, code="carrier")
     if not tracking_no:
         raise ApplicationError(_("请填写运单号。"), code="tracking_no")
     try:
@@ -161,7 +163,10 @@ def ship(order: Order, *, items: Iterable[OrderItem | int], carrier: str, tracki
     order = selectors.order_for_update(order.pk, actor=actor)
     require_role(actor, order.merchant_id, WRITE_ROLES, platform=False)
     carrier, tracking_no = _clean_tracking(carrier, tracking_no)
-    item_ids = sorted({item.pk if isinstance(item, OrderItem) else int(item) for item in items})
+    try:
+        item_ids = sorted({item.pk if isinstance(item, OrderItem) else int(item) for item in items})
+    except (TypeError, ValueError) as exc:  # a form or import row with a non-numeric item id: a message, not a 500
+        raise ApplicationError(_("所选商品无效。"), code="items") from exc
     if not item_ids:
         raise ApplicationError(_("请选择要发货的商品。"), code="items")
     require_transition(order.settle_shipping, action=_("发货"))
@@ -237,13 +242,23 @@ def update_tracking(package: Package, *, carrier: str, tracking_no: str, actor) 
 
 @transaction.atomic
 def resettle_shipping(order: Order, *, actor=None) -> Order:
-    """Re-derive the shipping state after items stopped being shippable (refunded in full, S-2)."""
+    """Re-derive the shipping state after items stopped being shippable (refunded in full, S-2); no-op otherwise.
+
+    An order whose every item was refunded before anything shipped is cancelled (closed) instead.
+    """
     order = selectors.order_for_update(order.pk, actor=None)
     from merchants.workflow import can_proceed
 
     if not can_proceed(order.settle_shipping):
         return order
     source = order.status
+    if not order.packages.exists() and not order.unshipped_shippable_items().exists():
+        # Every item was refunded before anything shipped: the order closes (交易关闭). Settling it would
+        # mark an order without a parcel `shipped`, then `received`, and make its settlement fall due.
+        order.cancel(at=timezone.now(), reason=_("全部商品已退款，交易关闭"))
+        order.save(update_fields=["status", "cancelled_at", "cancel_reason", "deadline_at", "updated_at"])
+        _record(order, EventKind.CANCELLED, source=source, actor=actor, message=order.cancel_reason)
+        return order
     order.settle_shipping(at=timezone.now(), auto_receive_after=timedelta(days=PlatformSettings.load().auto_receive_days))
     if order.status != source:
         order.save(update_fields=["status", "shipped_at", "shipped_late", "deadline_at", "updated_at"])
