@@ -1,0 +1,178 @@
+"""Upload checks (N-7): the one place that decides whether an uploaded file is an acceptable image.
+
+Evidence (after-sales, appeals, delay reports) and refund vouchers all go through
+`validate_image_upload`: as a model-field validator, or through the form fields below.
+A file passes only if it is small enough, really decodes as one of the allowed formats, is not a
+decompression bomb, and its extension names the format it decodes as (so `x.png` that is a JPEG,
+a script renamed `.jpg`, or a truncated upload is refused with a message, never stored).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import PurePath
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, UnidentifiedImageError
+
+# Extensions each decoded format may carry (lower case, no dot).
+FORMAT_EXTENSIONS = {
+    "JPEG": ("jpg", "jpeg"),
+    "PNG": ("png",),
+    "WEBP": ("webp",),
+    "GIF": ("gif",),
+}
+# Decompression-bomb guard: a few kilobytes can declare a gigapixel image. Checked on the header,
+# before any pixel is decoded. A 50-megapixel phone photo still passes.
+DEFAULT_MAX_PIXELS = 60_000_000
+
+
+def _max_pixels() -> int:
+    return getattr(settings, "SHOUHOU_UPLOAD_MAX_PIXELS", DEFAULT_MAX_PIXELS)
+
+
+def allowed_extensions() -> list[str]:
+    return [ext for fmt in settings.SHOUHOU_UPLOAD_IMAGE_FORMATS for ext in FORMAT_EXTENSIONS.get(fmt, ())]
+
+
+def _formats_label() -> str:
+    return "、".join(settings.SHOUHOU_UPLOAD_IMAGE_FORMATS)
+
+
+def validate_image_upload(file) -> str:
+    """Raise ValidationError unless `file` is an acceptable image; returns its format (e.g. "PNG").
+
+    Leaves the file at position 0 so it can be saved afterwards.
+    """
+    name = getattr(file, "name", "") or ""
+    size = getattr(file, "size", None)
+    max_bytes = settings.SHOUHOU_UPLOAD_MAX_BYTES
+    if size is not None and size > max_bytes:
+        raise ValidationError(
+            _("文件「%(name)s」大小为 %(size)s，超过上限 %(max)s。"),
+            code="file_too_large",
+            params={
+                "name": PurePath(name).name,
+                "size": filesizeformat(size),
+                "max": filesizeformat(max_bytes),
+            },
+        )
+    if size == 0:
+        raise ValidationError(
+            _("文件「%(name)s」是空文件。"), code="empty", params={"name": PurePath(name).name}
+        )
+
+    extension = PurePath(name).suffix.lower().lstrip(".")
+    if extension not in allowed_extensions():
+        raise ValidationError(
+            _("不支持的文件类型「%(ext)s」：只能上传 %(formats)s 格式的图片。"),
+            code="invalid_extension",
+            params={"ext": f".{extension}" if extension else name, "formats": _formats_label()},
+        )
+
+    image_format = _decode(file, name)
+
+    if image_format not in settings.SHOUHOU_UPLOAD_IMAGE_FORMATS:
+        raise ValidationError(
+            _("图片格式 %(format)s 不被支持：只能上传 %(formats)s 格式的图片。"),
+            code="invalid_format",
+            params={"format": image_format, "formats": _formats_label()},
+        )
+    if extension not in FORMAT_EXTENSIONS.get(image_format, ()):
+        raise ValidationError(
+            _("文件「%(name)s」的扩展名与实际格式 %(format)s 不符，请使用正确的扩展名重新上传。"),
+            code="extension_mismatch",
+            params={"name": PurePath(name).name, "format": image_format},
+        )
+    return image_format
+
+
+def _decode(file, name: str) -> str:
+    """Open the image, check its declared size, verify its structure and decode every pixel."""
+    not_an_image = ValidationError(
+        _("文件「%(name)s」不是有效的图片，或文件已损坏，请重新上传。"),
+        code="invalid_image",
+        params={"name": PurePath(name).name},
+    )
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns below twice its own limit; here any bomb is an error.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            file.seek(0)
+            with Image.open(file) as image:
+                image_format = image.format or ""
+                width, height = image.size
+                if width * height > _max_pixels():
+                    raise ValidationError(
+                        _("图片尺寸 %(width)d×%(height)d 过大，请压缩后再上传。"),
+                        code="too_many_pixels",
+                        params={"width": width, "height": height},
+                    )
+                image.verify()  # structure and checksums (PNG chunks, CRCs)
+            # verify() leaves the image unusable: reopen and decode for real (catches truncation).
+            file.seek(0)
+            with Image.open(file) as image:
+                image.load()
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise ValidationError(_("图片尺寸过大，请压缩后再上传。"), code="too_many_pixels") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
+        # OSError: truncated/corrupt data; SyntaxError: Pillow's "broken PNG"; the rest are decoder edge cases.
+        raise not_an_image from exc
+    finally:
+        try:
+            file.seek(0)
+        except (OSError, ValueError):
+            pass
+    return image_format
+
+
+class EvidenceImageField(forms.FileField):
+    """A form field for one evidence image or refund voucher, checked by `validate_image_upload`."""
+
+    default_validators = [validate_image_upload]
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        if isinstance(widget, forms.FileInput) and "accept" not in widget.attrs:
+            attrs["accept"] = ",".join(f".{ext}" for ext in allowed_extensions())
+        return attrs
+
+
+class MultipleImageInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class EvidenceImagesField(EvidenceImageField):
+    """Several evidence images in one input (at most `max_files`); cleans to a list of files."""
+
+    widget = MultipleImageInput
+
+    def __init__(self, *args, max_files: int = 9, **kwargs):
+        self.max_files = max_files
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        if not files:
+            return super().clean(None, initial) if self.required else []
+        if len(files) > self.max_files:
+            raise ValidationError(
+                _("最多上传 %(max)d 张图片，本次选择了 %(count)d 张。"),
+                code="too_many_files",
+                params={"max": self.max_files, "count": len(files)},
+            )
+        errors, cleaned = [], []
+        for f in files:
+            try:
+                cleaned.append(super().clean(f, initial))
+            except ValidationError as exc:
+                errors.extend(exc.error_list)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
