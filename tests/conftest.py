@@ -1,5 +1,8 @@
 """Shared fixtures: two shops with their members, and a platform operator (STYLE §8)."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 from merchants.transitions import Role
@@ -44,3 +47,24 @@ def operator(db):
 @pytest.fixture
 def superuser(db):
     return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Browser tests need Debian's Chromium (SPEC N-1): skipped with the reason on a laptop without it,
+# a hard error in CI (CI=true), where a silently skipped browser suite would hide a broken install.
+
+CHROMIUM = "/usr/bin/chromium"
+E2E_DIR = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(config, items):
+    e2e = [item for item in items if "e2e" in item.keywords or E2E_DIR in item.path.parents]
+    for item in e2e:
+        item.add_marker(pytest.mark.e2e)
+    if not e2e or os.access(CHROMIUM, os.X_OK):
+        return
+    if os.environ.get("CI") == "true":
+        raise pytest.UsageError(f"{CHROMIUM} is missing and CI=true: {len(e2e)} browser tests cannot run.")
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} not found: apt-get install chromium to run the browser tests")
+    for item in e2e:
+        item.add_marker(skip)
