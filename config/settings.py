@@ -267,6 +267,9 @@ UNFOLD_WORKBENCH = {
     "SITE_TITLE": _("商家售后工作台"),
     "SITE_HEADER": _("商家售后工作台"),
     "SITE_URL": "/workbench/",
+    # The home page's cards and the sidebar come from merchants/dashboard.py (apps add card providers).
+    "DASHBOARD_CALLBACK": "merchants.dashboard.dashboard_callback",
+    "SIDEBAR": {**UNFOLD["SIDEBAR"], "navigation": "merchants.dashboard.workbench_navigation"},
 }
 
 LOGGING = {

@@ -1,0 +1,101 @@
+"""Forms of the order action pages (ship, change tracking, cancel) and the shop settings page.
+
+They only collect input: every rule (S-1..S-4, M-3) is checked by merchants.services, whose refusals the
+admin shows as messages. Item choices are the items of the one order being handled, never others.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from unfold.widgets import (
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextareaWidget,
+    UnfoldAdminTextInputWidget,
+)
+
+from merchants.models import Merchant, Order, Package
+from merchants.transitions import Carrier
+
+CARRIER_CHOICES = [("", _("请选择快递公司")), *Carrier.choices]
+
+
+class TrackingFieldsMixin(forms.Form):
+    carrier = forms.ChoiceField(label=_("快递公司"), choices=CARRIER_CHOICES, widget=UnfoldAdminSelectWidget)
+    tracking_no = forms.CharField(
+        label=_("运单号"),
+        max_length=32,
+        widget=UnfoldAdminTextInputWidget(
+            attrs={"placeholder": _("例如 SF1234567890"), "autocomplete": "off"}
+        ),
+    )
+
+    def clean_tracking_no(self) -> str:
+        return self.cleaned_data["tracking_no"].strip()
+
+
+class ShipForm(TrackingFieldsMixin):
+    """S-1: pick items of this order to go out together under one tracking number."""
+
+    field_order = ["items", "carrier", "tracking_no"]
+
+    items = forms.ModelMultipleChoiceField(
+        label=_("发货商品"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("请选择要发货的商品。")},
+    )
+
+    def __init__(self, *args, order: Order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order = order
+        # Every item of the order is a valid value: whether it may ship is the service's call (S-1, S-2),
+        # so a stale page or a second click gets the rule's own message rather than "invalid choice".
+        self.fields["items"].queryset = order.items.select_related("product", "sku", "package").order_by("pk")
+
+
+class TrackingForm(TrackingFieldsMixin):
+    """S-4: a new carrier / tracking number for one package of this order (its items move together)."""
+
+    field_order = ["package", "carrier", "tracking_no"]
+
+    package = forms.ModelChoiceField(
+        label=_("包裹"), queryset=None, empty_label=None, widget=UnfoldAdminSelectWidget
+    )
+
+    def __init__(self, *args, order: Order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order = order
+        self.fields["package"].queryset = Package.objects.filter(order=order).order_by("shipped_at", "pk")
+
+
+class CancelForm(forms.Form):
+    """M-3: the merchant cancels a cash-on-delivery order, saying why."""
+
+    reason = forms.CharField(
+        label=_("取消原因"),
+        max_length=200,
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 3, "placeholder": _("例如：买家电话确认不要了")}),
+        error_messages={"required": _("请填写取消原因。")},
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("请填写取消原因。"))
+        return reason
+
+
+class MerchantSettingsForm(forms.ModelForm):
+    """What a shop owner may change on the workbench; code, level and status stay with the platform."""
+
+    class Meta:
+        model = Merchant
+        fields = [
+            "name",
+            "express_refund_enabled",
+            "return_contact",
+            "return_phone",
+            "return_address",
+            "settlement_cycle",
+        ]
