@@ -4,6 +4,7 @@ Transition methods change the case in memory only (state, deadline, fields of th
 services in aftersales/services.py lock, check, call them, save, and write the event.
 """
 
+import secrets
 from datetime import timedelta
 from decimal import Decimal
 
@@ -29,7 +30,7 @@ from aftersales.transitions import (
     ShippingStage,
     has_proposal,
     is_cod,
-    is_exchange,
+    needs_reship,
     within_refundable,
 )
 from merchants.models import MONEY, EventBase, MerchantOwned, SingletonSettings
@@ -51,7 +52,9 @@ class AftersalesSettings(SingletonSettings):
     window_days = models.PositiveIntegerField(_("收货后可申请售后（天）"), default=15)
     three_guarantee_days = models.PositiveIntegerField(_("三包商品质量问题申请期（天）"), default=90)
     durable_days = models.PositiveIntegerField(_("耐用品质量问题申请期（天）"), default=180)
-    express_max_amount = models.DecimalField(_("极速退款订单金额上限（元，不含）"), **MONEY, default=Decimal("300.00"))
+    express_max_amount = models.DecimalField(
+        _("极速退款订单金额上限（元，不含）"), **MONEY, default=Decimal("300.00")
+    )
     express_max_hours = models.PositiveIntegerField(_("极速退款下单后时限（小时，不含）"), default=6)
     refund_max_attempts = models.PositiveIntegerField(_("退款最多尝试次数"), default=5)
 
@@ -87,15 +90,19 @@ class AutoRefundRule(MerchantOwned):
 
 
 def _case_no() -> str:
+    # Time first (readable, sortable) plus a random tail: demos and tests open many cases at one
+    # frozen instant, and the time alone would collide there.
     now = timezone.localtime()
-    return f"AS{now:%Y%m%d%H%M%S}{now.microsecond:06d}"
+    return f"AS{now:%Y%m%d%H%M%S}{now.microsecond:06d}{secrets.randbelow(10**6):06d}"
 
 
 class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
     """A buyer's after-sales request on one order item (A-1, A-3). `deadline_at` drives A-5."""
 
     case_no = models.CharField(_("售后单号"), max_length=32, unique=True, default=_case_no)
-    order = models.ForeignKey("merchants.Order", on_delete=models.PROTECT, related_name="cases", verbose_name=_("订单"))
+    order = models.ForeignKey(
+        "merchants.Order", on_delete=models.PROTECT, related_name="cases", verbose_name=_("订单")
+    )
     item = models.ForeignKey(
         "merchants.OrderItem", on_delete=models.PROTECT, related_name="cases", verbose_name=_("订单商品")
     )
@@ -147,7 +154,9 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
 
     # Arbitration (A-7)
     arbitration_started_at = models.DateTimeField(_("介入时间"), null=True, blank=True)
-    arbitration_outcome = models.CharField(_("判定结果"), max_length=10, choices=ArbitrationOutcome.choices, blank=True)
+    arbitration_outcome = models.CharField(
+        _("判定结果"), max_length=10, choices=ArbitrationOutcome.choices, blank=True
+    )
     liability = models.CharField(_("责任方"), max_length=10, choices=Liability.choices, blank=True)
     arbitrated_at = models.DateTimeField(_("判定时间"), null=True, blank=True)
     escalated = models.BooleanField(_("已升级高级客服"), default=False)
@@ -168,7 +177,9 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
         ordering = ("-created_at", "-pk")
         indexes = [
             # The deadline sweep (A-5) reads due cases through this index only.
-            models.Index(fields=["status", "deadline_at"], name="case_due_idx", condition=Q(deadline_at__isnull=False)),
+            models.Index(
+                fields=["status", "deadline_at"], name="case_due_idx", condition=Q(deadline_at__isnull=False)
+            ),
             # The workbench list: a shop's newest cases, optionally by state (quick tabs).
             models.Index(fields=["merchant", "-created_at"], name="case_shop_recent_idx"),
             models.Index(fields=["merchant", "status", "-created_at"], name="case_shop_status_idx"),
@@ -179,7 +190,9 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
         constraints = [
             # A-1: one open case per item at a time — enforced by the database too.
             models.UniqueConstraint(
-                fields=["item"], condition=Q(status__in=[s.value for s in OPEN_STATES]), name="case_one_open_per_item"
+                fields=["item"],
+                condition=Q(status__in=[s.value for s in OPEN_STATES]),
+                name="case_one_open_per_item",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="case_amount_positive"),
         ]
@@ -194,8 +207,9 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
         return self.status in OPEN_STATES
 
     def is_due_soon(self, now=None, hours: int = 12) -> bool:
+        """A-5: the next deadline is under `hours` away (or already passed, waiting for the sweep)."""
         now = now or timezone.now()
-        return self.deadline_at is not None and now <= self.deadline_at < now + timedelta(hours=hours)
+        return self.deadline_at is not None and self.deadline_at < now + timedelta(hours=hours)
 
     @property
     def shipping_stage(self) -> str:
@@ -210,14 +224,21 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
     def _after_approval(self) -> str:
         """Where an approved case goes: refund only pays (cod: the merchant pays offline); others wait for goods."""
         if self.type == CaseType.REFUND_ONLY:
-            return CaseStatus.AWAITING_VOUCHER if self.order.payment_method == PaymentMethod.COD else CaseStatus.REFUNDING
+            return (
+                CaseStatus.AWAITING_VOUCHER
+                if self.order.payment_method == PaymentMethod.COD
+                else CaseStatus.REFUNDING
+            )
         return CaseStatus.AWAITING_RETURN
 
     # ---- transitions (in memory; `now` and `limits` (AftersalesSettings) are passed by the service)
 
     @fsm.transition(
-        field=status, source=CaseStatus.PENDING,
-        target=fsm.RETURN_VALUE(CaseStatus.REFUNDING, CaseStatus.AWAITING_RETURN, CaseStatus.AWAITING_VOUCHER),
+        field=status,
+        source=CaseStatus.PENDING,
+        target=fsm.RETURN_VALUE(
+            CaseStatus.REFUNDING, CaseStatus.AWAITING_RETURN, CaseStatus.AWAITING_VOUCHER
+        ),
         conditions=[within_refundable],
     )
     def approve(self, *, now, limits) -> str:
@@ -235,12 +256,20 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
     @fsm.transition(field=status, source=CaseStatus.PENDING, target=CaseStatus.NEGOTIATING)
     def propose(self, *, now, limits, type: str, amount: Decimal, text: str) -> None:
         """Offer another solution (A-8); the merchant's own 48 h clock keeps running meanwhile."""
-        self.proposed_type, self.proposed_amount, self.proposal_text, self.proposed_at = type, amount, text, now
+        self.proposed_type, self.proposed_amount, self.proposal_text, self.proposed_at = (
+            type,
+            amount,
+            text,
+            now,
+        )
         self.deadline_at = now + timedelta(hours=limits.negotiation_hours)
 
     @fsm.transition(
-        field=status, source=CaseStatus.NEGOTIATING,
-        target=fsm.RETURN_VALUE(CaseStatus.REFUNDING, CaseStatus.AWAITING_RETURN, CaseStatus.AWAITING_VOUCHER),
+        field=status,
+        source=CaseStatus.NEGOTIATING,
+        target=fsm.RETURN_VALUE(
+            CaseStatus.REFUNDING, CaseStatus.AWAITING_RETURN, CaseStatus.AWAITING_VOUCHER
+        ),
         conditions=[has_proposal],
     )
     def accept_proposal(self, *, now, limits) -> str:
@@ -274,7 +303,8 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
         self._set_deadline_for(CaseStatus.RETURN_IN_TRANSIT, now, limits)
 
     @fsm.transition(
-        field=status, source=CaseStatus.RETURN_IN_TRANSIT,
+        field=status,
+        source=CaseStatus.RETURN_IN_TRANSIT,
         target=fsm.RETURN_VALUE(CaseStatus.REFUNDING, CaseStatus.AWAITING_VOUCHER, CaseStatus.RESHIPPING),
     )
     def confirm_return(self, *, now, limits) -> str:
@@ -300,14 +330,20 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
         self._start_arbitration(now, limits)
 
     @fsm.transition(
-        field=status, source=CaseStatus.ARBITRATION,
-        target=fsm.RETURN_VALUE(CaseStatus.REFUNDING, CaseStatus.AWAITING_VOUCHER, CaseStatus.RESHIPPING,
-                                CaseStatus.CLOSED),
+        field=status,
+        source=CaseStatus.ARBITRATION,
+        target=fsm.RETURN_VALUE(
+            CaseStatus.REFUNDING, CaseStatus.AWAITING_VOUCHER, CaseStatus.RESHIPPING, CaseStatus.CLOSED
+        ),
     )
     def arbitrate(self, *, now, limits, outcome: str, liability: str) -> str:
         self.arbitration_outcome, self.liability, self.arbitrated_at = outcome, liability, now
         if outcome == ArbitrationOutcome.REFUND:
-            target = CaseStatus.AWAITING_VOUCHER if self.order.payment_method == PaymentMethod.COD else CaseStatus.REFUNDING
+            target = (
+                CaseStatus.AWAITING_VOUCHER
+                if self.order.payment_method == PaymentMethod.COD
+                else CaseStatus.REFUNDING
+            )
         elif outcome == ArbitrationOutcome.RESHIP:
             target = CaseStatus.RESHIPPING
         else:
@@ -316,18 +352,27 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
         self._set_deadline_for(target, now, limits)
         return target
 
-    @fsm.transition(field=status, source=CaseStatus.AWAITING_VOUCHER, target=CaseStatus.REFUNDED, conditions=[is_cod])
+    @fsm.transition(
+        field=status, source=CaseStatus.AWAITING_VOUCHER, target=CaseStatus.REFUNDED, conditions=[is_cod]
+    )
     def upload_voucher(self, *, now) -> None:
         """The merchant refunded a cod order offline and proved it."""
         self._mark_paid(now)
 
-    @fsm.transition(field=status, source=CaseStatus.AWAITING_VOUCHER, target=CaseStatus.REFUNDED, conditions=[is_cod])
+    @fsm.transition(
+        field=status, source=CaseStatus.AWAITING_VOUCHER, target=CaseStatus.REFUNDED, conditions=[is_cod]
+    )
     def pay_in_advance(self, *, now) -> None:
         """48 h without a voucher: the platform pays the buyer (先行赔付); a violation goes on the merchant."""
         self.advance_paid = True
         self._mark_paid(now)
 
-    @fsm.transition(field=status, source=CaseStatus.RESHIPPING, target=CaseStatus.EXCHANGE_SHIPPED, conditions=[is_exchange])
+    @fsm.transition(
+        field=status,
+        source=CaseStatus.RESHIPPING,
+        target=CaseStatus.EXCHANGE_SHIPPED,
+        conditions=[needs_reship],
+    )
     def reship(self, *, now, limits, carrier: str, tracking_no: str) -> None:
         self.reship_carrier, self.reship_tracking_no, self.reshipped_at = carrier, tracking_no, now
         self._set_deadline_for(CaseStatus.EXCHANGE_SHIPPED, now, limits)
@@ -386,10 +431,50 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
 class CaseEvent(EventBase):
     """One line of the case timeline (洽谈记录, A-4): immutable."""
 
+    class Kind(models.TextChoices):
+        """What happened (past tense); `kind` stores the value, the timeline shows the label."""
+
+        OPENED = "opened", _("买家发起售后")
+        APPROVED = "approved", _("同意申请")
+        REJECTED = "rejected", _("拒绝申请")
+        PROPOSED = "proposed", _("商家发起协商")
+        PROPOSAL_ACCEPTED = "proposal_accepted", _("买家接受协商方案")
+        PROPOSAL_DECLINED = "proposal_declined", _("买家拒绝协商方案")
+        PROPOSAL_EXPIRED = "proposal_expired", _("协商方案超时失效")
+        REVISED = "revised", _("买家修改申请")
+        RETURN_SHIPPED = "return_shipped", _("买家寄回商品")
+        RETURN_CONFIRMED = "return_confirmed", _("商家确认收货")
+        RETURN_REFUSED = "return_refused", _("商家拒绝收货")
+        ARBITRATION_REQUESTED = "arbitration_requested", _("买家申请平台介入")
+        ARBITRATED = "arbitrated", _("平台判定")
+        ESCALATED = "escalated", _("升级高级客服")
+        VOUCHER_UPLOADED = "voucher_uploaded", _("商家上传退款凭证")
+        ADVANCE_PAID = "advance_paid", _("平台先行赔付")
+        RESHIPPED = "reshipped", _("商家补发商品")
+        EXCHANGE_CONFIRMED = "exchange_confirmed", _("换货完成")
+        REFUNDED = "refunded", _("退款成功")
+        REFUND_FAILED = "refund_failed", _("退款失败")
+        REFUND_RETRIED = "refund_retried", _("重新发起退款")
+        CLOSED = "closed", _("售后关闭")
+        CANCELLED = "cancelled", _("买家撤销申请")
+        DELAY_REPORTED = "delay_reported", _("商家延迟售后报备")
+        DELAY_APPROVED = "delay_approved", _("报备审核通过")
+        DELAY_REJECTED = "delay_rejected", _("报备审核驳回")
+        MESSAGE = "message", _("留言")
+
     merchant_path = "case__merchant"
 
-    case = models.ForeignKey(AfterSaleCase, on_delete=models.CASCADE, related_name="events", verbose_name=_("售后单"))
+    case = models.ForeignKey(
+        AfterSaleCase, on_delete=models.CASCADE, related_name="events", verbose_name=_("售后单")
+    )
     amount = models.DecimalField(_("金额"), **MONEY, null=True, blank=True)
+
+    @property
+    def kind_label(self) -> str:
+        try:
+            return str(self.Kind(self.kind).label)
+        except ValueError:
+            return self.kind
 
     class Meta(EventBase.Meta):
         verbose_name = _("协商记录")
@@ -409,7 +494,9 @@ class CaseAttachment(models.Model):
 
     merchant_path = "event__case__merchant"
 
-    event = models.ForeignKey(CaseEvent, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("记录"))
+    event = models.ForeignKey(
+        CaseEvent, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("记录")
+    )
     file = models.FileField(_("文件"), upload_to=evidence_path)
     created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
 
@@ -426,10 +513,14 @@ class Refund(models.Model):
 
     merchant_path = "case__merchant"
 
-    case = models.OneToOneField(AfterSaleCase, on_delete=models.PROTECT, related_name="refund", verbose_name=_("售后单"))
+    case = models.OneToOneField(
+        AfterSaleCase, on_delete=models.PROTECT, related_name="refund", verbose_name=_("售后单")
+    )
     idempotency_key = models.CharField(_("幂等键"), max_length=64, unique=True)
     amount = models.DecimalField(_("金额"), **MONEY)
-    status = models.CharField(_("状态"), max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING
+    )
     attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
     gateway_reference = models.CharField(_("支付网关流水号"), max_length=64, blank=True)
     last_error = models.TextField(_("最近错误"), blank=True)
@@ -439,25 +530,60 @@ class Refund(models.Model):
     class Meta:
         verbose_name = _("退款")
         verbose_name_plural = _("退款")
+        # retry_stuck_refunds reads unfinished refunds by age.
+        indexes = [models.Index(fields=["status", "updated_at"], name="refund_status_idx")]
 
     def __str__(self) -> str:
         return self.idempotency_key
 
 
+class GatewayCall(models.Model):
+    """What the simulated payment gateway (aftersales.gateway.SimulatedGateway) has seen, by idempotency key.
+
+    A real gateway keeps this on its side; the simulation keeps it here so a repeated key gets the same
+    reference back and tests can count the calls that reached "the bank".
+    """
+
+    idempotency_key = models.CharField(_("幂等键"), max_length=64, unique=True)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    case_no = models.CharField(_("售后单号"), max_length=32)
+    reference = models.CharField(_("支付网关流水号"), max_length=64)
+    calls = models.PositiveIntegerField(_("调用次数"), default=1)
+    created_at = models.DateTimeField(_("首次调用时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("最近调用时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("模拟网关调用")
+        verbose_name_plural = _("模拟网关调用")
+
+    def __str__(self) -> str:
+        return self.reference
+
+
 class DelayReport(MerchantOwned):
     """延迟售后报备 (A-9): filed by the merchant, decided by platform staff."""
 
-    case = models.ForeignKey(AfterSaleCase, on_delete=models.CASCADE, related_name="delay_reports", verbose_name=_("售后单"))
+    case = models.ForeignKey(
+        AfterSaleCase, on_delete=models.CASCADE, related_name="delay_reports", verbose_name=_("售后单")
+    )
     reason = models.TextField(_("报备原因"))
     delay_until = models.DateTimeField(_("预计处理时间"))
     status = models.CharField(
         _("状态"), max_length=10, choices=DelayReportStatus.choices, default=DelayReportStatus.PENDING
     )
     filed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("报备人")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("报备人"),
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("审核人"),
     )
     decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
@@ -469,7 +595,9 @@ class DelayReport(MerchantOwned):
         verbose_name_plural = _("延迟售后报备")
         ordering = ("-created_at",)
         constraints = [
-            models.UniqueConstraint(fields=["case"], condition=Q(status="pending"), name="delay_one_pending_per_case")
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(status="pending"), name="delay_one_pending_per_case"
+            )
         ]
 
     def __str__(self) -> str:
@@ -479,7 +607,9 @@ class DelayReport(MerchantOwned):
 class DelayReportImage(models.Model):
     merchant_path = "report__merchant"
 
-    report = models.ForeignKey(DelayReport, on_delete=models.CASCADE, related_name="images", verbose_name=_("报备"))
+    report = models.ForeignKey(
+        DelayReport, on_delete=models.CASCADE, related_name="images", verbose_name=_("报备")
+    )
     file = models.FileField(_("证明图片"), upload_to=evidence_path)
 
     class Meta:

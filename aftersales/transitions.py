@@ -133,6 +133,12 @@ def is_exchange(case) -> bool:
     return case.type == CaseType.EXCHANGE
 
 
+@condition(_("只有换货申请或平台判定补发的售后单需要补发"))
+def needs_reship(case) -> bool:
+    # An arbitration may order a replacement for any type (A-7 outcome `reship`), not only exchanges.
+    return case.type == CaseType.EXCHANGE or case.arbitration_outcome == ArbitrationOutcome.RESHIP
+
+
 @condition(_("只有货到付款订单需要上传线下退款凭证"))
 def is_cod(case) -> bool:
     return case.order.payment_method == PaymentMethod.COD

@@ -1,0 +1,61 @@
+"""Every write to after-sales cases (A-1..A-12): the only code that moves a case.
+
+A package split by sub-domain (STYLE §2); callers import from here:
+`from aftersales import services; services.approve(case, actor=user)`.
+"""
+
+from aftersales.services.cases import (
+    BulkResult,
+    accept_proposal,
+    add_message,
+    approve,
+    arbitrate,
+    bulk_approve,
+    bulk_results_summary,
+    buyer_ship_return,
+    cancel,
+    confirm_exchange,
+    confirm_return,
+    decline_proposal,
+    escalate,
+    open_case,
+    propose,
+    reject,
+    reship,
+    revise,
+    upload_voucher,
+    window_days,
+)
+from aftersales.services.delays import decide_delay_report, file_delay_report
+from aftersales.services.refunds import idempotency_key, pay_refund, retry_refund, stuck_refund_case_ids
+from aftersales.tasks import refund_task
+
+__all__ = [
+    "BulkResult",
+    "accept_proposal",
+    "add_message",
+    "approve",
+    "arbitrate",
+    "bulk_approve",
+    "bulk_results_summary",
+    "buyer_ship_return",
+    "cancel",
+    "confirm_exchange",
+    "confirm_return",
+    "decide_delay_report",
+    "decline_proposal",
+    "escalate",
+    "file_delay_report",
+    "idempotency_key",
+    "open_case",
+    "pay_refund",
+    "propose",
+    "refund_task",
+    "reject",
+    "reship",
+    "retry_refund",
+    "revise",
+    "stuck_refund_case_ids",
+    "upload_voucher",
+    "window_days",
+]

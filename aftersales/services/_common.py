@@ -1,0 +1,245 @@
+"""What every after-sales service shares: locking in the agreed order, role checks, the one event writer.
+
+Lock order, everywhere (the same as merchants.services.ship, so nobody deadlocks): the order row, then
+the item row, then the case row. The deadline sweep takes case rows first but never waits for the others
+(SKIP LOCKED), so it cannot close a cycle either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aftersales import selectors
+from aftersales.exceptions import CaseAmountError
+from aftersales.models import AfterSaleCase, AftersalesSettings, CaseAttachment, CaseEvent
+from aftersales.tasks import refund_task
+from aftersales.transitions import CaseStatus
+from merchants import selectors as merchant_selectors
+from merchants.models import ActorKind, OrderItem
+from merchants.scoping import WRITE_ROLES, actor_kind_of, is_platform, require_role, role_for
+from merchants.services import record_item_aftersale
+from merchants.transitions import AftersaleLock
+from merchants.workflow import ActorNotAllowedError, ApplicationError, require_transition
+
+Kind = CaseEvent.Kind
+CENT = Decimal("0.01")
+MAX_FILES = 9
+
+
+def pk_of(obj) -> int:
+    """A model instance or an id (forms, imports and tasks pass ids)."""
+    try:
+        return int(getattr(obj, "pk", obj))
+    except (TypeError, ValueError) as exc:
+        raise ApplicationError(_("无效的编号：%(value)s") % {"value": obj}, code="invalid_id") from exc
+
+
+def clock() -> tuple[datetime, AftersalesSettings]:
+    return timezone.now(), AftersalesSettings.load()
+
+
+# ---- locking
+
+
+def lock_case(case, actor) -> AfterSaleCase:
+    """Lock the case's order, item and the case itself (in that order); scoped to the actor.
+
+    Another shop's case is ObjectNotFoundError before anything is locked.
+    """
+    pk = pk_of(case)
+    ref = selectors.case_ref(pk, actor=actor)
+    merchant_selectors.order_for_update(ref.order_id, actor=None)  # visibility already decided by the case
+    list(OrderItem.objects.select_for_update().filter(pk=ref.item_id).values_list("pk", flat=True))
+    return selectors.case_for_update(pk, actor=actor)
+
+
+# ---- who may act
+
+
+def require_merchant(actor, case: AfterSaleCase) -> None:
+    """Owner or agent of the case's shop (superusers and the system too); viewers and platform staff not."""
+    require_role(actor, case.merchant_id, WRITE_ROLES, platform=False)
+
+
+def require_platform(actor) -> None:
+    if not is_platform(actor):
+        raise ActorNotAllowedError(_("只有平台客服可以执行此操作。"), code="platform_only")
+
+
+def require_merchant_or_platform(actor, case: AfterSaleCase) -> None:
+    if actor is None or is_platform(actor):
+        return
+    require_role(actor, case.merchant_id, WRITE_ROLES, platform=False)
+
+
+def merchant_may_act(actor, merchant_id: int) -> bool:
+    return role_for(actor, merchant_id) in WRITE_ROLES
+
+
+# ---- input cleaning (before anything is locked or written)
+
+
+def clean_choice(value, choices, label) -> str:
+    value = str(value or "").strip()
+    if value not in choices.values:
+        raise ApplicationError(
+            _("%(label)s「%(value)s」无效。") % {"label": label, "value": value or "—"}, code="invalid_choice"
+        )
+    return value
+
+
+def clean_amount(value, *, label=None) -> Decimal:
+    """A positive money amount with at most two decimals (floats are refused: N-6)."""
+    label = label or _("金额")
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        amount = Decimal(str(value).strip().replace(",", "").removeprefix("¥"))
+    except (InvalidOperation, ValueError) as exc:
+        raise CaseAmountError(
+            _("%(label)s「%(value)s」不是有效的金额。") % {"label": label, "value": value}
+        ) from exc
+    if not amount.is_finite() or amount <= 0:
+        raise CaseAmountError(_("%(label)s必须大于 0。") % {"label": label}, code="amount_not_positive")
+    if amount != amount.quantize(CENT):
+        raise CaseAmountError(_("%(label)s最多两位小数。") % {"label": label}, code="amount_precision")
+    return amount.quantize(CENT)
+
+
+def check_refundable(item: OrderItem, amount: Decimal) -> None:
+    """A-1: never more than what is still refundable on the item (paid minus refunded)."""
+    refundable = item.refundable_amount()
+    if refundable <= 0:
+        raise CaseAmountError(_("该商品已全额退款，没有可退的金额。"), code="nothing_refundable")
+    if amount > refundable:
+        raise CaseAmountError(
+            _("退款金额 ¥%(amount)s 超过了该商品可退的金额 ¥%(refundable)s。")
+            % {"amount": amount, "refundable": refundable},
+            code="over_refundable",
+        )
+
+
+def clean_text(value, *, label, required: bool = True, max_length: int = 2000) -> str:
+    text = str(value or "").strip()
+    if required and not text:
+        raise ApplicationError(_("请填写%(label)s。") % {"label": label}, code="required")
+    if len(text) > max_length:
+        raise ApplicationError(
+            _("%(label)s不能超过 %(max)d 个字。") % {"label": label, "max": max_length}, code="too_long"
+        )
+    return text
+
+
+def clean_files(files: Iterable | None, *, required: bool = False, label=None) -> list:
+    """Check uploaded evidence with the one upload validator (N-7) before anything is written."""
+    from merchants.uploads import validate_image_upload
+
+    files = [f for f in (files or ()) if f]
+    if required and not files:
+        raise ApplicationError(_("请上传%(label)s。") % {"label": label or _("图片")}, code="file_required")
+    if len(files) > MAX_FILES:
+        raise ApplicationError(_("最多上传 %(max)d 张图片。") % {"max": MAX_FILES}, code="too_many_files")
+    errors = []
+    for f in files:
+        try:
+            validate_image_upload(f)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    if errors:
+        raise ApplicationError(errors)
+    return files
+
+
+# ---- state change and its record
+
+
+def transition(case: AfterSaleCase, method, *, action, **kwargs) -> str:
+    """Check and run an FSM transition in memory; returns the source state."""
+    require_transition(method, action=action)
+    source = case.status
+    method(**kwargs)
+    return source
+
+
+def record(
+    case: AfterSaleCase,
+    kind: str,
+    *,
+    source: str,
+    actor=None,
+    actor_kind: str | None = None,
+    message="",
+    amount: Decimal | None = None,
+    data: dict | None = None,
+    files: Sequence = (),
+    at: datetime | None = None,
+) -> CaseEvent:
+    """The one writer of case events (A-4): who, what, from and to state, message, amount, attachments."""
+    event = CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        source_status=source,
+        target_status=case.status,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_kind=actor_kind or actor_kind_of(actor, default=ActorKind.SYSTEM),
+        message=str(message or ""),
+        amount=amount,
+        data=data or {},
+        created_at=at or timezone.now(),
+    )
+    for f in files:
+        CaseAttachment.objects.create(event=event, file=f, created_at=event.created_at)
+    return event
+
+
+def bulk_record(
+    cases: Sequence[AfterSaleCase],
+    kind: str,
+    *,
+    source: str,
+    at: datetime,
+    message="",
+    with_amount: bool = False,
+) -> None:
+    """System events for a batch of cases, in one INSERT (the deadline sweep)."""
+    CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case=case,
+            kind=kind,
+            source_status=source,
+            target_status=case.status,
+            actor=None,
+            actor_kind=ActorKind.SYSTEM,
+            message=str(message),
+            amount=case.amount if with_amount else None,
+            created_at=at,
+        )
+        for case in cases
+    )
+
+
+def queue_refund(case: AfterSaleCase) -> None:
+    """Hand the refund to the worker once this transaction commits (never before: STYLE rule 4)."""
+    transaction.on_commit(lambda pk=case.pk: refund_task.delay(pk))
+
+
+def settle(case: AfterSaleCase) -> None:
+    """After a move: final states release the item (S-2), a refunding case queues its refund.
+
+    The caller holds the order and item locks (lock_case).
+    """
+    if case.status == CaseStatus.REFUNDING:
+        queue_refund(case)
+    elif case.status == CaseStatus.REFUNDED:
+        record_item_aftersale(
+            case.item, lock=AftersaleLock.REFUNDED, refunded=case.refunded_amount or case.amount
+        )
+    elif case.status in (CaseStatus.CLOSED, CaseStatus.CANCELLED, CaseStatus.EXCHANGED):
+        record_item_aftersale(case.item, lock=AftersaleLock.NONE)

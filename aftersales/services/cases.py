@@ -1,0 +1,621 @@
+"""The case's life (A-1..A-3, A-7, A-8, A-10): opening, the merchant's and buyer's moves, arbitration.
+
+Each service: one transaction; lock order, item, case (scoped to the actor); check the actor and the
+state; transition; save; one event; side effects on commit. Buyer moves take no actor (the buyer is not
+a user of the panel: imports, the buyer feed and the demo call them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from aftersales import automation
+from aftersales.exceptions import (
+    CaseAlreadyOpenError,
+    CaseAmountError,
+    CaseNotEligibleError,
+    CaseWindowClosedError,
+)
+from aftersales.models import AfterSaleCase, AftersalesSettings
+from aftersales.services._common import (
+    Kind,
+    check_refundable,
+    clean_amount,
+    clean_choice,
+    clean_files,
+    clean_text,
+    clock,
+    lock_case,
+    pk_of,
+    record,
+    require_merchant,
+    require_merchant_or_platform,
+    require_platform,
+    settle,
+    transition,
+)
+from aftersales.transitions import (
+    OPEN_STATES,
+    REASON_CATEGORY,
+    ArbitrationOutcome,
+    CaseStatus,
+    CaseType,
+    Liability,
+    Reason,
+    ReasonCategory,
+    postage_payer,
+)
+from merchants import selectors as merchant_selectors
+from merchants.models import ActorKind, Order, OrderItem, Product
+from merchants.scoping import WRITE_ROLES, get_for_actor, require_role
+from merchants.services import _clean_tracking, record_item_aftersale
+from merchants.transitions import AftersaleLock, Carrier, OrderStatus
+
+BUYER = ActorKind.BUYER
+
+# A-1: a case needs a paid (or confirmed cod) order that was not cancelled.
+ELIGIBLE_ORDER_STATES = (
+    OrderStatus.TO_SHIP,
+    OrderStatus.PARTIALLY_SHIPPED,
+    OrderStatus.SHIPPED,
+    OrderStatus.RECEIVED,
+)
+INELIGIBLE_MESSAGES = {
+    OrderStatus.UNPAID: gettext_lazy("订单尚未付款，不能申请售后。"),
+    OrderStatus.AWAITING_CONFIRMATION: gettext_lazy("货到付款订单尚未确认，不能申请售后。"),
+    OrderStatus.CANCELLED: gettext_lazy("订单已取消，不能申请售后。"),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Opening (A-1, A-2) and automation (A-11, A-12)
+
+
+def _check_eligible(order: Order, item: OrderItem, case_type: str) -> None:
+    if order.status not in ELIGIBLE_ORDER_STATES:
+        message = INELIGIBLE_MESSAGES.get(order.status) or _("订单当前状态不能申请售后。")
+        raise CaseNotEligibleError(str(message), code="order_state")
+    if case_type in (CaseType.RETURN_REFUND, CaseType.EXCHANGE) and item.package_id is None:
+        raise CaseNotEligibleError(
+            _("商品尚未发货，不能申请「%(type)s」，请申请仅退款。") % {"type": CaseType(case_type).label},
+            code="not_shipped",
+        )
+
+
+def window_days(product: Product, reason: str, limits: AftersalesSettings) -> int:
+    """A-2: days after receipt a case may be opened; quality claims last longer for 三包 and durable goods."""
+    days = limits.window_days
+    if REASON_CATEGORY[Reason(reason)] == ReasonCategory.QUALITY_CLAIM:
+        if product.durable:
+            days = max(days, limits.durable_days)
+        if product.three_guarantee:
+            days = max(days, limits.three_guarantee_days)
+    return days
+
+
+def _check_window(order: Order, product: Product, reason: str, now, limits: AftersalesSettings) -> None:
+    if order.status != OrderStatus.RECEIVED or order.received_at is None:
+        return  # not received yet: always in window
+    days = window_days(product, reason, limits)
+    if now > order.received_at + timedelta(days=days):
+        raise CaseWindowClosedError(
+            _("已超过售后申请期限：确认收货后 %(days)d 天内可申请（本订单于 %(received)s 确认收货）。")
+            % {"days": days, "received": timezone.localtime(order.received_at).strftime("%Y-%m-%d %H:%M")},
+            code="window_closed",
+        )
+
+
+def _clean_quantity(value) -> int:
+    try:
+        quantity = int(value)
+    except (TypeError, ValueError) as exc:
+        raise CaseAmountError(_("数量「%(value)s」无效。") % {"value": value}, code="quantity") from exc
+    if quantity < 1:
+        raise CaseAmountError(_("数量至少为 1。"), code="quantity")
+    return quantity
+
+
+@transaction.atomic
+def open_case(
+    item: OrderItem | int,
+    *,
+    type: str,
+    reason: str,
+    amount,
+    quantity: int = 1,
+    description: str = "",
+    attachments: Iterable = (),
+    actor=None,
+) -> AfterSaleCase:
+    """The buyer opens a case on an order item (A-1, A-2); automation may approve it at once (A-11, A-12).
+
+    `actor` is only for imports run by a user: the item must then belong to one of their shops (B-4).
+    Locks the order, then the item (as merchants.services.ship does).
+    """
+    case_type = clean_choice(type, CaseType, _("售后类型"))
+    reason = clean_choice(reason, Reason, _("售后原因"))
+    amount = clean_amount(amount, label=_("申请金额"))
+    quantity = _clean_quantity(quantity)
+    description = clean_text(description, label=_("问题描述"), required=False)
+    files = clean_files(attachments)
+    now, limits = clock()
+
+    ref = get_for_actor(OrderItem.objects.only("pk", "order_id", "merchant_id"), actor, pk=pk_of(item))
+    require_role(actor, ref.merchant_id, WRITE_ROLES)
+    order = merchant_selectors.order_for_update(ref.order_id, actor=None)
+    item = OrderItem.objects.select_for_update(of=("self",)).select_related("product").get(pk=ref.pk)
+    item.order = order
+
+    _check_eligible(order, item, case_type)
+    check_refundable(item, amount)
+    if quantity > item.quantity:
+        raise CaseAmountError(
+            _("申请数量 %(quantity)d 超过了购买数量 %(bought)d。")
+            % {"quantity": quantity, "bought": item.quantity},
+            code="quantity",
+        )
+    existing = AfterSaleCase.objects.filter(item=item, status__in=OPEN_STATES).values_list(
+        "case_no", flat=True
+    )
+    if existing:
+        raise CaseAlreadyOpenError(
+            _("该商品已有进行中的售后单 %(no)s，请处理完再申请。") % {"no": existing[0]}, code="already_open"
+        )
+    _check_window(order, item.product, reason, now, limits)
+
+    deadline = now + timedelta(hours=limits.merchant_response_hours)
+    case = AfterSaleCase(
+        merchant_id=order.merchant_id,
+        order=order,
+        item=item,
+        product=item.product,
+        order_no=order.order_no,
+        buyer_id=order.buyer_id,
+        buyer_name=order.buyer_name,
+        type=case_type,
+        reason=reason,
+        description=description,
+        quantity=quantity,
+        amount=amount,
+        postage_payer=postage_payer(reason),
+        merchant_deadline_at=deadline,
+        deadline_at=deadline,
+        created_at=now,
+    )
+    try:
+        with transaction.atomic():
+            case.save(force_insert=True)
+    except IntegrityError as exc:  # the partial unique index (A-1): a concurrent request won the race
+        raise CaseAlreadyOpenError(
+            _("该商品已有进行中的售后单，请处理完再申请。"), code="already_open"
+        ) from exc
+    case.merchant = order.merchant
+    record_item_aftersale(item, lock=AftersaleLock.OPEN)
+    record(
+        case,
+        Kind.OPENED,
+        source="",
+        actor_kind=BUYER,
+        message=description,
+        amount=amount,
+        data={"type": case_type, "reason": reason, "quantity": quantity},
+        files=files,
+        at=now,
+    )
+    match = automation.evaluate(case, limits=limits)
+    if match is not None:
+        case.auto_approved_by = match.label
+        approve_locked(case, actor=None, now=now, limits=limits, message=match.message, data=match.data)
+    return case
+
+
+# --------------------------------------------------------------------------------------------
+# The merchant answers (A-3 pending)
+
+
+def approve_locked(case: AfterSaleCase, *, actor, now, limits, message="", data=None) -> AfterSaleCase:
+    """Approve a locked pending case: refund only pays (online) or waits for the voucher (cod); others wait for goods."""
+    source = transition(case, case.approve, action=_("同意申请"), now=now, limits=limits)
+    case.save()
+    record(
+        case,
+        Kind.APPROVED,
+        source=source,
+        actor=actor,
+        message=message,
+        amount=case.amount,
+        data=data,
+        at=now,
+    )
+    settle(case)
+    return case
+
+
+@transaction.atomic
+def approve(case: AfterSaleCase | int, *, actor) -> AfterSaleCase:
+    """Approve a pending case (A-3); a refund is queued only once this commits. actor None = the system."""
+    case = lock_case(case, actor)
+    require_merchant(actor, case)
+    now, limits = clock()
+    return approve_locked(case, actor=actor, now=now, limits=limits)
+
+
+@transaction.atomic
+def reject(case: AfterSaleCase | int, *, actor, reason: str, attachments: Iterable = ()) -> AfterSaleCase:
+    """Refuse a pending case with a reason and evidence; the buyer may revise or escalate (A-3)."""
+    reason = clean_text(reason, label=_("拒绝原因"))
+    files = clean_files(attachments)
+    case = lock_case(case, actor)
+    require_merchant(actor, case)
+    now, limits = clock()
+    source = transition(case, case.reject, action=_("拒绝申请"), now=now, limits=limits, reason=reason)
+    case.save()
+    record(case, Kind.REJECTED, source=source, actor=actor, message=reason, files=files, at=now)
+    return case
+
+
+@transaction.atomic
+def propose(case: AfterSaleCase | int, *, actor, type: str, amount, text: str) -> AfterSaleCase:
+    """Offer the buyer another solution (A-8); the merchant's own answer deadline keeps running."""
+    proposed_type = clean_choice(type, CaseType, _("协商售后类型"))
+    amount = clean_amount(amount, label=_("协商金额"))
+    text = clean_text(text, label=_("协商方案说明"))
+    case = lock_case(case, actor)
+    require_merchant(actor, case)
+    now, limits = clock()
+    check_refundable(case.item, amount)
+    if proposed_type in (CaseType.RETURN_REFUND, CaseType.EXCHANGE) and case.item.package_id is None:
+        raise CaseNotEligibleError(
+            _("商品尚未发货，不能协商为「%(type)s」。") % {"type": CaseType(proposed_type).label},
+            code="not_shipped",
+        )
+    source = transition(
+        case,
+        case.propose,
+        action=_("发起协商"),
+        now=now,
+        limits=limits,
+        type=proposed_type,
+        amount=amount,
+        text=text,
+    )
+    case.save()
+    record(
+        case,
+        Kind.PROPOSED,
+        source=source,
+        actor=actor,
+        message=text,
+        amount=amount,
+        data={"type": proposed_type, "amount": str(amount)},
+        at=now,
+    )
+    return case
+
+
+@transaction.atomic
+def accept_proposal(case: AfterSaleCase | int) -> AfterSaleCase:
+    """The buyer accepts the merchant's proposal: the case proceeds as approved on its terms, negotiated (A-8)."""
+    case = lock_case(case, None)
+    now, limits = clock()
+    if case.status == CaseStatus.NEGOTIATING and case.proposed_amount is not None:
+        check_refundable(case.item, case.proposed_amount)
+    source = transition(case, case.accept_proposal, action=_("接受协商方案"), now=now, limits=limits)
+    case.save()
+    record(
+        case,
+        Kind.PROPOSAL_ACCEPTED,
+        source=source,
+        actor_kind=BUYER,
+        amount=case.amount,
+        data={"type": case.type, "amount": str(case.amount)},
+        at=now,
+    )
+    settle(case)
+    return case
+
+
+@transaction.atomic
+def decline_proposal(case: AfterSaleCase | int) -> AfterSaleCase:
+    """The buyer declines: back to the merchant on the original answer deadline (A-8)."""
+    case = lock_case(case, None)
+    now, limits = clock()
+    source = transition(case, case.decline_proposal, action=_("拒绝协商方案"), now=now, limits=limits)
+    case.save()
+    record(case, Kind.PROPOSAL_DECLINED, source=source, actor_kind=BUYER, at=now)
+    return case
+
+
+# --------------------------------------------------------------------------------------------
+# The buyer after a refusal
+
+
+@transaction.atomic
+def revise(case: AfterSaleCase | int, *, amount=None, description: str = "") -> AfterSaleCase:
+    """The buyer revises a refused request (new amount and/or description): pending again, new answer period."""
+    amount = clean_amount(amount, label=_("申请金额")) if amount not in (None, "") else None
+    description = clean_text(description, label=_("问题描述"), required=False)
+    case = lock_case(case, None)
+    now, limits = clock()
+    if amount is not None:
+        check_refundable(case.item, amount)
+    source = transition(
+        case,
+        case.revise,
+        action=_("修改申请"),
+        now=now,
+        limits=limits,
+        amount=amount,
+        description=description,
+    )
+    case.save()
+    record(
+        case, Kind.REVISED, source=source, actor_kind=BUYER, message=description, amount=case.amount, at=now
+    )
+    return case
+
+
+@transaction.atomic
+def escalate(case: AfterSaleCase | int, *, reason: str = "", attachments: Iterable = ()) -> AfterSaleCase:
+    """The buyer asks the platform to step in after a refusal (官方客服介入, A-7)."""
+    reason = clean_text(reason, label=_("申请理由"), required=False)
+    files = clean_files(attachments)
+    case = lock_case(case, None)
+    now, limits = clock()
+    source = transition(case, case.escalate, action=_("申请平台介入"), now=now, limits=limits)
+    case.save()
+    record(
+        case, Kind.ARBITRATION_REQUESTED, source=source, actor_kind=BUYER, message=reason, files=files, at=now
+    )
+    return case
+
+
+@transaction.atomic
+def cancel(case: AfterSaleCase | int) -> AfterSaleCase:
+    """The buyer withdraws while no money has moved (A-3); the item is released."""
+    case = lock_case(case, None)
+    now, _limits = clock()
+    source = transition(case, case.cancel, action=_("撤销申请"), now=now)
+    case.save()
+    settle(case)
+    record(case, Kind.CANCELLED, source=source, actor_kind=BUYER, at=now)
+    return case
+
+
+# --------------------------------------------------------------------------------------------
+# Goods going back and forth
+
+
+@transaction.atomic
+def buyer_ship_return(case: AfterSaleCase | int, *, carrier: str, tracking_no: str) -> AfterSaleCase:
+    """The buyer sends the goods back with a tracking number; the merchant's receipt clock starts (A-3)."""
+    carrier, tracking_no = _clean_tracking(carrier, tracking_no)
+    case = lock_case(case, None)
+    now, limits = clock()
+    source = transition(
+        case,
+        case.buyer_ship_return,
+        action=_("填写退货物流"),
+        now=now,
+        limits=limits,
+        carrier=carrier,
+        tracking_no=tracking_no,
+    )
+    case.save()
+    record(
+        case,
+        Kind.RETURN_SHIPPED,
+        source=source,
+        actor_kind=BUYER,
+        message=f"{Carrier(carrier).label} {tracking_no}",
+        data={"carrier": carrier, "tracking_no": tracking_no},
+        at=now,
+    )
+    return case
+
+
+@transaction.atomic
+def confirm_return(case: AfterSaleCase | int, *, actor) -> AfterSaleCase:
+    """The merchant received the goods: refund (online), voucher (cod) or replacement (exchange)."""
+    case = lock_case(case, actor)
+    require_merchant(actor, case)
+    now, limits = clock()
+    source = transition(case, case.confirm_return, action=_("确认收货"), now=now, limits=limits)
+    case.save()
+    record(case, Kind.RETURN_CONFIRMED, source=source, actor=actor, at=now)
+    settle(case)
+    return case
+
+
+@transaction.atomic
+def refuse_return(
+    case: AfterSaleCase | int, *, actor, reason: str, attachments: Iterable = ()
+) -> AfterSaleCase:
+    """The merchant refuses the returned goods, with reason and evidence: the platform decides (A-3, A-7)."""
+    reason = clean_text(reason, label=_("拒绝收货原因"))
+    files = clean_files(attachments)
+    case = lock_case(case, actor)
+    require_merchant(actor, case)
+    now, limits = clock()
+    source = transition(case, case.refuse_return, action=_("拒绝收货"), now=now, limits=limits)
+    case.save()
+    record(case, Kind.RETURN_REFUSED, source=source, actor=actor, message=reason, files=files, at=now)
+    return case
+
+
+@transaction.atomic
+def reship(case: AfterSaleCase | int, *, actor, carrier: str, tracking_no: str) -> AfterSaleCase:
+    """The merchant sends the replacement (exchange, or a reship ordered by arbitration)."""
+    carrier, tracking_no = _clean_tracking(carrier, tracking_no)
+    case = lock_case(case, actor)
+    require_merchant(actor, case)
+    now, limits = clock()
+    source = transition(
+        case,
+        case.reship,
+        action=_("补发商品"),
+        now=now,
+        limits=limits,
+        carrier=carrier,
+        tracking_no=tracking_no,
+    )
+    case.save()
+    record(
+        case,
+        Kind.RESHIPPED,
+        source=source,
+        actor=actor,
+        message=f"{Carrier(carrier).label} {tracking_no}",
+        data={"carrier": carrier, "tracking_no": tracking_no},
+        at=now,
+    )
+    return case
+
+
+@transaction.atomic
+def confirm_exchange(case: AfterSaleCase | int) -> AfterSaleCase:
+    """The buyer confirms the replacement arrived: exchanged, the item released."""
+    case = lock_case(case, None)
+    now, _limits = clock()
+    source = transition(case, case.confirm_exchange, action=_("确认收到换货"), now=now)
+    case.save()
+    settle(case)
+    record(case, Kind.EXCHANGE_CONFIRMED, source=source, actor_kind=BUYER, at=now)
+    return case
+
+
+@transaction.atomic
+def upload_voucher(case: AfterSaleCase | int, *, actor, file) -> AfterSaleCase:
+    """Cash on delivery: the merchant refunded offline and uploads the proof; the case is refunded."""
+    files = clean_files([file] if file else [], required=True, label=_("退款凭证"))
+    case = lock_case(case, actor)
+    require_merchant(actor, case)
+    now, _limits = clock()
+    if case.status == CaseStatus.AWAITING_VOUCHER:  # else the transition names the state
+        check_refundable(case.item, case.amount)
+    source = transition(case, case.upload_voucher, action=_("上传退款凭证"), now=now)
+    case.save()
+    settle(case)
+    record(case, Kind.VOUCHER_UPLOADED, source=source, actor=actor, amount=case.amount, files=files, at=now)
+    return case
+
+
+# --------------------------------------------------------------------------------------------
+# The platform (A-7)
+
+
+@transaction.atomic
+def arbitrate(
+    case: AfterSaleCase | int, *, actor, outcome: str, liability: str, note: str = ""
+) -> AfterSaleCase:
+    """Platform staff decide a case in arbitration: refund, reship or reject, with the liability (A-7)."""
+    outcome = clean_choice(outcome, ArbitrationOutcome, _("判定结果"))
+    liability = clean_choice(liability, Liability, _("责任方"))
+    note = clean_text(note, label=_("判定说明"), required=False)
+    case = lock_case(case, actor)
+    require_platform(actor)
+    now, limits = clock()
+    source = transition(
+        case,
+        case.arbitrate,
+        action=_("平台判定"),
+        now=now,
+        limits=limits,
+        outcome=outcome,
+        liability=liability,
+    )
+    case.save()
+    settle(case)
+    record(
+        case,
+        Kind.ARBITRATED,
+        source=source,
+        actor=actor,
+        message=note or f"{ArbitrationOutcome(outcome).label}（{Liability(liability).label}）",
+        amount=case.amount if outcome == ArbitrationOutcome.REFUND else None,
+        data={"outcome": outcome, "liability": liability},
+        at=now,
+    )
+    return case
+
+
+# --------------------------------------------------------------------------------------------
+# Messages (A-4) and bulk approval (A-10)
+
+
+@transaction.atomic
+def add_message(case: AfterSaleCase | int, *, actor, text: str, attachments: Iterable = ()):
+    """A note or message on the timeline, no state change. actor None = the buyer."""
+    files = clean_files(attachments)
+    text = clean_text(text, label=_("留言内容"), required=not files)
+    case = lock_case(case, actor)
+    require_merchant_or_platform(actor, case)
+    return record(
+        case,
+        Kind.MESSAGE,
+        source=case.status,
+        actor=actor,
+        actor_kind=BUYER if actor is None else None,
+        message=text,
+        files=files,
+    )
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    case_id: int
+    case_no: str
+    ok: bool
+    message: str
+
+
+def bulk_approve(cases: Iterable[AfterSaleCase | int], *, actor) -> list[BulkResult]:
+    """Approve each case in its own transaction (A-10); one refusal never undoes the others."""
+    results = []
+    for case in cases:
+        case_no = getattr(case, "case_no", "")
+        try:
+            approved = approve(case, actor=actor)
+        except ValidationError as exc:
+            results.append(BulkResult(pk_of(case), case_no, False, "；".join(str(m) for m in exc.messages)))
+        else:
+            results.append(BulkResult(approved.pk, approved.case_no, True, str(_("已同意"))))
+    return results
+
+
+def bulk_results_summary(results: Sequence[BulkResult]) -> str:
+    ok = sum(1 for r in results if r.ok)
+    return _("成功 %(ok)d 单，失败 %(failed)d 单。") % {"ok": ok, "failed": len(results) - ok}
+
+
+__all__ = [
+    "BulkResult",
+    "accept_proposal",
+    "add_message",
+    "approve",
+    "approve_locked",
+    "arbitrate",
+    "bulk_approve",
+    "bulk_results_summary",
+    "buyer_ship_return",
+    "cancel",
+    "confirm_exchange",
+    "confirm_return",
+    "decline_proposal",
+    "escalate",
+    "open_case",
+    "propose",
+    "reject",
+    "reship",
+    "revise",
+    "upload_voucher",
+    "window_days",
+]

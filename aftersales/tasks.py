@@ -1,0 +1,52 @@
+"""After-sales tasks: the refund (one case) and the beat entry points. Ids in, idempotent, safe twice at once."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from aftersales.exceptions import GatewayError
+
+# Celery's own ceiling; the business limit (AftersalesSettings.refund_max_attempts, default 5) flags the
+# case first and stops raising, so this only matters if staff raise that setting past it.
+REFUND_MAX_RETRIES = 12
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(GatewayError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=REFUND_MAX_RETRIES,
+)
+def refund_task(case_id: int) -> None:
+    """Send a refunding case's refund to the gateway (A-6); safe to run twice (idempotency key = the case)."""
+    from aftersales import services
+
+    services.pay_refund(case_id)
+
+
+@shared_task(acks_late=True)
+def run_deadlines() -> int:
+    """A-5 beat entry point: act as the system on every case whose deadline passed; returns how many changed."""
+    from functools import partial
+
+    from aftersales.models import AftersalesSettings
+    from aftersales.services import deadlines
+    from merchants.deadlines import sweep
+
+    now, limits = timezone.now(), AftersalesSettings.load()
+    return sum(
+        sweep(deadlines.due_queryset(status), partial(handler, limits=limits), now=now)
+        for status, handler in deadlines.SWEEPS
+    )
+
+
+@shared_task(acks_late=True)
+def retry_stuck_refunds() -> int:
+    """A-6 beat entry point: re-queue refunds that have not finished for a while and are not flagged."""
+    from aftersales import services
+
+    ids = services.stuck_refund_case_ids()
+    for case_id in ids:
+        refund_task.delay(case_id)
+    return len(ids)
