@@ -613,6 +613,7 @@ __all__ = [
     "escalate",
     "open_case",
     "propose",
+    "refuse_return",
     "reject",
     "reship",
     "revise",

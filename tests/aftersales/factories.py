@@ -90,10 +90,10 @@ class CaseFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = AfterSaleCase
 
-    class Params:
-        payment_method = PaymentMethod.ONLINE
-        order_status = None
-        order_amount = Decimal("100.00")
+    # Describe the order made for the case (popped in _create; not model fields).
+    payment_method = PaymentMethod.ONLINE
+    order_status = None
+    order_amount = Decimal("100.00")
 
     merchant = factory.SubFactory(MerchantFactory)
     type = CaseType.REFUND_ONLY
