@@ -36,25 +36,27 @@ fi
 pids=()
 stopping=0
 stop_all() {
-  [ "$stopping" = 1 ] && return
   stopping=1
+  [ "${#pids[@]}" = 0 ] && return
+  trap '' INT TERM  # a second Ctrl-C (or make's own SIGTERM after timeout's) must not cut this short
   echo
-  echo "demo: stopping web server, worker and beat ..."
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  # Give the worker time for a warm shutdown, then make sure nothing is left behind.
-  for _ in $(seq 1 100); do
+  echo "demo: stopping web server, worker and beat (the worker finishes its current task first) ..."
+  # Each main process only: the worker stops its own pool processes (killing them under it hangs it).
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 200); do
     alive=0
     for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
     [ "$alive" = 0 ] && break
     sleep 0.1
   done
+  # Whatever is left after 20 s, and any orphan in their process groups, is killed.
   for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   echo "demo: stopped."
 }
 trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
-trap 'stop_all' EXIT
+trap '[ "$stopping" = 1 ] || stop_all' EXIT
 
 # Job control puts each process in its own process group: Ctrl-C reaches only this script, which
 # then stops each group (the web server's reloader and the worker's children included) exactly once.
