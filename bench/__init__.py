@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench` -> bench/run.sh). See bench/README.md."""

@@ -1,0 +1,239 @@
+"""Shared plumbing for every benchmark: Django setup, timing, the figures file and its printing.
+
+A benchmark module (bench/orders.py, later bench/aftersales.py …) calls `setup()` first, measures its
+figure *and* the anchor in the same run, and hands both to `Report.add()`. Each figure is printed at
+once as one line (`name  value  unit  anchor  ratio`) and appended to a JSON-lines file
+(`BENCH_RESULTS`, default bench/out/results.jsonl) so that bench/run.sh can print one summary table
+for all modules at the end (`python -m bench.summary`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = ROOT / "bench" / "out"
+
+
+def setup() -> None:
+    """Make the repository importable and start Django (settings from the environment, DEBUG on)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr so stdout carries only the figure lines."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# Timing
+
+
+@dataclass
+class Timing:
+    samples_ms: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples_ms)
+
+    @property
+    def p90(self) -> float:
+        ordered = sorted(self.samples_ms)
+        return ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
+
+    @property
+    def minimum(self) -> float:
+        return min(self.samples_ms)
+
+
+def repeat(fn: Callable[[], object], *, n: int = 30, warmup: int = 3) -> Timing:
+    """Call `fn` `warmup` times unmeasured, then `n` times; wall-clock milliseconds of each call."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return Timing(samples)
+
+
+class Stopwatch:
+    """`with Stopwatch() as sw: …` then `sw.seconds`."""
+
+    def __enter__(self) -> Stopwatch:
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self.start
+
+
+# ------------------------------------------------------------------------------------------------
+# Figures
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    anchor: float | None = None
+    anchor_name: str = ""
+    # "lower" for times, "higher" for rates: decides how the ratio reads and whether the target is met.
+    better: str = "lower"
+    target: float | None = None
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.anchor in (None, 0):
+            return None
+        return self.value / self.anchor
+
+    @property
+    def meets_target(self) -> bool | None:
+        if self.target is None:
+            return None
+        return self.value <= self.target if self.better == "lower" else self.value >= self.target
+
+    def line(self) -> str:
+        anchor = "-" if self.anchor is None else fmt(self.anchor)
+        ratio = "-" if self.ratio is None else f"{self.ratio:.2f}x"
+        return f"{self.name}  {fmt(self.value)}  {self.unit}  {anchor}  {ratio}"
+
+
+def fmt(value: float) -> str:
+    if value == 0:
+        return "0"
+    if abs(value) >= 100:
+        return f"{value:,.0f}".replace(",", "")
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def results_path() -> Path:
+    return Path(os.environ.get("BENCH_RESULTS", OUT_DIR / "results.jsonl"))
+
+
+class Report:
+    """Collects figures: prints each line as it comes and appends it to the results file."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = path or results_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.figures: list[Figure] = []
+
+    def add(
+        self,
+        name: str,
+        value: float,
+        unit: str,
+        *,
+        anchor: float | None = None,
+        anchor_name: str = "",
+        better: str = "lower",
+        target: float | None = None,
+        note: str = "",
+        **extra,
+    ) -> Figure:
+        figure = Figure(name, value, unit, anchor, anchor_name, better, target, note, extra)
+        self.figures.append(figure)
+        print(figure.line(), flush=True)
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(asdict(figure), ensure_ascii=False, default=str) + "\n")
+        return figure
+
+
+def load_figures(path: Path | None = None) -> list[Figure]:
+    path = path or results_path()
+    if not path.exists():
+        return []
+    return [
+        Figure(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+
+
+def summary_table(figures: list[Figure]) -> str:
+    """The final table: every figure, its anchor, the ratio and whether it meets its target."""
+    header = ("figure", "value", "unit", "anchor", "anchor is", "ratio", "target", "ok")
+    rows = [header]
+    for f in figures:
+        target = "-" if f.target is None else ("≤ " if f.better == "lower" else "≥ ") + fmt(f.target)
+        ok = {None: "", True: "yes", False: "NO"}[f.meets_target]
+        rows.append(
+            (
+                f.name,
+                fmt(f.value),
+                f.unit,
+                "-" if f.anchor is None else fmt(f.anchor),
+                f.anchor_name or "-",
+                "-" if f.ratio is None else f"{f.ratio:.2f}x",
+                target,
+                ok,
+            )
+        )
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(header))]
+    lines = []
+    for i, row in enumerate(rows):
+        lines.append("  ".join(_pad(cell, widths[j]) for j, cell in enumerate(row)).rstrip())
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    # CJK characters take two columns in a terminal.
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+# ------------------------------------------------------------------------------------------------
+# Database helpers (PostgreSQL only)
+
+
+def require_postgres() -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("bench: set DATABASE_URL to PostgreSQL (bench/run.sh starts one with scripts/pg.sh)")
+
+
+def sql(statement: str, params: tuple | list | None = None) -> list[tuple]:
+    """Run one statement on Django's connection; rows if it returns any."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def scalar(statement: str, params: tuple | list | None = None):
+    rows = sql(statement, params)
+    return rows[0][0] if rows else None
+
+
+def explain(statement: str, params: tuple | list | None = None, *, analyze: bool = True) -> str:
+    opts = "ANALYZE, BUFFERS, " if analyze else ""
+    return "\n".join(row[0] for row in sql(f"EXPLAIN ({opts}COSTS OFF) {statement}", params))
