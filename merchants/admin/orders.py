@@ -11,11 +11,10 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +33,7 @@ from merchants.admin_base import (
     member_may,
     message_errors,
 )
+from merchants.dashboard import open_order_counts
 from merchants.forms import CancelForm, ShipForm, TrackingForm
 from merchants.models import Order, OrderEvent, OrderItem, Package
 from merchants.scoping import WRITE_ROLES, is_platform, merchant_ids_for
@@ -366,18 +366,15 @@ class OrderAdmin(MerchantScopedAdmin):
 
     def status_tabs(self, request) -> list[dict]:
         """Quick tabs by state; the open-work ones carry counts (one query over unshipped orders only)."""
-        now = timezone.now()
-        open_states = (OrderStatus.AWAITING_CONFIRMATION, *SHIPPABLE_STATES)
-        counts = (
-            self.get_queryset(request)
-            .filter(status__in=open_states)
-            .aggregate(
-                awaiting=Count("pk", filter=Q(status=OrderStatus.AWAITING_CONFIRMATION)),
-                to_ship=Count("pk", filter=Q(status=OrderStatus.TO_SHIP)),
-                partial=Count("pk", filter=Q(status=OrderStatus.PARTIALLY_SHIPPED)),
-                late=Count("pk", filter=Q(status__in=SHIPPABLE_STATES, ship_by__lt=now)),
-            )
+        found = open_order_counts(
+            self.get_queryset(request), statuses=(OrderStatus.AWAITING_CONFIRMATION, *SHIPPABLE_STATES)
         )
+        counts = {
+            "awaiting": found[OrderStatus.AWAITING_CONFIRMATION],
+            "to_ship": found[OrderStatus.TO_SHIP],
+            "partial": found[OrderStatus.PARTIALLY_SHIPPED],
+            "late": found["late"],
+        }
         current_status = request.GET.get("status__exact", "")
         late = request.GET.get("late", "")
         filtered = any(key not in ("o", "p") for key in request.GET)
