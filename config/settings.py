@@ -196,6 +196,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Whether the demo simulator runs from beat (only `make demo` turns it on).
+SHOUHOU_DEMO_SIMULATOR = env_bool("SHOUHOU_DEMO_SIMULATOR", False)
 # Written into django-celery-beat's tables after `migrate` (merchants/beat.py) so a fresh install has
 # every entry and staff see and tune it in /admin/. Not named CELERY_BEAT_SCHEDULE on purpose: beat's
 # database scheduler would re-apply that dict at every start and undo the staff's changes.
@@ -225,13 +227,17 @@ SHOUHOU_BEAT_SCHEDULE = {
         "task": "merchants.tasks.nightly_housekeeping",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Demo only: buyers act in the demo shops. "enabled" follows the setting at every migrate (merchants/beat.py).
+    "merchants.simulate_demo_tick": {
+        "task": "merchants.tasks.simulate_demo_tick",
+        "schedule": timedelta(seconds=30),
+        "enabled": SHOUHOU_DEMO_SIMULATOR,
+    },
 }
 
 # Operator knobs (not business rules: those live in PlatformSettings, editable in /admin/).
 # How many due rows a sweep takes per batch; each row gets its own short transaction.
 SHOUHOU_SWEEP_BATCH = env_int("SHOUHOU_SWEEP_BATCH", 500)
-# Whether the demo simulator runs from beat (only `make demo` turns it on).
-SHOUHOU_DEMO_SIMULATOR = env_bool("SHOUHOU_DEMO_SIMULATOR", False)
 # The refund gateway backend: dotted path to a class implementing aftersales.gateway.RefundGateway.
 SHOUHOU_REFUND_GATEWAY = env("SHOUHOU_REFUND_GATEWAY", "aftersales.gateway.SimulatedGateway")
 

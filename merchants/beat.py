@@ -6,7 +6,10 @@ from django.conf import settings
 
 
 def sync_beat_schedule(*, using: str = "default", overwrite: bool = False) -> int:
-    """Create the periodic tasks that are missing; with `overwrite`, also reset their schedules."""
+    """Create the periodic tasks that are missing; with `overwrite`, also reset their schedules.
+
+    Entries that set "enabled" explicitly are switched on or off to match it at every sync.
+    """
     from celery.schedules import crontab
     from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
@@ -29,6 +32,11 @@ def sync_beat_schedule(*, using: str = "default", overwrite: bool = False) -> in
         if overwrite:
             PeriodicTask.objects.using(using).update_or_create(name=name, defaults=defaults)
         else:
-            _, was_created = PeriodicTask.objects.using(using).get_or_create(name=name, defaults=defaults)
+            task, was_created = PeriodicTask.objects.using(using).get_or_create(name=name, defaults=defaults)
             created += was_created
+            if "enabled" in entry and task.enabled != entry["enabled"]:
+                # An entry that names "enabled" follows its setting (the demo simulator), not the staff's
+                # toggle; save() rather than update() so beat's change tracker notices.
+                task.enabled = entry["enabled"]
+                task.save()
     return created

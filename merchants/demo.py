@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SIZE = 2000
 DEFAULT_SEED = 20240618
-MIN_SIZE = 30  # every shop needs at least one order in every state
+MIN_SIZE = 50  # the smallest shop still gets an order in every state
 CENT = Decimal("0.01")
 
 # --------------------------------------------------------------------------------------------
