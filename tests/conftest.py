@@ -68,3 +68,9 @@ def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason=f"{CHROMIUM} not found: apt-get install chromium to run the browser tests")
     for item in e2e:
         item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 is slow on purpose; tests log in hundreds of times and only need a working hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
