@@ -14,7 +14,7 @@ import factory
 from django.utils import timezone
 
 from aftersales import services
-from aftersales.models import AfterSaleCase, AftersalesSettings, AutoRefundRule
+from aftersales.models import AfterSaleCase, AftersalesSettings, AutoRefundRule, DelayReport
 from aftersales.transitions import (
     OPEN_STATES,
     ArbitrationOutcome,
@@ -264,3 +264,19 @@ def walk_to(
     case.refresh_from_db()
     assert case.status == status, (case.status, status)
     return case
+
+
+# The registry walk (tests/merchants/test_tenancy_http.py) finds a factory per workbench model by name.
+AfterSaleCaseFactory = CaseFactory
+
+
+class DelayReportFactory(factory.django.DjangoModelFactory):
+    """A pending delay report (A-9) on a fresh pending case of the same shop."""
+
+    class Meta:
+        model = DelayReport
+
+    merchant = factory.SubFactory(MerchantFactory)
+    case = factory.SubFactory(CaseFactory, merchant=factory.SelfAttribute("..merchant"))
+    reason = "春节物流停运，无法按时处理退货。"
+    delay_until = factory.LazyFunction(lambda: timezone.now() + timedelta(days=3))

@@ -1,0 +1,41 @@
+"""Admin registrations of after-sales on both sites.
+
+/workbench/ (shop members): the case list and case page (A-4, A-10), the shop's delay reports, and the
+owner's auto-refund rules (A-12) — all through MerchantScopedAdmin, so rows, URLs, actions, autocomplete
+and exports stay inside the user's shops.
+/admin/ (platform staff): every shop's cases with the arbitration queue and failed refunds (A-6, A-7),
+the delay-report queue (A-9), refunds, the after-sales settings, violations and notices.
+"""
+
+from django.contrib import admin
+
+from aftersales import dashboard  # noqa: F401  (registers the home-page cards)
+from aftersales.admin.cases import CaseAdmin, PlatformCaseAdmin, WorkbenchCaseAdmin
+from aftersales.admin.platform import (
+    AftersalesSettingsAdmin,
+    DelayReportAdmin,
+    NoticeAdmin,
+    RefundAdmin,
+    ViolationAdmin,
+)
+from aftersales.admin.rules import AutoRefundRuleAdmin
+from aftersales.models import AfterSaleCase, AftersalesSettings, AutoRefundRule, DelayReport, Refund
+from merchants.models import Notice, Violation
+from merchants.sites import workbench_site
+
+workbench_site.register(AfterSaleCase, WorkbenchCaseAdmin)
+workbench_site.register(DelayReport, DelayReportAdmin)
+workbench_site.register(AutoRefundRule, AutoRefundRuleAdmin)
+
+admin.site.register(AfterSaleCase, PlatformCaseAdmin)
+admin.site.register(DelayReport, DelayReportAdmin)
+admin.site.register(AutoRefundRule, AutoRefundRuleAdmin)
+admin.site.register(Refund, RefundAdmin)
+admin.site.register(AftersalesSettings, AftersalesSettingsAdmin)
+
+# Shared merchant-side records: registered here only while the merchants admin does not show them.
+for model, model_admin in ((Violation, ViolationAdmin), (Notice, NoticeAdmin)):
+    if not admin.site.is_registered(model):
+        admin.site.register(model, model_admin)
+
+__all__ = ["CaseAdmin", "PlatformCaseAdmin", "WorkbenchCaseAdmin"]

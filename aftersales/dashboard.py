@@ -1,0 +1,81 @@
+"""After-sales cards of the home pages (A-5, A-10): open work by quick tab, due soon, failed refunds.
+
+`case_cards(request)` returns the card data; it is registered as a section provider of
+merchants.dashboard (the workbench home, and the /admin/ home when that site uses the same
+DASHBOARD_CALLBACK). One aggregate query per site, through the user's scoped cases.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from aftersales import selectors
+from aftersales.filters import due_soon_hours, tab_counts, tabs_for
+from merchants import dashboard
+from merchants.scoping import is_platform
+
+# Material Symbols icons of the tabs' cards.
+TAB_ICONS = {
+    "pending": "pending_actions",
+    "negotiating": "handshake",
+    "awaiting_return": "assignment_return",
+    "return_in_transit": "local_shipping",
+    "arbitration": "gavel",
+    "due_soon": "alarm",
+    "refund_failed": "credit_card_off",
+}
+
+TAB_HINTS = {
+    "pending": _("等待商家处理，超时将自动同意"),
+    "negotiating": _("等待买家回应协商方案"),
+    "awaiting_return": _("等待买家寄回商品"),
+    "return_in_transit": _("买家已寄回，请及时确认收货"),
+    "arbitration": _("平台客服介入判定中"),
+    "due_soon": _("处理时限即将到期或已超时"),
+    "refund_failed": _("多次退款失败，需要人工重新退款"),
+}
+
+
+def _site_name(request: HttpRequest) -> str:
+    return getattr(request, "current_app", None) or "workbench"
+
+
+def case_cards(request: HttpRequest) -> list[dashboard.Card]:
+    """One card per quick tab with its count, linking to the tab; staff also get failed refunds."""
+    site = _site_name(request)
+    platform = site != "workbench"
+    if platform and not is_platform(request.user):
+        return []
+    counts = tab_counts(selectors.cases_for(request.user), hours=due_soon_hours(request), platform=platform)
+    try:
+        url = reverse(f"{site}:aftersales_aftersalecase_changelist")
+    except NoReverseMatch:
+        return []
+    cards = []
+    for tab in tabs_for(platform):
+        cards.append(
+            dashboard.Card(
+                title=tab.label,
+                value=counts[tab.key],
+                link=f"{url}?tab={tab.key}",
+                hint=TAB_HINTS.get(tab.key, ""),
+                variant=tab.variant,
+                icon=TAB_ICONS.get(tab.key, ""),
+            )
+        )
+    return cards
+
+
+@dashboard.card_provider(order=20)
+def aftersales_section(request: HttpRequest) -> dashboard.Section | None:
+    cards = case_cards(request)
+    if not cards:
+        return None
+    return dashboard.Section(title=_("售后"), cards=cards)
+
+
+dashboard.nav_icon("aftersales.aftersalecase", "support_agent", priority=0)
+dashboard.nav_icon("aftersales.delayreport", "schedule")
+dashboard.nav_icon("aftersales.autorefundrule", "rule")

@@ -1,0 +1,263 @@
+"""List filters and quick tabs of the after-sales case pages (A-10).
+
+Every filter reads through an index and stays inside the user's shops: the rows come from the
+admin's scoped `get_queryset()`, the choices (products) from `scope_to_actor`. Text filters match
+exactly or by prefix on unique, indexed columns — never `icontains` over the whole table.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import admin
+from django.core.validators import EMPTY_VALUES
+from django.db.models import Count, Q, QuerySet
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
+from unfold.contrib.filters.admin import DropdownFilter, TextFilter
+
+from aftersales import selectors
+from aftersales.models import AfterSaleCase, AftersalesSettings
+from aftersales.transitions import OPEN_STATES, CaseStatus
+from merchants.admin.filters import DateRangeOnDateTimeFilter
+from merchants.models import Order, Product
+from merchants.scoping import scope_to_actor
+
+# A dropdown of products is fine for a shop's catalogue; beyond this many the newest are offered.
+PRODUCT_FILTER_LIMIT = 300
+# B-6 / seed 000: a case export covers at most this many months of application dates.
+EXPORT_MAX_MONTHS = 6
+
+
+@dataclass(frozen=True)
+class QuickTab:
+    key: str
+    label: str
+    status: str | None = None  # a plain state tab
+    variant: str = "default"  # the count's badge colour
+    platform_only: bool = False
+
+
+QUICK_TABS = (
+    QuickTab("pending", _("待处理"), CaseStatus.PENDING, "warning"),
+    QuickTab("negotiating", _("协商中"), CaseStatus.NEGOTIATING, "info"),
+    QuickTab("awaiting_return", _("待买家退货"), CaseStatus.AWAITING_RETURN, "info"),
+    QuickTab("return_in_transit", _("待商家收货"), CaseStatus.RETURN_IN_TRANSIT, "warning"),
+    QuickTab("arbitration", _("平台介入"), CaseStatus.ARBITRATION, "danger"),
+    QuickTab("due_soon", _("即将超时"), variant="danger"),
+    QuickTab("refund_failed", _("退款失败"), variant="danger", platform_only=True),
+)
+
+
+def tabs_for(platform: bool) -> list[QuickTab]:
+    return [tab for tab in QUICK_TABS if platform or not tab.platform_only]
+
+
+def due_soon_hours(request=None) -> int:
+    """AftersalesSettings.due_soon_hours, read once per request."""
+    cached = getattr(request, "_aftersales_due_soon_hours", None)
+    if cached is None:
+        cached = AftersalesSettings.load().due_soon_hours
+        if request is not None:
+            request._aftersales_due_soon_hours = cached
+    return cached
+
+
+def tab_q(key: str, *, now, hours: int, platform: bool) -> Q | None:
+    """The condition of one quick tab (None for an unknown key)."""
+    for tab in tabs_for(platform):
+        if tab.key != key:
+            continue
+        if tab.status:
+            return Q(status=tab.status)
+        if key == "due_soon":
+            return selectors.due_soon_q(now, hours)  # A-5, the same rule as the case's own is_due_soon()
+        if key == "refund_failed":
+            return Q(refund_failed=True)
+    return None
+
+
+def tab_counts(
+    queryset: QuerySet[AfterSaleCase], *, now=None, hours: int | None = None, platform: bool = False
+):
+    """{tab key: count} of the quick tabs, in one aggregate query over the (already scoped) queryset."""
+    now = now or timezone.now()
+    hours = due_soon_hours() if hours is None else hours
+    tabs = tabs_for(platform)
+    aggregates = {
+        tab.key: Count("pk", filter=tab_q(tab.key, now=now, hours=hours, platform=platform)) for tab in tabs
+    }
+    # Only open cases can be in a tab: the shop/status indexes narrow the scan to them.
+    return queryset.order_by().filter(status__in=OPEN_STATES).aggregate(**aggregates)
+
+
+class HiddenFilterMixin:
+    """Applied like any filter, but drawn elsewhere (the quick tabs above the list)."""
+
+    template = "aftersales/filters/hidden.html"
+
+
+class QuickTabFilter(HiddenFilterMixin, admin.SimpleListFilter):
+    """The quick tabs (A-10) as a filter, so the export, the counts and the list agree on what a tab holds."""
+
+    title = _("快捷分类")
+    parameter_name = "tab"
+
+    def __init__(self, request, params, model, model_admin):
+        self.platform = model_admin.is_platform_site()
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        return [(tab.key, tab.label) for tab in tabs_for(self.platform)]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        q = tab_q(self.value(), now=timezone.now(), hours=due_soon_hours(request), platform=self.platform)
+        return queryset.filter(q) if q is not None else queryset.none()
+
+
+class OrderNoFilter(TextFilter):
+    """订单号: exact or prefix, through the unique (and LIKE-indexed) order number of the orders table."""
+
+    title = _("订单号")
+    parameter_name = "order_no"
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip()
+        if not value:
+            return queryset
+        return queryset.filter(order_id__in=order_ids_with_prefix(request.user, value))
+
+
+def order_ids_with_prefix(actor, prefix: str):
+    return scope_to_actor(Order.objects.all(), actor).filter(order_no__startswith=prefix).values("pk")
+
+
+class BuyerFilter(TextFilter):
+    """买家: the exact buyer id (indexed on the case) or nickname (indexed on the order)."""
+
+    title = _("买家ID / 昵称")
+    parameter_name = "buyer"
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip()
+        if not value:
+            return queryset
+        by_name = scope_to_actor(Order.objects.all(), request.user).filter(buyer_name=value).values("pk")
+        return queryset.filter(Q(buyer_id=value) | Q(order_id__in=by_name))
+
+
+class ProductFilter(DropdownFilter):
+    """商品: the choices are the user's own products only (another shop's product id matches nothing)."""
+
+    title = _("商品")
+    parameter_name = "product"
+
+    def lookups(self, request, model_admin):
+        products = scope_to_actor(Product.objects.all(), request.user).order_by("-created_at", "-pk")
+        if not model_admin.show_merchant_column(request):
+            return [(str(pk), name) for pk, name in products.values_list("pk", "name")[:PRODUCT_FILTER_LIMIT]]
+        rows = products.values_list("pk", "name", "merchant__name")[:PRODUCT_FILTER_LIMIT]
+        return [(str(pk), f"{name}（{shop}）") for pk, name, shop in rows]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value in EMPTY_VALUES:
+            return queryset
+        try:
+            product_id = int(value)
+        except (TypeError, ValueError):
+            return queryset.none()
+        return queryset.filter(product_id=product_id)
+
+
+class CreatedRangeFilter(DateRangeOnDateTimeFilter):
+    """申请时间: whole local days, as an index range."""
+
+
+class EscalatedFilter(DropdownFilter):
+    title = _("已升级高级客服")
+    parameter_name = "escalated"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("是")), ("no", _("否")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(escalated=True)
+        if self.value() == "no":
+            return queryset.filter(escalated=False)
+        return queryset
+
+
+# ---- the export range (B-6): at most EXPORT_MAX_MONTHS months of application dates
+
+
+def _parse_date(value) -> datetime.date | None:
+    if isinstance(value, datetime.date):
+        return value
+    if value in EMPTY_VALUES or not isinstance(value, str):
+        return None
+    for fmt in [*formats.get_format("DATE_INPUT_FORMATS"), *settings.DATE_INPUT_FORMATS]:
+        try:
+            return datetime.datetime.strptime(value.strip(), fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day `months` later (or earlier), clamped to the month's end (31 Aug - 6 months = 28/29 Feb)."""
+    month_index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(month_index, 12)
+    month += 1
+    for candidate in (31, 30, 29, 28):
+        try:
+            return datetime.date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise ValueError(day)  # pragma: no cover
+
+
+def export_range(params) -> tuple[datetime.date | None, datetime.date | None]:
+    """(from, to) application dates of the list's created-range filter, as the export will use them."""
+    start = _parse_date(params.get("created_at_from"))
+    end = _parse_date(params.get("created_at_to"))
+    return start, end
+
+
+def export_range_error(params, *, today=None) -> str | None:
+    """Why an export with these list filters is refused, or None when its range is within 6 months."""
+    today = today or timezone.localdate()
+    start, end = export_range(params)
+    if start is None:
+        return str(
+            _("导出前请先在筛选中选择申请时间范围（最长 %(months)d 个月）。") % {"months": EXPORT_MAX_MONTHS}
+        )
+    end = end or today
+    if end < start:
+        return str(_("申请时间范围的结束日期早于开始日期，请重新选择。"))
+    if start < add_months(end, -EXPORT_MAX_MONTHS):
+        return str(
+            _(
+                "一次最多导出 %(months)d 个月的售后单（%(start)s 至 %(end)s 超出范围），请缩小申请时间范围后重试。"
+            )
+            % {"months": EXPORT_MAX_MONTHS, "start": start.isoformat(), "end": end.isoformat()}
+        )
+    return None
+
+
+__all__ = [
+    "BuyerFilter",
+    "CreatedRangeFilter",
+    "EscalatedFilter",
+    "OrderNoFilter",
+    "ProductFilter",
+    "QUICK_TABS",
+    "QuickTabFilter",
+    "export_range_error",
+    "tab_counts",
+]
