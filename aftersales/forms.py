@@ -148,7 +148,10 @@ class DelayReportForm(CaseActionForm):
 
 class MessageForm(CaseActionForm):
     text = _text(
-        _("留言内容"), required=False, max_length=1000, placeholder=_("写给买家或平台的说明，会记录在协商记录中")
+        _("留言内容"),
+        required=False,
+        max_length=1000,
+        placeholder=_("写给买家或平台的说明，会记录在协商记录中"),
     )
     attachments = _images(_("图片"))
 
