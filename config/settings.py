@@ -275,7 +275,11 @@ UNFOLD_WORKBENCH = {
     "SITE_URL": "/workbench/",
     # The home page's cards and the sidebar come from merchants/dashboard.py (apps add card providers).
     "DASHBOARD_CALLBACK": "merchants.dashboard.dashboard_callback",
-    "SIDEBAR": {**UNFOLD["SIDEBAR"], "navigation": "merchants.dashboard.workbench_navigation"},
+    "SIDEBAR": {
+        **UNFOLD["SIDEBAR"],
+        "show_all_applications": False,  # the navigation already lists every page the member may open
+        "navigation": "merchants.dashboard.workbench_navigation",
+    },
 }
 
 LOGGING = {

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
+from unfold.views import ChangeList
 
 from merchants import services
 from merchants.admin.display import STATUS_VARIANTS, badge, badges, local_time, money, status_label
@@ -223,6 +224,15 @@ class OrderEventInline(ReadOnlyEventInline):
         return f"{status_label(obj.source_status)} → {status_label(obj.target_status)}"
 
 
+class OrderChangeList(ChangeList):
+    """Without filters the page count is the total: say so, rather than offer "show all" of what is shown."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        if self.full_result_count is None and not self.has_active_filters and not self.query:
+            self.full_result_count = self.result_count
+
+
 class OrderAdmin(MerchantScopedAdmin):
     """The order list and the read-only order page with its service-backed actions (both sites)."""
 
@@ -340,6 +350,15 @@ class OrderAdmin(MerchantScopedAdmin):
         return cache[order.pk]
 
     # -- list
+
+    def get_inlines(self, request, obj):
+        inlines = super().get_inlines(request, obj)
+        if obj is not None and not obj.packages.exists():
+            inlines = [inline for inline in inlines if inline is not PackageInline]  # no empty "包裹" table
+        return inlines
+
+    def get_changelist(self, request, **kwargs):
+        return OrderChangeList
 
     def show_merchant_column(self, request) -> bool:
         return not is_workbench(self.admin_site) or len(merchant_ids_for(request.user)) > 1

@@ -48,9 +48,9 @@ class MerchantAdmin(MerchantScopedAdmin):
     list_filter_submit = True
     search_fields = ("code", "name")
     ordering = ("code",)
-    readonly_fields = ("level_badge", "status_badge", "created_at", "level_changed_at")
+    readonly_fields = ("level_badge", "status_detail", "opened")
     fieldsets = (
-        (_("店铺"), {"fields": (("name", "code"), ("level_badge", "status_badge"), "created_at")}),
+        (_("店铺"), {"fields": (("name", "code"), ("level_badge", "status_detail"), "opened")}),
         (_("售后设置"), {"fields": ("express_refund_enabled",)}),
         (_("退货地址"), {"fields": (("return_contact", "return_phone"), "return_address")}),
         (_("结算"), {"fields": ("settlement_cycle",)}),
@@ -93,6 +93,15 @@ class MerchantAdmin(MerchantScopedAdmin):
     )
     def status_badge(self, obj):
         return obj.status, obj.get_status_display()
+
+    @display(description=_("状态"))
+    def status_detail(self, obj):
+        variant = "success" if obj.status == MerchantStatus.ACTIVE else "danger"
+        return badge(obj.get_status_display(), variant)
+
+    @display(description=_("开店时间"))
+    def opened(self, obj):
+        return local_time(obj.created_at)
 
     @display(description=_("极速退款"), label={True: "info", False: "default"})
     def express_badge(self, obj):

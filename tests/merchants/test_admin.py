@@ -369,19 +369,28 @@ def test_S1_ship_page_of_a_shipped_order_sends_back_with_the_reason(client, shop
     assert any("不能执行「发货」" in text for text in texts(response))
 
 
-def test_M3_order_events_are_read_only_on_the_order_page(client, shop, clerk):
-    order = OrderFactory(merchant=shop)
+def test_S1_order_page_is_read_only_with_items_packages_and_history(client, shop, clerk):
+    order = OrderFactory(merchant=shop, items=2)
+    unshipped = OrderFactory(merchant=shop)
+    services.ship(
+        order, items=[order.items.first()], carrier=Carrier.SF, tracking_no="SF1111111111", actor=clerk
+    )
     login(client, clerk)
 
     response = client.get(order_url(order))
+    without_packages = client.get(order_url(unshipped))
     post = client.post(order_url(order), {"status": OrderStatus.CANCELLED})
 
-    inline_models = {formset.formset.model for formset in response.context["inline_admin_formsets"]}
-    assert {"OrderEvent", "OrderItem", "Package"} == {model.__name__ for model in inline_models}
+    def inline_names(page):
+        return {formset.formset.model.__name__ for formset in page.context["inline_admin_formsets"]}
+
+    assert inline_names(response) == {"OrderEvent", "OrderItem", "Package"}
+    assert inline_names(without_packages) == {"OrderEvent", "OrderItem"}
     assert all(not formset.has_change_permission for formset in response.context["inline_admin_formsets"])
+    assert "SF1111111111" in response.content.decode() and "部分发货" in response.content.decode()
     assert post.status_code == 403
     order.refresh_from_db()
-    assert order.status == OrderStatus.TO_SHIP
+    assert order.status == OrderStatus.PARTIALLY_SHIPPED
 
 
 # --------------------------------------------------------------------------------------------
