@@ -52,12 +52,6 @@ def browser_context_args(browser_context_args):
     }
 
 
-@pytest.fixture(autouse=True)
-def _e2e_settings(settings):
-    # Logins hash passwords: the default PBKDF2 cost would dominate the suite's time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def page(page: Page) -> Page:
     page.set_default_timeout(TIMEOUT_MS)
