@@ -19,6 +19,7 @@ import argparse
 import os
 import sys
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -325,11 +326,176 @@ def run_sweep(report: Report) -> None:
 
 
 # ================================================================================================
-# Changelists: filled in once merchants/admin registers Order (see run_changelist)
+# Changelists
+
+
+PAGE_SIZES = (25, 100)
+
+
+def _changelist_cases() -> list[dict]:
+    """Which pages to load, as whom, and what each must show (checked on the first response)."""
+    from bench.generate import BENCH_SHOP_USER, BENCH_STAFF_USER, bench_shop_id
+    from merchants.models import Order
+
+    shop = bench_shop_id()
+    shop_orders = Order.objects.filter(merchant_id=shop)
+    # A real order number of the shop, taken from the middle of its history (not the newest page).
+    shop_count = shop_orders.count()
+    order_no = shop_orders.order_by("placed_at", "pk").values_list("order_no", flat=True)[shop_count // 2]
+    queries = {
+        "plain": {},
+        "status": {"status__exact": "shipped"},
+        "search": {"q": order_no},
+    }
+    return [
+        {
+            "site": site,
+            "user": user,
+            "url": url,
+            "anchor_url": "/bench-anchor/merchants/order/",
+            "rows": rows,
+            "scenario": scenario,
+            "params": params,
+            "must_contain": order_no if scenario == "search" else None,
+        }
+        for site, user, url, rows in (
+            (
+                "workbench",
+                BENCH_SHOP_USER,
+                "/workbench/merchants/order/",
+                f"shop {shop}: {shop_count:,} orders",
+            ),
+            ("admin", BENCH_STAFF_USER, "/admin/merchants/order/", "all shops"),
+        )
+        for scenario, params in queries.items()
+    ]
+
+
+def _client(username: str):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+def _get(client, url: str, params: dict, must_contain: str | None = None) -> bytes:
+    response = client.get(url, params)
+    if response.status_code != 200:
+        raise SystemExit(f"bench: GET {url} {params} -> {response.status_code}")
+    if must_contain and must_contain.encode() not in response.content:
+        raise SystemExit(f"bench: GET {url} {params} does not show {must_contain}")
+    return response.content
+
+
+def _queries(client, url: str, params: dict) -> tuple[int, list[dict]]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        _get(client, url, params)
+    return len(captured.captured_queries), captured.captured_queries
+
+
+def _interleaved(ours, anchor, *, n: int, budget_s: float = 20.0) -> tuple[list[float], list[float]]:
+    """Time `ours` and `anchor` alternately (the machine's load drifts; both see the same drift).
+
+    Slow anchors (Django's full scans) get fewer rounds so the run stays short: at least 7."""
+    import time
+
+    for _ in range(WARMUP):
+        ours(), anchor()
+    start = time.perf_counter()
+    ours(), anchor()
+    per_round = time.perf_counter() - start
+    rounds = max(7, min(n, int(budget_s / max(per_round, 1e-3))))
+    a, b = [], []
+    for _ in range(rounds):
+        for fn, samples in ((ours, a), (anchor, b)):
+            t0 = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - t0) * 1000)
+    return a, b
+
+
+def _set_page_size(url_prefix: str, anchor_admin, size: int) -> None:
+    from django.contrib import admin
+
+    from merchants.models import Order
+    from merchants.sites import workbench_site
+
+    site = workbench_site if url_prefix.startswith("/workbench/") else admin.site
+    site._registry[Order].list_per_page = size
+    anchor_admin.list_per_page = size
 
 
 def run_changelist(report: Report) -> None:
-    raise NotImplementedError
+    import statistics
+
+    from django.contrib import admin
+    from django.test import override_settings
+
+    from merchants.models import Order
+    from merchants.sites import workbench_site
+
+    for site in (workbench_site, admin.site):
+        if Order not in site._registry:
+            raise SystemExit(
+                f"bench: Order is not registered on {site.name} (merchants/admin): skip changelist"
+            )
+
+    with override_settings(ROOT_URLCONF="bench.anchor"):
+        from bench.anchor import anchor_site
+
+        anchor_admin = anchor_site._registry[Order]
+        saved = {s: s._registry[Order].list_per_page for s in (workbench_site, admin.site)}
+        try:
+            for case in _changelist_cases():
+                ours_client, anchor_client = _client(case["user"]), _client(case["user"])
+                params, must = case["params"], case["must_contain"]
+                counts = {}
+                for size in PAGE_SIZES:
+                    _set_page_size(case["url"], anchor_admin, size)
+                    _get(ours_client, case["url"], params, must)
+                    _get(anchor_client, case["anchor_url"], params, must)
+                    counts[size] = (
+                        _queries(ours_client, case["url"], params),
+                        _queries(anchor_client, case["anchor_url"], params),
+                    )
+                    ours_ms, anchor_ms = _interleaved(
+                        partial(_get, ours_client, case["url"], params),
+                        partial(_get, anchor_client, case["anchor_url"], params),
+                        n=REQUESTS,
+                    )
+                    name = f"changelist.{case['site']}.{case['scenario']}.p{size}"
+                    report.add(
+                        name,
+                        statistics.median(ours_ms),
+                        "ms",
+                        anchor=statistics.median(anchor_ms),
+                        anchor_name="Django admin defaults",
+                        target=CHANGELIST_TARGET_MS,
+                        note=f"{case['rows']}; median of {len(ours_ms)}; {counts[size][0][0]} queries "
+                        f"(anchor {counts[size][1][0]})",
+                        samples=[round(x, 1) for x in ours_ms],
+                        anchor_samples=[round(x, 1) for x in anchor_ms],
+                        queries=[q["sql"][:300] for q in counts[size][0][1]],
+                        query_ms=[q["time"] for q in counts[size][0][1]],
+                    )
+                small, large = counts[PAGE_SIZES[0]][0][0], counts[PAGE_SIZES[-1]][0][0]
+                report.add(
+                    f"changelist.{case['site']}.{case['scenario']}.queries",
+                    large,
+                    "queries",
+                    anchor=counts[PAGE_SIZES[-1]][1][0],
+                    anchor_name="Django admin defaults",
+                    target=small,  # constant in page size: as many at 100 rows as at 25
+                    note=f"{small} at {PAGE_SIZES[0]} rows, {large} at {PAGE_SIZES[-1]} rows",
+                )
+        finally:
+            for s, size in saved.items():
+                s._registry[Order].list_per_page = size
 
 
 SECTIONS = {"changelist": run_changelist, "sweep": run_sweep}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make bench`: PostgreSQL (database "bench"), migrate, data sets if missing, every benchmark, one summary.
+#
+# stdout: one line per figure as it is measured ("name  value  unit  anchor  ratio"), then the table.
+# stderr: progress. Figures also land in bench/out/results-<time>.jsonl (samples, queries, plans).
+#
+#   BENCH_MODULES="orders"        benchmark modules to run (bench/<name>.py, each with main())
+#   BENCH_ORDERS=1000000          orders in the data set (changing it regenerates)
+#   BENCH_SWEEP_SIZES=10000,50000 due rows per sweep run
+#   BENCH_NAIVE_BUDGET_S=90       seconds the naive sweep anchor may run before its rate is taken
+#   SHOUHOU_PG_DB=bench           database name in the throwaway cluster (scripts/pg.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=.venv/bin/python
+MODULES="${BENCH_MODULES:-orders}"  # after-sales benchmarks: add "aftersales" (bench/aftersales.py)
+
+export DATABASE_URL
+DATABASE_URL="$(SHOUHOU_PG_DB="${SHOUHOU_PG_DB:-bench}" scripts/pg.sh start)"
+export DJANGO_SETTINGS_MODULE=config.settings
+export DEBUG=1
+export CELERY_BROKER_URL="${CELERY_BROKER_URL:-memory://}"
+export LOG_LEVEL="${LOG_LEVEL:-WARNING}"
+export SHOUHOU_VAR_DIR="${SHOUHOU_VAR_DIR:-$PWD/var/bench}"
+mkdir -p bench/out "$SHOUHOU_VAR_DIR"
+export BENCH_RESULTS="${BENCH_RESULTS:-$PWD/bench/out/results-$(date +%Y%m%d-%H%M%S).jsonl}"
+: > "$BENCH_RESULTS"
+
+start=$(date +%s)
+echo "[bench] database: $DATABASE_URL" >&2
+$PY manage.py migrate --noinput -v0
+$PY -m bench.generate
+
+failed=()
+for module in $MODULES; do
+  echo "[bench] module: $module" >&2
+  if ! $PY -m "bench.$module"; then
+    failed+=("$module")
+  fi
+done
+
+echo
+echo "== Summary ($(( $(date +%s) - start )) s; figures and samples in ${BENCH_RESULTS#"$PWD"/}) =="
+$PY -m bench.summary
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "[bench] failed: ${failed[*]}" >&2
+  exit 1
+fi
