@@ -2,8 +2,8 @@
 
 Both are open registries so other apps plug in without editing this module or the commands:
 
-    # aftersales/demo.py — found by autodiscovery (every installed app's `demo` module is imported)
-    from merchants.demo import register_action, register_seeder
+    # aftersales/demo.py — found by discovery (each project app's `demo` module is imported)
+    from merchants.demo import SeedContext, TickContext, register_action, register_seeder
 
     @register_seeder("aftersales.cases", order=50)     # runs after the merchants seeders (10..30)
     def seed_cases(ctx: SeedContext) -> dict[str, int]: ...
@@ -12,25 +12,31 @@ Both are open registries so other apps plug in without editing this module or th
     def buyer_requests(tick: TickContext) -> None: ...
 
 Seeders must be idempotent on their own (skip what exists) and deterministic given `ctx.rng`; everything
-goes through the service functions so every row has a real history. Demo data only: the logins below
-are weak on purpose and never exist outside `seed_demo`.
+goes through the service functions so every row has a real history (`backdated(when)` sets the clock
+for a service call that stamps `timezone.now()`). Simulator actions call services through
+`tick.attempt(label, service, ...)`, which records a refusal instead of raising. Helpers for both:
+`demo_shops()`, `shopshop_actors(shop)`, `make_buyer(rng)`, `tracking_number(carrier, rng)`.
+Demo data only: the logins below are weak on purpose and never exist outside `seed_demo`.
 """
 
 from __future__ import annotations
 
-import logging
+import contextlib
+import importlib
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import autodiscover_modules
+from django.utils.module_loading import module_has_submodule
 from django.utils.translation import gettext as _
 
 from merchants import services
@@ -38,8 +44,6 @@ from merchants.models import Membership, Merchant, Order, PlatformSettings, Prod
 from merchants.scoping import PLATFORM_GROUP
 from merchants.services import ItemLine
 from merchants.transitions import Carrier, OrderStatus, PaymentMethod, Role
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_SIZE = 2000
 DEFAULT_SEED = 20240618
@@ -82,8 +86,21 @@ def register_action(name: str, *, order: int) -> Callable:
 
 
 def _hooks(registry: dict[str, Hook]) -> list[Hook]:
-    autodiscover_modules("demo")  # imports <app>.demo of every installed app, once
+    for config in apps.get_app_configs():  # the project's own apps only, never a third party's `demo`
+        if config.path.startswith(str(settings.BASE_DIR)) and module_has_submodule(config.module, "demo"):
+            importlib.import_module(f"{config.name}.demo")
     return sorted(registry.values(), key=lambda hook: (hook.order, hook.name))
+
+
+@contextlib.contextmanager
+def backdated(when: datetime) -> Iterator[None]:
+    """Run service calls as if it were `when` (demo seeding only: events stamped with timezone.now())."""
+    try:
+        import time_machine  # a dev dependency (uv sync installs it); nothing outside the demo travels
+    except ImportError as exc:  # pragma: no cover
+        raise RuntimeError(_("生成演示数据需要 time-machine（uv sync 会安装开发依赖）。")) from exc
+    with time_machine.travel(when, tick=False):
+        yield
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,8 +260,8 @@ def _members(spec: DemoShop) -> list[tuple[str, str]]:
     ]
 
 
-def _actors(shop: Merchant) -> list:
-    """Members who may write (owner, agents), the agent first: who ships and confirms in the demo."""
+def shop_actors(shop: Merchant) -> list:
+    """Members who may write (agent first, then owner): who ships, confirms and answers in the demo."""
     names = [name for name, role in _members(shop_spec(shop.code)) if role != Role.VIEWER]
     users = {u.username: u for u in get_user_model().objects.filter(username__in=names)}
     return [users[name] for name in reversed(names) if name in users]
@@ -582,11 +599,6 @@ def _shop_sizes(size: int) -> list[int]:
 @register_seeder("merchants.orders", order=30)
 def seed_orders(ctx: SeedContext) -> dict[str, int]:
     """About `ctx.size` orders over every state, each walked through the services at its own time."""
-    try:
-        import time_machine  # a dev dependency: the demo backdates events, nothing else travels in time
-    except ImportError as exc:  # pragma: no cover
-        raise RuntimeError(_("生成演示订单需要 time-machine（uv sync 会安装开发依赖）。")) from exc
-
     settings_ = PlatformSettings.load()
     created = {"orders": 0, "skipped_shops": 0}
     buyers = [make_buyer(ctx.rng) for _i in range(max(50, ctx.size // 3))]  # repeat customers
@@ -603,7 +615,7 @@ def seed_orders(ctx: SeedContext) -> dict[str, int]:
             for index in range(count)
         ]
         plans.sort(key=lambda plan: plan.placed_at)
-        writer = _OrderWriter(shop, shop_index, rng, ctx.now, time_machine)
+        writer = _OrderWriter(shop, shop_index, rng, ctx.now)
         with transaction.atomic():  # one shop at a time, all or nothing: a rerun never finds half a shop
             for serial, plan in enumerate(plans):
                 writer.walk(plan, serial, rng.choice(buyers))
@@ -615,16 +627,14 @@ def seed_orders(ctx: SeedContext) -> dict[str, int]:
 class _OrderWriter:
     """Walks planned orders of one shop through the services, the clock set to each step's time."""
 
-    def __init__(
-        self, shop: Merchant, shop_index: int, rng: random.Random, now: datetime, time_machine
-    ) -> None:
-        self.shop, self.shop_index, self.rng, self.travel = shop, shop_index, rng, time_machine.travel
-        self.spec, self.catalog, self.actors = shop_spec(shop.code), _catalog(shop), _actors(shop)
+    def __init__(self, shop: Merchant, shop_index: int, rng: random.Random, now: datetime) -> None:
+        self.shop, self.shop_index, self.rng = shop, shop_index, rng
+        self.spec, self.catalog, self.actors = shop_spec(shop.code), _catalog(shop), shop_actors(shop)
         self.latest = now - timedelta(minutes=1)  # nothing happens in the future
 
     def walk(self, plan: _Plan, serial: int, buyer: Buyer) -> Order:
         placed_at = min(plan.placed_at, self.latest).replace(microsecond=0)
-        with self.travel(placed_at, tick=False):
+        with backdated(placed_at):
             order = services.place_order(
                 self.shop, order_no=_order_no(placed_at, self.shop_index, f"{serial:07d}"),
                 buyer_id=buyer.buyer_id, buyer_name=buyer.name, buyer_phone=buyer.phone,
@@ -635,7 +645,7 @@ class _OrderWriter:
         at = placed_at
         for when, action, argument in sorted(plan.steps, key=lambda step: step[0]):
             at = max(at, min(when, self.latest).replace(microsecond=0))  # in order, none in the future
-            with self.travel(at, tick=False):
+            with backdated(at):
                 self._step(order, action, argument, item_ids, at)
         return order
 
@@ -771,7 +781,7 @@ def unattended_shops_work(tick: TickContext) -> None:
     """Shops without demo logins run themselves: confirm cod orders and ship 1–2 waiting orders."""
     for shop in tick.shops:
         spec = shop_spec(shop.code)
-        actors = _actors(shop)
+        actors = shop_actors(shop)
         if spec.login is not None or not actors:
             continue  # the demo users work their own queues
         orders = Order.objects.filter(merchant=shop)
