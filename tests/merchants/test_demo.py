@@ -163,7 +163,9 @@ def test_M2_S1_each_order_history_matches_its_state(seeded):
             OrderStatus.UNPAID,
             OrderStatus.CANCELLED,
         ):
-            assert order.placed_at <= order.paid_at <= order.shipped_at if order.shipped_at else order.paid_at
+            assert order.paid_at and order.placed_at <= order.paid_at <= (order.shipped_at or now)
+        shipments = [event for event in history if event.kind == services.EventKind.SHIPPED]
+        assert len(shipments) == order.packages.count()
 
 
 def test_seed_demo_twice_changes_nothing(seeded):
