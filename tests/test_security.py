@@ -27,7 +27,9 @@ PASSWORD = "pass-word-123"  # tests.factories.UserFactory
 
 
 def _production_env(tmp_path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    # A clean environment, not this test process's (which carries test-only switches such as
+    # DJANGO_ALLOW_ASYNC_UNSAFE from the browser tests, or CI's DATABASE_URL).
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ}
     alphabet = string.ascii_letters + string.digits + string.punctuation.replace("'", "").replace('"', "")
     env.update(
         DEBUG="0",
