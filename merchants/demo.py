@@ -15,7 +15,7 @@ Seeders must be idempotent on their own (skip what exists) and deterministic giv
 goes through the service functions so every row has a real history (`backdated(when)` sets the clock
 for a service call that stamps `timezone.now()`). Simulator actions call services through
 `tick.attempt(label, service, ...)`, which records a refusal instead of raising. Helpers for both:
-`demo_shops()`, `shopshop_actors(shop)`, `make_buyer(rng)`, `tracking_number(carrier, rng)`.
+`demo_shops()`, `shop_actors(shop)`, `make_buyer(rng)`, `tracking_number(carrier, rng)`.
 Demo data only: the logins below are weak on purpose and never exist outside `seed_demo`.
 """
 
@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
@@ -87,7 +88,7 @@ def register_action(name: str, *, order: int) -> Callable:
 
 def _hooks(registry: dict[str, Hook]) -> list[Hook]:
     for config in apps.get_app_configs():  # the project's own apps only, never a third party's `demo`
-        if config.path.startswith(str(settings.BASE_DIR)) and module_has_submodule(config.module, "demo"):
+        if Path(config.path).parent == settings.BASE_DIR and module_has_submodule(config.module, "demo"):
             importlib.import_module(f"{config.name}.demo")
     return sorted(registry.values(), key=lambda hook: (hook.order, hook.name))
 
