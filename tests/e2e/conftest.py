@@ -77,6 +77,8 @@ def screenshot(request):
     """screenshot(page, "step") saves var/e2e-screens/<test>--<nn>-<step>.png, a full-page capture."""
     SCREENS_DIR.mkdir(parents=True, exist_ok=True)
     test = re.sub(r"[^A-Za-z0-9_]+", "_", request.node.name)
+    for stale in SCREENS_DIR.glob(f"{test}--*.png"):
+        stale.unlink(missing_ok=True)  # a shorter re-run must not leave the last run's later steps around
     counter = iter(range(1, 100))
 
     def take(page: Page, step: str) -> Path:

@@ -26,12 +26,12 @@ def case_status(page: Page):
     return page.locator("#case-status")
 
 
-def act(page: Page, label: str, submit: str, screenshot=None) -> None:
+def act(page: Page, label: str, submit: str, screenshot=None, step: str = "action") -> None:
     """Click an action button of the case page, then confirm on the action's own page."""
     page.locator("#case-actions").get_by_role("link", name=re.compile(rf"{re.escape(label)}$")).click()
     expect(page).to_have_url(re.compile(r"/action/"))
     if screenshot:
-        screenshot(page, f"action-{submit}")
+        screenshot(page, step)
     page.get_by_role("button", name=re.compile(re.escape(submit))).click()
     expect(page).not_to_have_url(re.compile(r"/action/"))
 
@@ -67,7 +67,7 @@ def test_A3_merchant_takes_a_return_refund_case_from_pending_to_refunded(
     expect(case_status(page)).to_contain_text("¥80.00")
     screenshot(page, "case-pending")
 
-    act(page, "同意", "确认同意", screenshot)
+    act(page, "同意", "确认同意", screenshot, "approve-form")
     expect(page.get_by_text(f"已同意售后单 {case.case_no}。")).to_be_visible()
     expect(case_status(page)).to_contain_text("待买家退货")
     expect(page.locator("#case-return-logistics")).to_have_count(0)
@@ -84,7 +84,7 @@ def test_A3_merchant_takes_a_return_refund_case_from_pending_to_refunded(
     expect(logistics).to_contain_text("ZTO7700112233")
     screenshot(page, "case-return-in-transit")
 
-    act(page, "确认收货", "确认收货", screenshot)
+    act(page, "确认收货", "确认收货", screenshot, "confirm-return-form")
     expect(page.get_by_text(f"已确认收到退货（售后单 {case.case_no}）。")).to_be_visible()
     expect(case_status(page)).to_contain_text("退款中")
     expect(page.locator("#case-refunded")).to_have_count(0)
