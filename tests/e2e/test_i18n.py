@@ -12,9 +12,9 @@ from playwright.sync_api import Page, expect
 from tests.e2e.support import login
 
 
-def user_menu(page: Page):
-    """Open the user menu at the bottom of the sidebar (language switch, password, log out)."""
-    page.get_by_text("unfold_more").click()
+def user_menu(page: Page, username: str = "shop1"):
+    """Open the user menu: a click on one's name at the bottom of the sidebar (language, password, log out)."""
+    page.get_by_text(username, exact=True).click()
     return page.locator("nav").filter(has=page.get_by_role("button", name=re.compile("English")))
 
 

@@ -30,7 +30,7 @@ def open_ship_page(page: Page, order_no: str) -> None:
     expect(page).to_have_url(re.compile(r"status__exact=to_ship"))
     page.get_by_role("link", name=order_no, exact=True).click()
     expect(page.locator("h1, #content").first).to_contain_text(order_no)
-    page.get_by_role("link", name=re.compile("发货$")).click()
+    page.get_by_role("link", name=re.compile(r"(^|\s)发货$")).click()
     expect(page).to_have_url(re.compile(r"/ship/"))
 
 
@@ -54,7 +54,7 @@ def test_S1_owner_ships_a_to_ship_order_from_its_page_and_other_shop_cannot_see_
     page.get_by_role("link", name=order.order_no, exact=True).click()
     expect(page.locator("#content")).to_contain_text("待发货")
     screenshot(page, "order-page")
-    page.get_by_role("link", name=re.compile("发货$")).click()
+    page.get_by_role("link", name=re.compile(r"(^|\s)发货$")).click()
     items = page.locator("#ship-items input[type=checkbox][name=items]")
     expect(items).to_have_count(2)
     for index in range(2):
