@@ -14,8 +14,11 @@ from playwright.sync_api import Page
 
 from tests.e2e.support import make_owner
 
-# Playwright's sync API runs an event loop in the test's thread; Django's ORM refuses to run while one
-# is running unless told that this is deliberate (the test code never awaits anything).
+# Playwright's sync API runs an event loop in the test's thread, and once started (a session fixture) that
+# loop counts as running for every later test of the session, browser or not. Django's ORM refuses to run
+# under a running loop unless told that this is deliberate (no test code awaits anything), so this is set
+# for the whole process as soon as the browser tests are collected; a per-test setting would break the
+# tests that run after them. Code that spawns subprocesses with os.environ inherits it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
