@@ -4,8 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# uv must never download an interpreter (these machines have Python 3.11 and no other network).
-export UV_PYTHON_DOWNLOADS=never
 export UV_PROJECT_ENVIRONMENT=.venv
 
 # shellcheck source=scripts/uv.sh

@@ -1,6 +1,11 @@
 # Sourced by the other scripts: `ensure_uv` leaves the uv command in the array UV, installing uv
 # from PyPI with pip when it is not there yet (uv ships as a wheel; nothing else is downloaded).
 
+# uv trusts the system's certificate store (as pip and curl do here), not only its bundled roots.
+export UV_NATIVE_TLS="${UV_NATIVE_TLS:-1}"
+# uv must never download an interpreter (these machines have Python 3.11 and no other network).
+export UV_PYTHON_DOWNLOADS=never
+
 ensure_uv() {
   if command -v uv >/dev/null 2>&1; then
     UV=(uv)
