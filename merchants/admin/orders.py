@@ -37,7 +37,7 @@ from merchants.admin_base import (
 from merchants.dashboard import open_order_counts
 from merchants.forms import CancelForm, ShipForm, TrackingForm
 from merchants.models import Order, OrderEvent, OrderItem, Package
-from merchants.scoping import WRITE_ROLES, is_platform, merchant_ids_for
+from merchants.scoping import WRITE_ROLES, is_platform, merchant_ids_for, sees_all
 from merchants.services import EventKind
 from merchants.transitions import SHIPPABLE_STATES, AftersaleLock, OrderStatus, PaymentMethod
 from merchants.workflow import can_proceed, require_transition
@@ -361,7 +361,8 @@ class OrderAdmin(MerchantScopedAdmin):
         return OrderChangeList
 
     def show_merchant_column(self, request) -> bool:
-        return not is_workbench(self.admin_site) or len(merchant_ids_for(request.user)) > 1
+        user = request.user
+        return not is_workbench(self.admin_site) or sees_all(user) or len(merchant_ids_for(user)) > 1
 
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))

@@ -345,6 +345,20 @@ def test_M2_confirm_cod_refusal_is_a_message_not_an_error(client, shop, clerk):
     assert order.status == OrderStatus.TO_SHIP and not order.events.exists()
 
 
+def test_N7_order_actions_are_csrf_protected_posts(shop, clerk):
+    from django.test import Client
+
+    order = OrderFactory(merchant=shop)
+    client = login(Client(enforce_csrf_checks=True), clerk)
+
+    form = client.get(order_url(order, "ship")).content.decode()
+    forged = ship_post(client, order, order.items.all())
+
+    assert 'name="csrfmiddlewaretoken"' in form and 'method="post"' in form
+    assert forged.status_code == 403
+    assert not order.packages.exists()
+
+
 def test_S1_ship_form_needs_items_and_a_valid_tracking_number(client, shop, clerk):
     order = OrderFactory(merchant=shop)
     login(client, clerk)
@@ -562,6 +576,7 @@ def test_platform_user_sees_every_shop_in_admin_and_cannot_ship(client, shop, ot
     )
 
     assert {mine.order_no, theirs.order_no} <= set(listed(response))
+    assert "二号店" in response.content.decode()
     assert "店铺" in [str(header["text"]) for header in response.context["result_headers"]]
     assert reverse("admin:merchants_order_ship", args=[theirs.pk]) not in page
     assert ship.status_code == 403
