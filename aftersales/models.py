@@ -99,6 +99,11 @@ def _case_no() -> str:
 class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
     """A buyer's after-sales request on one order item (A-1, A-3). `deadline_at` drives A-5."""
 
+    # No single-column index: case_shop_recent_idx (merchant, -created_at) serves every shop filter, and each
+    # index is one more write per state change (the sweep changes thousands a minute).
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.PROTECT, verbose_name=_("店铺"), db_index=False
+    )
     case_no = models.CharField(_("售后单号"), max_length=32, unique=True, default=_case_no)
     order = models.ForeignKey(
         "merchants.Order", on_delete=models.PROTECT, related_name="cases", verbose_name=_("订单")
@@ -464,8 +469,13 @@ class CaseEvent(EventBase):
 
     merchant_path = "case__merchant"
 
+    # caseevent_case_idx (case, created_at) covers lookups by case; no second index to write per event.
     case = models.ForeignKey(
-        AfterSaleCase, on_delete=models.CASCADE, related_name="events", verbose_name=_("售后单")
+        AfterSaleCase,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("售后单"),
+        db_index=False,
     )
     amount = models.DecimalField(_("金额"), **MONEY, null=True, blank=True)
 

@@ -211,7 +211,7 @@ def bulk_record(
     """System events for a batch of cases, in one INSERT (the deadline sweep)."""
     CaseEvent.objects.bulk_create(
         CaseEvent(
-            case=case,
+            case_id=case.pk,
             kind=kind,
             source_status=source,
             target_status=case.status,

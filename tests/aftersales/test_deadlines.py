@@ -256,15 +256,24 @@ def test_A5_only_due_cases_are_touched(shop):
     }
 
 
-def test_A5_sweep_runs_a_constant_number_of_queries_whatever_the_batch_size(shop):
+@pytest.mark.parametrize("status", list(AUTO_ACTIONS))
+def test_A5_sweep_runs_a_constant_number_of_queries_whatever_the_batch_size(shop, status, refund_queue):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    case_type, payment, _target, _kind = AUTO_ACTIONS[status]
+
     def run(count):
+        # Half the item's price: a partial advance payment (a full one on an unshipped item also settles
+        # the order's shipping, the one per-order step, S-2).
         cases = [
-            CaseFactory(merchant=shop, status=CaseStatus.REJECTED, type=CaseType.RETURN_REFUND)
+            CaseFactory(
+                merchant=shop, status=status, type=case_type, payment_method=payment, amount=Decimal("50.00")
+            )
             for _i in range(count)
         ]
+        later = max(c.deadline_at for c in cases) + timedelta(days=60)  # an expired proposal is not due again
+        AfterSaleCase.objects.filter(pk__in=[c.pk for c in cases]).update(merchant_deadline_at=later)
         with time_machine.travel(max(c.deadline_at for c in cases) + MINUTE, tick=False):
             with CaptureQueriesContext(connection) as queries:
                 assert run_deadlines() == count
