@@ -16,6 +16,7 @@ from unfold.widgets import (
     UnfoldAdminCheckboxSelectMultipleWidget,
     UnfoldAdminDecimalFieldWidget,
     UnfoldAdminIntegerFieldWidget,
+    UnfoldAdminRadioSelectWidget,
     UnfoldAdminSelectWidget,
     UnfoldAdminSplitDateTimeWidget,
     UnfoldAdminTextareaWidget,
@@ -160,9 +161,11 @@ class ArbitrateForm(CaseActionForm):
     """A-7: the platform's decision and who is liable."""
 
     outcome = forms.ChoiceField(
-        label=_("判定结果"), choices=ArbitrationOutcome.choices, widget=forms.RadioSelect
+        label=_("判定结果"), choices=ArbitrationOutcome.choices, widget=UnfoldAdminRadioSelectWidget
     )
-    liability = forms.ChoiceField(label=_("责任方"), choices=Liability.choices, widget=forms.RadioSelect)
+    liability = forms.ChoiceField(
+        label=_("责任方"), choices=Liability.choices, widget=UnfoldAdminRadioSelectWidget
+    )
     note = _text(_("判定说明"), required=False, max_length=1000, placeholder=_("写给双方的判定依据"))
 
 

@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
@@ -49,6 +50,7 @@ from aftersales.filters import (
     ProductFilter,
     QuickTabFilter,
     due_soon_hours,
+    export_range,
     export_range_error,
     order_ids_with_prefix,
     tab_counts,
@@ -88,28 +90,35 @@ DELAY_VARIANTS = {
 }
 
 
+PARTY_VARIANTS = {
+    ActorKind.BUYER: "info",
+    ActorKind.MERCHANT: "warning",
+    ActorKind.PLATFORM: "primary",
+    ActorKind.SYSTEM: "default",
+}
+
+
 class CaseAdmin(ExportMixin, MerchantScopedAdmin):
     """Shared by the workbench and /admin/: list, filters, tabs, search, export and the case page."""
 
     resource_classes = [CaseExportResource]
     export_form_class = ExportForm
+    export_template_name = "aftersales/case_export.html"
+    to_encoding = "utf-8-sig"  # CSV with a BOM: Excel (the usual reader in China) then reads UTF-8 correctly
 
     list_display = (
-        "case_no",
-        "order_no",
+        "numbers",
         "product_name",
         "buyer",
-        "type_display",
-        "status_badge",
+        "type_and_reason",
+        "status_and_tags",
         "amount_display",
-        "reason_display",
-        "created",
-        "countdown_display",
-        "tags",
+        "timing",
         "row_action",
     )
-    list_display_links = ("case_no",)
+    list_display_links = ("numbers",)
     list_select_related = ("product",)
+    list_fullwidth = True  # twelve columns: the container width would hide the countdown and the row action
     list_filter = (
         QuickTabFilter,
         ("type", ChoicesDropdownFilter),
@@ -125,7 +134,7 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
     list_per_page = 25
     list_max_show_all = 200
     show_full_result_count = False  # no second COUNT over the whole table
-    sortable_by = ("created",)  # the order the (merchant, -created_at) index serves
+    sortable_by = ("timing", "numbers")  # the order the (merchant, -created_at) index serves
     ordering = ("-created_at", "-pk")
     search_fields = ("case_no",)  # the real search is get_search_results below
     search_help_text = _("售后单号或订单号（完整，或前 4 位以上的开头部分）")
@@ -227,7 +236,8 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
         # and whether the user may act in the row's shop.
         write_shops = [pk for pk, role in roles_for(request.user).items() if role in WRITE_ROLES]
         may_act = (
-            Value(is_platform(request.user), output_field=BooleanField())
+            # Platform staff decide arbitrations; only a superuser answers for a shop (selectors.available_actions).
+            Value(request.user.is_superuser, output_field=BooleanField())
             if self.is_platform_site()
             else Case(
                 When(merchant_id__in=write_shops, then=Value(True)),
@@ -268,7 +278,12 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
         return queryset.filter(condition), False
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "case_tabs": self.quick_tabs(request)}
+        tabs = self.quick_tabs(request)
+        extra_context = {
+            **(extra_context or {}),
+            "case_tabs": tabs,
+            "case_filtered": request._aftersales_filtered,
+        }
         return super().changelist_view(request, extra_context)
 
     def quick_tabs(self, request) -> list[dict]:
@@ -276,7 +291,8 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
         platform = self.is_platform_site()
         counts = tab_counts(self.get_queryset(request), hours=due_soon_hours(request), platform=platform)
         current = request.GET.get("tab", "")
-        filtered = any(key not in ("o", "p", "tab") for key in request.GET)
+        filtered = any(key not in ("o", "p", "tab", "all") for key in request.GET)
+        request._aftersales_filtered = filtered
         tabs = [{"title": _("全部"), "link": "?", "count": None, "active": not current and not filtered}]
         for tab in tabs_for(platform):
             tabs.append(
@@ -295,9 +311,34 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
     def shop(self, obj):
         return obj.merchant.name
 
+    @display(description=_("售后单号 / 订单号"), ordering="created_at")
+    def numbers(self, obj):
+        return format_html(
+            "<span class='font-medium'>{}</span><br><span class='text-base-500 text-xs'>{}</span>",
+            obj.case_no,
+            obj.order_no,
+        )
+
+    @display(description=_("售后状态"))
+    def status_and_tags(self, obj):
+        tags = self.tags(obj)
+        state = status_badge(obj)
+        return state if tags == "-" else format_html("{}<br>{}", state, tags)
+
     @display(description=_("商品"))
     def product_name(self, obj):
-        return obj.product.name
+        name = obj.product.name
+        return format_html(
+            '<span class="whitespace-nowrap" title="{}">{}</span>', name, Truncator(name).chars(14)
+        )
+
+    @display(description=_("类型 / 原因"))
+    def type_and_reason(self, obj):
+        return format_html(
+            "{}<br><span class='text-base-500 text-xs'>{}</span>",
+            obj.get_type_display(),
+            obj.get_reason_display(),
+        )
 
     @display(description=_("买家"))
     def buyer(self, obj):
@@ -328,6 +369,14 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
     @display(description=_("申请时间"), ordering="created_at")
     def created(self, obj):
         return local_time(obj.created_at)
+
+    @display(description=_("处理倒计时 / 申请时间"), ordering="created_at")
+    def timing(self, obj):
+        return format_html(
+            '<span class="whitespace-nowrap">{}</span><br><span class="text-base-500 text-xs whitespace-nowrap">{}</span>',
+            self.countdown_display(obj),
+            local_time(obj.created_at, "m-d H:i"),
+        )
 
     @display(description=_("处理倒计时"))
     def countdown_display(self, obj):
@@ -382,6 +431,13 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
             query = request.GET.urlencode()
             return HttpResponseRedirect(f"{changelist}?{query}" if query else changelist)
         return super().export_action(request)
+
+    def init_request_context_data(self, request, form):
+        context = super().init_request_context_data(request, form)
+        start, end = export_range(request.GET)
+        context["export_start"] = start.isoformat() if start else ""
+        context["export_end"] = (end or timezone.localdate()).isoformat()
+        return context
 
     # -- the case page
 
@@ -510,7 +566,12 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
             "when": local_time(event.created_at, "Y-m-d H:i:s"),
             "who": event.actor_display,
             "party": event.actor_kind,
-            "what": event.kind_label if hasattr(event, "kind_label") else event.kind,
+            "party_label": event.get_actor_kind_display(),
+            "party_variant": PARTY_VARIANTS.get(event.actor_kind, "default"),
+            "username": event.actor.get_username()
+            if event.actor_id and event.actor_kind != ActorKind.BUYER
+            else "",
+            "what": event.kind_label,
             "transition": f"{source} → {target}" if source and target and source != target else "",
             "amount": money(event.amount) if event.amount is not None else "",
             "attachments": list(event.attachments.all()),
@@ -526,7 +587,7 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
         return [
             {"party": kind, "label": PARTY_LABELS.get(kind, kind), "items": items}
             for kind, items in groups.items()
-            if kind != ActorKind.SYSTEM or items
+            if kind in (ActorKind.BUYER, ActorKind.MERCHANT) or items
         ]
 
     # -- the action pages

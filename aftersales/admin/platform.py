@@ -61,7 +61,8 @@ class ReadOnlyAdminMixin:
 class DelayReportAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     """A-9: read-only rows; platform staff decide through the decide page (services.decide_delay_report)."""
 
-    list_display = ("case_link", "status_badge", "reason_short", "delay_until_display", "filed", "decision")
+    list_display = ("reason_short", "case_link", "status_badge", "delay_until_display", "filed", "decision")
+    list_display_links = ("reason_short",)  # the case column links to the case itself
     list_select_related = ("case", "filed_by", "decided_by")
     list_filter = (("status", ChoicesDropdownFilter),)
     list_filter_submit = True
@@ -74,12 +75,13 @@ class DelayReportAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     fields = (
         "case_link",
         "case_state",
-        "status_badge",
+        "case_summary",
+        "state_display",
         "reason",
         "delay_until_display",
         "images_display",
         "filed",
-        "decision",
+        "decision_detail",
     )
     readonly_fields = fields
 
@@ -92,7 +94,7 @@ class DelayReportAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))
         if not is_workbench(self.admin_site):
-            columns.insert(1, "shop")
+            columns.insert(2, "shop")
         return columns
 
     def get_list_select_related(self, request):
@@ -111,6 +113,22 @@ class DelayReportAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     @display(description=_("售后状态"))
     def case_state(self, obj):
         return status_badge(obj.case)
+
+    @display(description=_("售后内容"))
+    def case_summary(self, obj):
+        case = obj.case
+        return format_html(
+            "{} · {} · {}<br><span class='text-base-500'>{} · {}</span>",
+            case.get_type_display(),
+            case.get_reason_display(),
+            money(case.amount),
+            obj.merchant.name,
+            case.product.name,
+        )
+
+    @display(description=_("审核状态"))
+    def state_display(self, obj):
+        return badge(obj.get_status_display(), DELAY_VARIANTS.get(obj.status, "default"))
 
     @display(description=_("店铺"))
     def shop(self, obj):
@@ -138,7 +156,12 @@ class DelayReportAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     @display(description=_("审核"))
     def decision(self, obj):
         if obj.status == DelayReportStatus.PENDING:
-            return "-"
+            if is_workbench(self.admin_site):
+                return gettext("等待平台审核")
+            url = reverse(f"{self.admin_site.name}:aftersales_delayreport_change", args=[obj.pk])
+            return format_html(
+                '<a class="font-semibold text-primary-600" href="{}">{}</a>', url, gettext("去审核")
+            )
         who = obj.decided_by.get_username() if obj.decided_by else "-"
         return format_html(
             "{} · {}<br><span class='text-base-500 text-xs'>{}</span>",
@@ -147,6 +170,12 @@ class DelayReportAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
             obj.decision_note or "",
         )
 
+    @display(description=_("审核"))
+    def decision_detail(self, obj):
+        if obj.status == DelayReportStatus.PENDING:
+            return gettext("等待平台审核")
+        return self.decision(obj)
+
     @display(description=_("证明图片"))
     def images_display(self, obj):
         images = list(obj.images.all())
@@ -154,7 +183,7 @@ class DelayReportAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
             return "-"
         return format_html_join(
             " ",
-            '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="" class="inline-block h-20 w-20 object-cover rounded-default border border-base-200"></a>',
+            '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="" class="inline-block h-16 w-16 object-cover rounded-default border border-base-200"></a>',
             ((image.file.url, image.file.url) for image in images),
         )
 
