@@ -24,6 +24,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
+from import_export.formats import base_formats
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeNumericFilter
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import display
@@ -103,6 +104,7 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
 
     resource_classes = [CaseExportResource]
     export_form_class = ExportForm
+    export_formats = (base_formats.CSV, base_formats.XLSX)  # B-6
     export_template_name = "aftersales/case_export.html"
     to_encoding = "utf-8-sig"  # CSV with a BOM: Excel (the usual reader in China) then reads UTF-8 correctly
 

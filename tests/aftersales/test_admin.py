@@ -316,6 +316,26 @@ def test_B6_export_neutralises_formula_cells(client, shop, clerk):
     assert neutralise("-1+2") == "'-1+2" and neutralise("+86") == "'+86" and neutralise("正常") == "正常"
 
 
+def test_B6_xlsx_export_neutralises_formula_cells_too(client, shop, clerk):
+    from openpyxl import load_workbook
+
+    case = open_pending(shop)
+    AfterSaleCase.objects.filter(pk=case.pk).update(description="+1 查看 =cmd")
+    login(client, clerk)
+    day = timezone.localtime(case.created_at).date().isoformat()
+    export = wb("aftersalecase_export") + f"?created_at_from={day}&created_at_to={day}"
+
+    offered = client.get(export).context["form"].fields["format"].choices
+    response = client.post(export, {"format": "1", "resource": "0"})
+
+    assert [label for _value, label in offered if _value != ""] == ["csv", "xlsx"]
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    header = [cell.value for cell in sheet[1]]
+    row = dict(zip(header, [cell.value for cell in sheet[2]], strict=True))
+    assert row["售后单号"] == case.case_no
+    assert row["买家说明"] == "'+1 查看 =cmd"
+
+
 # --------------------------------------------------------------------------------------------
 # The case page (A-4)
 
