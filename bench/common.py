@@ -155,6 +155,7 @@ class Report:
         note: str = "",
         **extra,
     ) -> Figure:
+        extra.setdefault("loadavg_1m", round(os.getloadavg()[0], 2))
         figure = Figure(name, value, unit, anchor, anchor_name, better, target, note, extra)
         self.figures.append(figure)
         print(figure.line(), flush=True)
@@ -170,6 +171,18 @@ def load_figures(path: Path | None = None) -> list[Figure]:
     return [
         Figure(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
     ]
+
+
+def summary_notes(figures: list[Figure]) -> str:
+    """The notes under the table (what a figure covers, plans, caveats) and the machine's load."""
+    lines = [f"- {f.name}: {f.note}" for f in figures if f.note]
+    loads = [f.extra.get("loadavg_1m") for f in figures if f.extra.get("loadavg_1m") is not None]
+    if loads:
+        lines.append(
+            f"- machine load (1-min load average, {os.cpu_count()} CPUs) while measuring: "
+            f"{min(loads):.1f} to {max(loads):.1f}; absolute times scale with it, ratios much less"
+        )
+    return "\n".join(lines)
 
 
 def summary_table(figures: list[Figure]) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import load_figures, summary_table  # noqa: E402
+from bench.common import load_figures, summary_notes, summary_table  # noqa: E402
 
 
 def main() -> int:
@@ -15,6 +15,9 @@ def main() -> int:
         print("bench: no figures were recorded", file=sys.stderr)
         return 1
     print(summary_table(figures))
+    notes = summary_notes(figures)
+    if notes:
+        print("\nNotes:\n" + notes)
     missed = [f.name for f in figures if f.meets_target is False]
     if missed:
         print(f"\n{len(missed)} figure(s) miss their target: {', '.join(missed)}")
