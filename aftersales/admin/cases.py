@@ -280,21 +280,24 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
         return queryset.filter(condition), False
 
     def changelist_view(self, request, extra_context=None):
-        tabs = self.quick_tabs(request)
         extra_context = {
             **(extra_context or {}),
-            "case_tabs": tabs,
-            "case_filtered": request._aftersales_filtered,
+            "case_tabs": self.quick_tabs(request),
+            "case_filtered": self.is_filtered(request),
         }
         return super().changelist_view(request, extra_context)
+
+    @staticmethod
+    def is_filtered(request) -> bool:
+        """Filters or a search beyond the quick tab (what the 清除筛选 link clears)."""
+        return any(key not in ("o", "p", "tab", "all") for key in request.GET)
 
     def quick_tabs(self, request) -> list[dict]:
         """The A-10 quick tabs with their counts (one aggregate query over the user's open cases)."""
         platform = self.is_platform_site()
         counts = tab_counts(self.get_queryset(request), hours=due_soon_hours(request), platform=platform)
         current = request.GET.get("tab", "")
-        filtered = any(key not in ("o", "p", "tab", "all") for key in request.GET)
-        request._aftersales_filtered = filtered
+        filtered = self.is_filtered(request)
         tabs = [{"title": _("全部"), "link": "?", "count": None, "active": not current and not filtered}]
         for tab in tabs_for(platform):
             tabs.append(
