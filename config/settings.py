@@ -266,6 +266,8 @@ UNFOLD = {
         },
     },
     "SIDEBAR": {"show_search": False, "show_all_applications": True},
+    # Home page cards (orders, after-sales queues) for whoever is looking: every shop on /admin/.
+    "DASHBOARD_CALLBACK": "merchants.dashboard.dashboard_callback",
 }
 # The merchant workbench (/workbench/) has its own titles and navigation (merchants/sites.py).
 UNFOLD_WORKBENCH = {
