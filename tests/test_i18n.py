@@ -19,6 +19,7 @@ LOCALE = Path(settings.LOCALE_PATHS[0])
 CATALOGS = {
     "en": LOCALE / "en" / "LC_MESSAGES" / "django.po",
     "zh_Hans": LOCALE / "zh_Hans" / "LC_MESSAGES" / "django.po",
+    "zh_Hans-js": LOCALE / "zh_Hans" / "LC_MESSAGES" / "djangojs.po",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdfr]|%[sd]|\{\w*\}")
 BACKEND = "django.contrib.auth.backends.ModelBackend"
