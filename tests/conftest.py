@@ -4,9 +4,19 @@ import os
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from merchants.transitions import Role
 from tests.factories import MembershipFactory, MerchantFactory, PlatformUserFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request with Accept-Language: en (LocaleMiddleware)
+    leaves English active in the test thread, and code called directly afterwards would speak it."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
