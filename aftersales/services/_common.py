@@ -226,8 +226,12 @@ def bulk_record(
 
 
 def queue_refund(case: AfterSaleCase) -> None:
-    """Hand the refund to the worker once this transaction commits (never before: STYLE rule 4)."""
-    transaction.on_commit(lambda pk=case.pk: refund_task.delay(pk))
+    """Hand the refund to the worker once this transaction commits (never before: STYLE rule 4).
+
+    robust: a broker hiccup after the commit is logged, not shown to the person who approved; the case
+    stays `refunding` and retry_stuck_refunds queues it again a few minutes later.
+    """
+    transaction.on_commit(lambda pk=case.pk: refund_task.delay(pk), robust=True)
 
 
 def settle(case: AfterSaleCase) -> None:

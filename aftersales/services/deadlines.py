@@ -121,7 +121,8 @@ def _move(cases: Sequence[AfterSaleCase], method: str, now: datetime, **kwargs) 
 def _queue_refunds(cases: Sequence[AfterSaleCase]) -> None:
     ids = [c.pk for c in cases if c.status == CaseStatus.REFUNDING]
     if ids:
-        transaction.on_commit(lambda: [refund_task.delay(pk) for pk in ids])
+        # robust: see _common.queue_refund (retry_stuck_refunds catches what a broker hiccup drops).
+        transaction.on_commit(lambda: [refund_task.delay(pk) for pk in ids], robust=True)
 
 
 def _release_items(cases: Sequence[AfterSaleCase]) -> None:

@@ -289,3 +289,20 @@ def test_A6_requeued_refund_completes(shop):
 
     assert AfterSaleCase.objects.get(pk=case.pk).status == CaseStatus.REFUNDED
     assert retry_stuck_refunds() == 0
+
+
+def test_A6_broker_down_after_commit_does_not_undo_the_approval(
+    shop, clerk, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broker_down(case_id):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(refund_task, "delay", broker_down)
+    case = open_pending(shop)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve(case, actor=clerk)
+
+    assert (
+        AfterSaleCase.objects.get(pk=case.pk).status == CaseStatus.REFUNDING
+    )  # retry_stuck_refunds takes it
