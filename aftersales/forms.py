@@ -113,7 +113,15 @@ class RefuseReturnForm(CaseActionForm):
 
 
 class ReshipForm(CaseActionForm):
-    carrier = forms.ChoiceField(label=_("快递公司"), choices=CARRIER_CHOICES, widget=UnfoldAdminSelectWidget)
+    carrier = forms.ChoiceField(
+        label=_("快递公司"),
+        choices=CARRIER_CHOICES,
+        widget=UnfoldAdminSelectWidget,
+        error_messages={
+            "required": _("请选择快递公司。"),
+            "invalid_choice": _("请从列表中选择快递公司。"),
+        },
+    )
     tracking_no = forms.CharField(
         label=_("运单号"),
         max_length=32,
@@ -121,6 +129,10 @@ class ReshipForm(CaseActionForm):
         widget=UnfoldAdminTextInputWidget(
             attrs={"placeholder": _("例如 SF1234567890"), "autocomplete": "off"}
         ),
+        error_messages={
+            "required": _("请填写运单号。"),
+            "max_length": _("运单号最多 %(limit_value)d 个字符（您填写了 %(show_value)d 个）。"),
+        },
     )
 
     def clean_tracking_no(self) -> str:

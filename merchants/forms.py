@@ -21,13 +21,25 @@ CARRIER_CHOICES = [("", _("请选择快递公司")), *Carrier.choices]
 
 
 class TrackingFieldsMixin(forms.Form):
-    carrier = forms.ChoiceField(label=_("快递公司"), choices=CARRIER_CHOICES, widget=UnfoldAdminSelectWidget)
+    carrier = forms.ChoiceField(
+        label=_("快递公司"),
+        choices=CARRIER_CHOICES,
+        widget=UnfoldAdminSelectWidget,
+        error_messages={
+            "required": _("请选择快递公司。"),
+            "invalid_choice": _("请从列表中选择快递公司。"),
+        },
+    )
     tracking_no = forms.CharField(
         label=_("运单号"),
         max_length=32,
         widget=UnfoldAdminTextInputWidget(
             attrs={"placeholder": _("例如 SF1234567890"), "autocomplete": "off"}
         ),
+        error_messages={
+            "required": _("请填写运单号。"),
+            "max_length": _("运单号最多 %(limit_value)d 个字符（您填写了 %(show_value)d 个）。"),
+        },
     )
 
     def clean_tracking_no(self) -> str:
@@ -60,7 +72,14 @@ class TrackingForm(TrackingFieldsMixin):
     field_order = ["package", "carrier", "tracking_no"]
 
     package = forms.ModelChoiceField(
-        label=_("包裹"), queryset=None, empty_label=None, widget=UnfoldAdminSelectWidget
+        label=_("包裹"),
+        queryset=None,
+        empty_label=None,
+        widget=UnfoldAdminSelectWidget,
+        error_messages={
+            "required": _("请选择要修改物流的包裹。"),
+            "invalid_choice": _("所选包裹不属于这个订单，请刷新页面后重新选择。"),
+        },
     )
 
     def __init__(self, *args, order: Order, **kwargs):

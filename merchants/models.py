@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from merchants.scoping import merchant_id_of
 from merchants.transitions import (
     CANCELLABLE_STATES,
     SHIPPABLE_STATES,
@@ -113,9 +114,20 @@ class EventBase(models.Model):
 
     @property
     def actor_display(self) -> str:
+        """'商家 · 王芳（店主）': the side, the person's full name (else the login as typed) and, for a
+        shop member, the role in the event's shop. One membership query for a merchant actor."""
+        kind = str(self.get_actor_kind_display())
         if self.actor_kind in (ActorKind.SYSTEM, ActorKind.BUYER) or self.actor is None:
-            return str(self.get_actor_kind_display())
-        return f"{self.get_actor_kind_display()} · {self.actor.get_username()}"
+            return kind
+        name = self.actor.get_full_name().strip() or self.actor.get_username()
+        if self.actor_kind != ActorKind.MERCHANT:
+            return f"{kind} · {name}"
+        role = (
+            Membership.objects.filter(user_id=self.actor_id, merchant_id=merchant_id_of(self))
+            .values_list("role", flat=True)
+            .first()
+        )
+        return f"{kind} · {name}（{Role(role).label}）" if role else f"{kind} · {name}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import BooleanField, Case, IntegerField, Q, Value, When
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -59,8 +59,10 @@ from aftersales.filters import (
 )
 from aftersales.models import AfterSaleCase, Refund
 from aftersales.transitions import CaseStatus, CaseType, DelayReportStatus
+from merchants.admin.changelist import EmptyState, QuickTabChangeList
+from merchants.admin.display import actor_parts, member_roles
 from merchants.admin_base import MerchantScopedAdmin, is_workbench, member_may, message_errors
-from merchants.models import ActorKind
+from merchants.models import ActorKind, Merchant
 from merchants.scoping import WRITE_ROLES, is_platform, merchant_ids_for, roles_for
 from merchants.transitions import Carrier, OrderStatus
 
@@ -82,6 +84,11 @@ def carrier_label(code: str) -> str:
         return str(Carrier(code).label)
     except ValueError:
         return code or "-"
+
+
+# A-3: while the buyer sends the goods back (and until the shop has them), the case shows where to.
+RETURN_ADDRESS_STATES = frozenset({CaseStatus.AWAITING_RETURN, CaseStatus.RETURN_IN_TRANSIT})
+RETURN_TYPES = frozenset({CaseType.RETURN_REFUND, CaseType.EXCHANGE})
 
 
 DELAY_VARIANTS = {
@@ -286,6 +293,34 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
             "case_filtered": self.is_filtered(request),
         }
         return super().changelist_view(request, extra_context)
+
+    def get_changelist(self, request, **kwargs):
+        return QuickTabChangeList
+
+    @staticmethod
+    def quick_tab_params(request) -> set[str]:
+        """The quick tab's own parameter is not an extra filter (the 筛选 button stays plain)."""
+        return {QuickTabFilter.parameter_name}
+
+    def empty_state(self, request, cl) -> EmptyState:
+        """What an empty case list says (read by templates/unfold/helpers/empty_results.html)."""
+        current = request.GET.get(QuickTabFilter.parameter_name, "")
+        tab = next((tab for tab in tabs_for(self.is_platform_site()) if tab.key == current), None)
+        if cl.is_narrowed or (current and tab is None):
+            return EmptyState(
+                gettext("没有符合条件的售后单"),
+                gettext("请检查售后单号、订单号或筛选条件，或清除筛选后查看全部售后单。"),
+                "?",
+                gettext("清除筛选和搜索"),
+            )
+        if tab is not None:
+            return EmptyState(
+                gettext("「%(tab)s」下暂时没有售后单") % {"tab": tab.label},
+                gettext("这一类的售后单都处理完了。"),
+                "?",
+                gettext("查看全部售后单"),
+            )
+        return EmptyState(gettext("暂时没有售后单"), gettext("买家申请售后后，售后单会显示在这里。"))
 
     @staticmethod
     def is_filtered(request) -> bool:
@@ -539,7 +574,7 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
             "case_on_deadline": ON_DEADLINE.get(case.status, ""),
             "case_actions": actions,
             "case_may_act": self.may_act(request, case),
-            "case_timeline": [self.event_row(event) for event in events],
+            "case_timeline": self.timeline_rows(case, events),
             "case_evidence": self.evidence_by_party(events),
             "case_refund": Refund.objects.filter(case=case).first(),
             "case_delay_reports": self.delay_reports(case),
@@ -548,6 +583,35 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
             "case_reship_carrier": carrier_label(case.reship_carrier),
             "case_is_platform_site": self.is_platform_site(),
             "case_proposed_type": CaseType(case.proposed_type).label if case.proposed_type else "",
+            "case_return_address": self.return_address(request, case)
+            if case.status in RETURN_ADDRESS_STATES
+            else None,
+        }
+
+    def return_address(self, request, case: AfterSaleCase) -> dict:
+        """A-3 "return address given to the buyer": the shop's return contact, phone and address.
+
+        The case keeps no copy: what shows is the shop's current address, which is what the buyer is
+        sent to. A missing part is named, with a link to the shop settings (the owner edits them).
+        """
+        shop = case.merchant
+        missing = [
+            str(Merchant._meta.get_field(name).verbose_name)
+            for name in ("return_contact", "return_phone", "return_address")
+            if not getattr(shop, name).strip()
+        ]
+        shop_admin = self.admin_site._registry.get(Merchant)
+        try:
+            settings_url = reverse(f"{self.admin_site.name}:merchants_merchant_change", args=[shop.pk])
+        except NoReverseMatch:
+            settings_url = ""
+        return {
+            "contact": shop.return_contact,
+            "phone": shop.return_phone,  # the shop's own number: shown in full (only buyers' are masked)
+            "address": shop.return_address,
+            "missing": missing,
+            "settings_url": settings_url,
+            "may_edit": bool(shop_admin and shop_admin.has_change_permission(request, shop)),
         }
 
     @staticmethod
@@ -564,18 +628,22 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
         except ValueError:
             return value or ""
 
-    def event_row(self, event) -> dict:
+    def timeline_rows(self, case, events) -> list[dict]:
+        """The timeline's rows; the shop roles of the merchant actors come from one query."""
+        roles = member_roles(case.merchant_id, events)
+        return [self.event_row(event, roles) for event in events]
+
+    def event_row(self, event, roles: dict | None = None) -> dict:
         source, target = self.status_text(event.source_status), self.status_text(event.target_status)
+        side, person, role = actor_parts(event, roles or {})
         return {
             "event": event,
             "when": local_time(event.created_at, "Y-m-d H:i:s"),
-            "who": event.actor_display,
             "party": event.actor_kind,
-            "party_label": event.get_actor_kind_display(),
+            "party_label": side,
             "party_variant": PARTY_VARIANTS.get(event.actor_kind, "default"),
-            "username": event.actor.get_username()
-            if event.actor_id and event.actor_kind != ActorKind.BUYER
-            else "",
+            "username": person,
+            "role": role,
             "what": event.kind_label,
             "transition": f"{source} → {target}" if source and target and source != target else "",
             "amount": money(event.amount) if event.amount is not None else "",
@@ -653,6 +721,7 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
             "original": case,
             "case": case,
             "title": f"{spec.label} · {case.case_no}",
+            "breadcrumb_tail": spec.label,  # 售后单 › AS… › 同意 (templates/unfold/helpers/welcomemsg.html)
             "action": spec,
             "form": form,
             "change_url": self.change_url(case),
@@ -664,10 +733,14 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
             "case_refundable": money(case.item.refundable_amount()),
             "has_file_field": any(getattr(f.field.widget, "needs_multipart_form", False) for f in form),
         }
+        if spec.name == "approve" and case.type in RETURN_TYPES:
+            # Approving sends the buyer to the shop's return address: show it, or warn that it is missing.
+            context["case_return_address"] = self.return_address(request, case)
+            context["return_address_on_approve"] = True
         if spec.name == "arbitrate":
             events = list(selectors.timeline(case))
             context["case_evidence"] = self.evidence_by_party(events)
-            context["case_timeline"] = [self.event_row(event) for event in events]
+            context["case_timeline"] = self.timeline_rows(case, events)
         return TemplateResponse(request, "aftersales/case_action.html", context)
 
 
@@ -739,6 +812,7 @@ def render_bulk_result(model_admin, request, results, *, title: str):
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
         "title": title,
+        "breadcrumb_tail": title,
         "rows": rows,
         "succeeded": succeeded,
         "failed": failed,

@@ -21,10 +21,19 @@ from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
-from unfold.views import ChangeList
 
 from merchants import services
-from merchants.admin.display import STATUS_VARIANTS, badge, badges, local_time, money, status_label
+from merchants.admin.changelist import EmptyState, QuickTabChangeList
+from merchants.admin.display import (
+    STATUS_VARIANTS,
+    actor_parts,
+    badge,
+    badges,
+    local_time,
+    member_roles,
+    money,
+    status_label,
+)
 from merchants.admin.filters import BuyerIdFilter, DateRangeOnDateTimeFilter, LateFilter, ProductFilter
 from merchants.admin_base import (
     MerchantScopedAdmin,
@@ -203,7 +212,7 @@ class OrderEventInline(ReadOnlyEventInline):
     hide_title = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
+        return super().get_queryset(request).select_related("actor", "order")  # who() reads both
 
     @display(description=_("时间"))
     def when(self, obj):
@@ -211,7 +220,15 @@ class OrderEventInline(ReadOnlyEventInline):
 
     @display(description=_("操作人"))
     def who(self, obj):
-        return obj.actor_display
+        roles = getattr(self, "_roles", None)  # inline instances live for one request
+        if roles is None:
+            roles = self._roles = member_roles(obj.order.merchant_id, obj.order.events.all())
+        side, person, role = actor_parts(obj, roles)
+        if not person:
+            return side
+        if not role:
+            return format_html("{} · {}", side, person)
+        return format_html("{} · {} <span class='text-base-500'>（{}）</span>", side, person, role)
 
     @display(description=_("动作"))
     def what(self, obj):
@@ -224,7 +241,7 @@ class OrderEventInline(ReadOnlyEventInline):
         return f"{status_label(obj.source_status)} → {status_label(obj.target_status)}"
 
 
-class OrderChangeList(ChangeList):
+class OrderChangeList(QuickTabChangeList):
     """Without filters the page count is the total: say so, rather than offer "show all" of what is shown."""
 
     def get_results(self, request):
@@ -384,6 +401,33 @@ class OrderAdmin(MerchantScopedAdmin):
         extra_context = {**(extra_context or {}), "order_tabs": self.status_tabs(request)}
         return super().changelist_view(request, extra_context)
 
+    @staticmethod
+    def quick_tab_params(request) -> set[str]:
+        """The parameter the active quick tab stands for (see status_tabs): not an extra filter."""
+        status, late = request.GET.get("status__exact", ""), request.GET.get("late", "")
+        if status in OrderStatus.values and not late:
+            return {"status__exact"}
+        if late == "yes" and not status:
+            return {"late"}
+        return set()
+
+    def empty_state(self, request, cl) -> EmptyState:
+        """What an empty order list says (read by templates/unfold/helpers/empty_results.html)."""
+        if cl.is_narrowed:
+            return EmptyState(
+                gettext("没有符合条件的订单"),
+                gettext("请检查订单号、买家或筛选条件，或清除筛选后查看全部订单。"),
+                "?",
+                gettext("清除筛选和搜索"),
+            )
+        if cl.tab_selected:
+            status = request.GET.get("status__exact", "")
+            tab = OrderStatus(status).label if status else gettext("超时未发货")
+            return EmptyState(
+                gettext("「%(tab)s」下暂时没有订单") % {"tab": tab}, "", "?", gettext("查看全部订单")
+            )
+        return EmptyState(gettext("暂时没有订单"), gettext("买家下单后，订单会显示在这里。"))
+
     def status_tabs(self, request) -> list[dict]:
         """Quick tabs by state; the open-work ones carry counts (one query over unshipped orders only)."""
         found = open_order_counts(
@@ -527,6 +571,7 @@ class OrderAdmin(MerchantScopedAdmin):
             "original": order,
             "order": order,
             "title": title,
+            "breadcrumb_tail": title,  # 订单 › O2026… › 发货 (templates/unfold/helpers/welcomemsg.html)
             "change_url": self.change_url(order),
             "is_workbench": is_workbench(self.admin_site),
             "summary": {
