@@ -297,6 +297,13 @@ class Order(fsm.ConcurrentTransitionMixin, MerchantOwned):
             models.Index(fields=["merchant", "-placed_at"], name="order_shop_recent_idx"),
             models.Index(fields=["merchant", "status", "-placed_at"], name="order_shop_status_idx"),
             models.Index(fields=["-placed_at"], name="order_recent_idx"),
+            # Staff lists across every shop: one state, newest first (status filter, quick tabs).
+            models.Index(fields=["status", "-placed_at"], name="order_status_recent_idx"),
+            # Counts of open work (quick-tab badges, dashboard): only the few open rows are indexed.
+            models.Index(
+                fields=["status", "ship_by"], name="order_open_idx",
+                condition=Q(status__in=["awaiting_confirmation", "to_ship", "partially_shipped"]),
+            ),
             # Late orders (M-4): unshipped with a passed promise.
             models.Index(
                 fields=["merchant", "ship_by"], name="order_late_idx",
