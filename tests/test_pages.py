@@ -383,3 +383,11 @@ def test_A1_case_number_follows_the_local_date(db, time_machine):
     time_machine.move_to(timezone.make_aware(datetime(2026, 3, 31, 23, 30)) + timedelta(hours=1))
 
     assert _case_no().startswith("AS260401")
+
+
+def test_N4_platform_login_points_merchants_to_the_workbench_login(client, db):
+    admin_page = html(client.get(reverse("admin:login")))
+    workbench_page = html(client.get(reverse("workbench:login")))
+
+    assert 'id="admin-login-hint"' in admin_page and f'href="{reverse("workbench:login")}"' in admin_page
+    assert 'id="admin-login-hint"' not in workbench_page

@@ -349,7 +349,11 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
 
     @display(description=_("店铺"))
     def shop(self, obj):
-        return obj.merchant.name
+        # One line per row: a wrapped shop name made every staff row three or four lines tall.
+        name = obj.merchant.name
+        return format_html(
+            '<span class="whitespace-nowrap" title="{}">{}</span>', name, Truncator(name).chars(8)
+        )
 
     @display(description=_("售后单号 / 订单号"), ordering="created_at")
     def numbers(self, obj):

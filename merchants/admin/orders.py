@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
@@ -487,7 +488,7 @@ class OrderAdmin(MerchantScopedAdmin):
 
     @display(description=_("下单时间"), ordering="placed_at")
     def placed(self, obj):
-        return local_time(obj.placed_at)
+        return format_html('<span class="whitespace-nowrap">{}</span>', local_time(obj.placed_at))
 
     @display(description=_("订单状态"))
     def status_detail(self, obj):
@@ -511,7 +512,9 @@ class OrderAdmin(MerchantScopedAdmin):
 
     @display(description=_("承诺发货时间"))
     def ship_by_display(self, obj):
-        when = local_time(obj.ship_by) if obj.ship_by else "-"
+        when = format_html(
+            '<span class="whitespace-nowrap">{}</span>', local_time(obj.ship_by) if obj.ship_by else "-"
+        )
         if obj.is_late:  # M-4
             return format_html("{}<br>{}", when, badge(_("超时未发货"), "danger"))
         if obj.shipped_late:
@@ -529,7 +532,11 @@ class OrderAdmin(MerchantScopedAdmin):
 
     @display(description=_("店铺"))
     def shop(self, obj):
-        return obj.merchant.name
+        # One line per row: wrapped dates and shop names made the staff list rows three lines tall.
+        name = obj.merchant.name
+        return format_html(
+            '<span class="whitespace-nowrap" title="{}">{}</span>', name, Truncator(name).chars(8)
+        )
 
     @display(description=_("买家手机号"))
     def buyer_phone_display(self, obj):
