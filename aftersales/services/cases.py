@@ -24,7 +24,7 @@ from aftersales.exceptions import (
     CaseNotEligibleError,
     CaseWindowClosedError,
 )
-from aftersales.models import AfterSaleCase, AftersalesSettings
+from aftersales.models import AfterSaleCase, AftersalesSettings, _case_no
 from aftersales.services._common import (
     Kind,
     check_refundable,
@@ -190,13 +190,20 @@ def open_case(
         deadline_at=deadline,
         created_at=now,
     )
-    try:
-        with transaction.atomic():
-            case.save(force_insert=True)
-    except IntegrityError as exc:  # the partial unique index: a concurrent request won the race
-        raise CaseAlreadyOpenError(
-            _("该商品已有进行中的售后单，请处理完再申请。"), code="already_open"
-        ) from exc
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                case.save(force_insert=True)
+            break
+        except IntegrityError as exc:
+            # A random case number may clash (rare): draw another. Otherwise it is the partial
+            # unique index: a concurrent request for the same item won the race.
+            if attempt < 2 and AfterSaleCase.objects.filter(case_no=case.case_no).exists():
+                case.case_no = _case_no()
+                continue
+            raise CaseAlreadyOpenError(
+                _("该商品已有进行中的售后单，请处理完再申请。"), code="already_open"
+            ) from exc
     case.merchant = order.merchant
     record_item_aftersale(item, lock=AftersaleLock.OPEN)
     record(

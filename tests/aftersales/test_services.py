@@ -1229,3 +1229,19 @@ def test_A6_available_actions_offer_retry_only_for_flagged_refunds(shop, clerk, 
 
     assert "retry_refund" in selectors.available_actions(case, operator)
     assert "retry_refund" not in selectors.available_actions(case, clerk)
+
+
+def test_A1_open_case_draws_a_new_case_number_when_the_random_one_clashes(db, monkeypatch):
+    from aftersales import models as aftersales_models
+
+    today = timezone.localdate()
+    existing = CaseFactory(case_no=f"AS{today:%y%m%d}00000007")
+    draws = iter([7, 8])
+    monkeypatch.setattr(aftersales_models.secrets, "randbelow", lambda n: next(draws))
+    order = make_order(merchant=existing.merchant)
+    item = order.items.first()
+
+    case = services.open_case(item, type=CaseType.REFUND_ONLY, reason=Reason.QUALITY, amount=Decimal("1.00"))
+
+    assert case.case_no == f"AS{today:%y%m%d}00000008"
+    assert AfterSaleCase.objects.filter(item=item).count() == 1
