@@ -16,15 +16,23 @@ def sync_beat_schedule(*, using: str = "default", overwrite: bool = False) -> in
     created = 0
     for name, entry in settings.SHOUHOU_BEAT_SCHEDULE.items():
         schedule = entry["schedule"]
-        defaults = {"task": entry["task"], "enabled": entry.get("enabled", True), "interval": None, "crontab": None}
+        defaults = {
+            "task": entry["task"],
+            "enabled": entry.get("enabled", True),
+            "interval": None,
+            "crontab": None,
+        }
         if isinstance(schedule, timedelta):
             defaults["interval"], _ = IntervalSchedule.objects.using(using).get_or_create(
                 every=int(schedule.total_seconds()), period=IntervalSchedule.SECONDS
             )
         elif isinstance(schedule, crontab):
             defaults["crontab"], _ = CrontabSchedule.objects.using(using).get_or_create(
-                minute=schedule._orig_minute, hour=schedule._orig_hour, day_of_week=schedule._orig_day_of_week,
-                day_of_month=schedule._orig_day_of_month, month_of_year=schedule._orig_month_of_year,
+                minute=schedule._orig_minute,
+                hour=schedule._orig_hour,
+                day_of_week=schedule._orig_day_of_week,
+                day_of_month=schedule._orig_day_of_month,
+                month_of_year=schedule._orig_month_of_year,
                 timezone=settings.TIME_ZONE,
             )
         else:

@@ -89,7 +89,11 @@ class EventBase(models.Model):
     """One immutable history row: who did what, from which state to which, when (A-4, STYLE §5)."""
 
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("操作人"),
     )
     actor_kind = models.CharField(_("操作方"), max_length=16, choices=ActorKind.choices)
@@ -167,9 +171,13 @@ class Merchant(models.Model):
     level = models.PositiveSmallIntegerField(
         _("店铺等级"), default=1, validators=[MinValueValidator(0), MaxValueValidator(7)]
     )
-    status = models.CharField(_("状态"), max_length=16, choices=MerchantStatus.choices, default=MerchantStatus.ACTIVE)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=MerchantStatus.choices, default=MerchantStatus.ACTIVE
+    )
     express_refund_enabled = models.BooleanField(
-        _("极速退款"), default=False, help_text=_("开启后，符合条件的未发货小额仅退款申请将被系统自动同意（A-11）。")
+        _("极速退款"),
+        default=False,
+        help_text=_("开启后，符合条件的未发货小额仅退款申请将被系统自动同意（A-11）。"),
     )
     return_contact = models.CharField(_("退货联系人"), max_length=50, blank=True)
     return_phone = models.CharField(_("退货联系电话"), max_length=20, blank=True)
@@ -201,14 +209,18 @@ class Membership(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("用户")
     )
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("店铺"))
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("店铺")
+    )
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.AGENT)
     created_at = models.DateTimeField(_("加入时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("店铺成员")
         verbose_name_plural = _("店铺成员")
-        constraints = [models.UniqueConstraint(fields=["user", "merchant"], name="membership_unique_user_merchant")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "merchant"], name="membership_unique_user_merchant")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.merchant} ({self.get_role_display()})"
@@ -231,7 +243,9 @@ class Product(MerchantOwned):
     class Meta:
         verbose_name = _("商品")
         verbose_name_plural = _("商品")
-        constraints = [models.UniqueConstraint(fields=["merchant", "spu_id"], name="product_unique_spu_per_shop")]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "spu_id"], name="product_unique_spu_per_shop")
+        ]
         indexes = [models.Index(fields=["name"], name="product_name_idx")]
 
     def __str__(self) -> str:
@@ -239,7 +253,9 @@ class Product(MerchantOwned):
 
 
 class Sku(MerchantOwned):
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus", verbose_name=_("商品"))
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="skus", verbose_name=_("商品")
+    )
     sku_code = models.CharField(_("SKU编码"), max_length=40)
     spec = models.CharField(_("规格"), max_length=100, blank=True)
     price = models.DecimalField(_("价格"), **MONEY, default=Decimal("0.00"))
@@ -247,7 +263,9 @@ class Sku(MerchantOwned):
     class Meta:
         verbose_name = _("SKU")
         verbose_name_plural = _("SKU")
-        constraints = [models.UniqueConstraint(fields=["merchant", "sku_code"], name="sku_unique_code_per_shop")]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "sku_code"], name="sku_unique_code_per_shop")
+        ]
 
     def __str__(self) -> str:
         return f"{self.product.name} {self.spec}".strip()
@@ -292,7 +310,9 @@ class Order(fsm.ConcurrentTransitionMixin, MerchantOwned):
         ordering = ("-placed_at", "-pk")
         indexes = [
             # The periodic tasks read due rows through this index only (M-3, S-5).
-            models.Index(fields=["status", "deadline_at"], name="order_due_idx", condition=Q(deadline_at__isnull=False)),
+            models.Index(
+                fields=["status", "deadline_at"], name="order_due_idx", condition=Q(deadline_at__isnull=False)
+            ),
             # The workbench list: one shop's newest orders, optionally by state.
             models.Index(fields=["merchant", "-placed_at"], name="order_shop_recent_idx"),
             models.Index(fields=["merchant", "status", "-placed_at"], name="order_shop_status_idx"),
@@ -301,12 +321,14 @@ class Order(fsm.ConcurrentTransitionMixin, MerchantOwned):
             models.Index(fields=["status", "-placed_at"], name="order_status_recent_idx"),
             # Counts of open work (quick-tab badges, dashboard): only the few open rows are indexed.
             models.Index(
-                fields=["status", "ship_by"], name="order_open_idx",
+                fields=["status", "ship_by"],
+                name="order_open_idx",
                 condition=Q(status__in=["awaiting_confirmation", "to_ship", "partially_shipped"]),
             ),
             # Late orders (M-4): unshipped with a passed promise.
             models.Index(
-                fields=["merchant", "ship_by"], name="order_late_idx",
+                fields=["merchant", "ship_by"],
+                name="order_late_idx",
                 condition=Q(status__in=["to_ship", "partially_shipped"]),
             ),
         ]
@@ -335,14 +357,19 @@ class Order(fsm.ConcurrentTransitionMixin, MerchantOwned):
 
     # -- transitions (in memory; merchants.services saves and records)
 
-    @fsm.transition(field=status, source=OrderStatus.UNPAID, target=OrderStatus.TO_SHIP, conditions=[is_online])
+    @fsm.transition(
+        field=status, source=OrderStatus.UNPAID, target=OrderStatus.TO_SHIP, conditions=[is_online]
+    )
     def pay(self, *, at) -> None:
         """The buyer paid an online order."""
         self.paid_at = at
         self.deadline_at = None
 
     @fsm.transition(
-        field=status, source=OrderStatus.AWAITING_CONFIRMATION, target=OrderStatus.TO_SHIP, conditions=[is_cod]
+        field=status,
+        source=OrderStatus.AWAITING_CONFIRMATION,
+        target=OrderStatus.TO_SHIP,
+        conditions=[is_cod],
     )
     def confirm_cod(self) -> None:
         """The merchant confirmed a cash-on-delivery order."""
@@ -395,11 +422,15 @@ def next_settlement_day(at, cycle_days: int):
 class Package(MerchantOwned):
     """A parcel (包裹) carrying one or more items of one order under one tracking number (S-1)."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="packages", verbose_name=_("订单"))
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="packages", verbose_name=_("订单")
+    )
     carrier = models.CharField(_("快递公司"), max_length=16, choices=Carrier.choices)
     tracking_no = models.CharField(_("运单号"), max_length=32, validators=[tracking_validator])
     shipped_at = models.DateTimeField(_("发货时间"), default=timezone.now)
-    fake_shipping = models.BooleanField(_("虚假发货"), default=False, help_text=_("由平台或物流导入标记（L-7）。"))
+    fake_shipping = models.BooleanField(
+        _("虚假发货"), default=False, help_text=_("由平台或物流导入标记（L-7）。")
+    )
     tracking_changed_at = models.DateTimeField(_("改单时间"), null=True, blank=True)
 
     class Meta:
@@ -407,7 +438,9 @@ class Package(MerchantOwned):
         verbose_name_plural = _("包裹")
         ordering = ("shipped_at", "pk")
         constraints = [
-            models.UniqueConstraint(fields=["order", "carrier", "tracking_no"], name="package_unique_tracking_per_order")
+            models.UniqueConstraint(
+                fields=["order", "carrier", "tracking_no"], name="package_unique_tracking_per_order"
+            )
         ]
         indexes = [models.Index(fields=["tracking_no"], name="package_tracking_idx")]
 
@@ -419,13 +452,22 @@ class OrderItem(MerchantOwned):
     """One line of an order. `package` is set when it ships; `aftersale_lock` is S-2's input."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", verbose_name=_("订单"))
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_items", verbose_name=_("商品"))
-    sku = models.ForeignKey(Sku, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="order_items", verbose_name=_("商品")
+    )
+    sku = models.ForeignKey(
+        Sku, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU")
+    )
     quantity = models.PositiveIntegerField(_("数量"), default=1, validators=[MinValueValidator(1)])
     paid_amount = models.DecimalField(_("实付金额"), **MONEY)
     refunded_amount = models.DecimalField(_("已退款金额"), **MONEY, default=Decimal("0.00"))
     package = models.ForeignKey(
-        Package, null=True, blank=True, on_delete=models.SET_NULL, related_name="items", verbose_name=_("包裹")
+        Package,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="items",
+        verbose_name=_("包裹"),
     )
     aftersale_lock = models.CharField(
         _("售后状态"), max_length=16, choices=AftersaleLock.choices, default=AftersaleLock.NONE, blank=True
@@ -489,7 +531,9 @@ class Violation(MerchantOwned):
         ordering = ("-created_at",)
         constraints = [
             # One violation per source and rule: a task running twice cannot record the same breach twice.
-            models.UniqueConstraint(fields=["rule", "source_type", "source_id"], name="violation_unique_source")
+            models.UniqueConstraint(
+                fields=["rule", "source_type", "source_id"], name="violation_unique_source"
+            )
         ]
 
     def __str__(self) -> str:
@@ -505,7 +549,9 @@ class Notice(models.Model):
 
     merchant_path = "merchant"
 
-    merchant = models.ForeignKey(Merchant, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("店铺"))
+    merchant = models.ForeignKey(
+        Merchant, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("店铺")
+    )
     audience = models.CharField(_("接收方"), max_length=10, choices=Audience.choices)
     title = models.CharField(_("标题"), max_length=120)
     body = models.TextField(_("内容"), blank=True)

@@ -97,7 +97,9 @@ def get_for_actor(queryset: QuerySet, actor, **lookup) -> Model:
         raise ObjectNotFoundError() from exc
 
 
-def require_role(actor, merchant_id: int, roles: Iterable[str] = WRITE_ROLES, *, platform: bool = True) -> None:
+def require_role(
+    actor, merchant_id: int, roles: Iterable[str] = WRITE_ROLES, *, platform: bool = True
+) -> None:
     """Raise ActorNotAllowedError unless the actor may act for the shop with one of `roles`.
 
     The system may always act; platform staff may when `platform` is true (arbitration, cancelling).

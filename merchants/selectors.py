@@ -21,7 +21,9 @@ def merchants_for(actor) -> QuerySet[Merchant]:
 
 def order_for_update(pk: int, *, actor) -> Order:
     """Lock one order the actor may see (SELECT … FOR UPDATE); ObjectNotFoundError otherwise."""
-    return get_for_actor(Order.objects.select_for_update(of=("self",)).select_related("merchant"), actor, pk=pk)
+    return get_for_actor(
+        Order.objects.select_for_update(of=("self",)).select_related("merchant"), actor, pk=pk
+    )
 
 
 def package_for_update(pk: int, *, actor) -> Package:

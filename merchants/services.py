@@ -46,11 +46,26 @@ class EventKind:
     SHIPPING_SETTLED = "shipping_settled"
 
 
-def _record(order: Order, kind: str, *, source: str, actor, actor_kind: str | None = None,
-            message: str = "", data: dict | None = None, at: datetime | None = None) -> OrderEvent:
+def _record(
+    order: Order,
+    kind: str,
+    *,
+    source: str,
+    actor,
+    actor_kind: str | None = None,
+    message: str = "",
+    data: dict | None = None,
+    at: datetime | None = None,
+) -> OrderEvent:
     return OrderEvent.objects.create(
-        order=order, kind=kind, source_status=source, target_status=order.status, actor=actor,
-        actor_kind=actor_kind or actor_kind_of(actor), message=message, data=data or {},
+        order=order,
+        kind=kind,
+        source_status=source,
+        target_status=order.status,
+        actor=actor,
+        actor_kind=actor_kind or actor_kind_of(actor),
+        message=message,
+        data=data or {},
         created_at=at or timezone.now(),
     )
 
@@ -68,9 +83,20 @@ class ItemLine:
 
 
 @transaction.atomic
-def place_order(merchant: Merchant, *, order_no: str, buyer_id: str, buyer_name: str, lines: Sequence[ItemLine],
-                payment_method: str = PaymentMethod.ONLINE, buyer_phone: str = "", paid: bool = True,
-                placed_at: datetime | None = None, ship_by: datetime | None = None, actor=None) -> Order:
+def place_order(
+    merchant: Merchant,
+    *,
+    order_no: str,
+    buyer_id: str,
+    buyer_name: str,
+    lines: Sequence[ItemLine],
+    payment_method: str = PaymentMethod.ONLINE,
+    buyer_phone: str = "",
+    paid: bool = True,
+    placed_at: datetime | None = None,
+    ship_by: datetime | None = None,
+    actor=None,
+) -> Order:
     """Create an order with its items (M-2): online orders start unpaid (or to_ship once paid), cod ones wait."""
     require_role(actor, merchant.pk, WRITE_ROLES)
     placed_at = placed_at or timezone.now()
@@ -95,19 +121,40 @@ def place_order(merchant: Merchant, *, order_no: str, buyer_id: str, buyer_name:
     try:
         with transaction.atomic():
             order = Order.objects.create(
-                merchant=merchant, order_no=order_no, buyer_id=buyer_id, buyer_name=buyer_name,
-                buyer_phone=buyer_phone, payment_method=payment_method, paid_amount=total, placed_at=placed_at,
-                paid_at=paid_at, ship_by=ship_by, status=status, deadline_at=deadline,
+                merchant=merchant,
+                order_no=order_no,
+                buyer_id=buyer_id,
+                buyer_name=buyer_name,
+                buyer_phone=buyer_phone,
+                payment_method=payment_method,
+                paid_amount=total,
+                placed_at=placed_at,
+                paid_at=paid_at,
+                ship_by=ship_by,
+                status=status,
+                deadline_at=deadline,
             )
     except IntegrityError as exc:
         raise ApplicationError(_("订单号 %(no)s 已存在。") % {"no": order_no}) from exc
     OrderItem.objects.bulk_create(
-        OrderItem(merchant=merchant, order=order, product=line.product, sku=line.sku, quantity=line.quantity,
-                  paid_amount=line.paid_amount)
+        OrderItem(
+            merchant=merchant,
+            order=order,
+            product=line.product,
+            sku=line.sku,
+            quantity=line.quantity,
+            paid_amount=line.paid_amount,
+        )
         for line in lines
     )
-    _record(order, EventKind.PLACED, source="", actor=actor, actor_kind=actor_kind_of(actor, default=ActorKind.BUYER),
-            at=placed_at)
+    _record(
+        order,
+        EventKind.PLACED,
+        source="",
+        actor=actor,
+        actor_kind=actor_kind_of(actor, default=ActorKind.BUYER),
+        at=placed_at,
+    )
     return order
 
 
@@ -165,7 +212,10 @@ def ship(order: Order, *, items: Iterable[OrderItem | int], carrier: str, tracki
     carrier, tracking_no = _clean_tracking(carrier, tracking_no)
     try:
         item_ids = sorted({item.pk if isinstance(item, OrderItem) else int(item) for item in items})
-    except (TypeError, ValueError) as exc:  # a form or import row with a non-numeric item id: a message, not a 500
+    except (
+        TypeError,
+        ValueError,
+    ) as exc:  # a form or import row with a non-numeric item id: a message, not a 500
         raise ApplicationError(_("所选商品无效。"), code="items") from exc
     if not item_ids:
         raise ApplicationError(_("请选择要发货的商品。"), code="items")
@@ -177,19 +227,23 @@ def ship(order: Order, *, items: Iterable[OrderItem | int], carrier: str, tracki
         if item.package_id is not None:  # S-1: one item, one tracking number
             raise ApplicationError(
                 _("商品「%(name)s」已在包裹 %(tracking)s 中发出，一个商品不能拆分到多个运单。")
-                % {"name": item.product.name, "tracking": item.package.tracking_no}, code="already_shipped",
+                % {"name": item.product.name, "tracking": item.package.tracking_no},
+                code="already_shipped",
             )
         if item.aftersale_lock == AftersaleLock.OPEN:  # S-2
             raise ApplicationError(
-                _("商品「%(name)s」有进行中的售后，暂不能发货。") % {"name": item.product.name}, code="aftersale_open"
+                _("商品「%(name)s」有进行中的售后，暂不能发货。") % {"name": item.product.name},
+                code="aftersale_open",
             )
         if item.aftersale_lock == AftersaleLock.REFUNDED:  # S-2
             raise ApplicationError(
-                _("商品「%(name)s」已退款成功，不能发货。") % {"name": item.product.name}, code="aftersale_refunded"
+                _("商品「%(name)s」已退款成功，不能发货。") % {"name": item.product.name},
+                code="aftersale_refunded",
             )
     if order.packages.filter(carrier=carrier, tracking_no=tracking_no).exists():
         raise ApplicationError(
-            _("运单号 %(tracking)s 已用于本订单的另一个包裹；同一包裹的商品请一次选中发货。") % {"tracking": tracking_no},
+            _("运单号 %(tracking)s 已用于本订单的另一个包裹；同一包裹的商品请一次选中发货。")
+            % {"tracking": tracking_no},
             code="duplicate_tracking",
         )
     now = timezone.now()
@@ -198,12 +252,17 @@ def ship(order: Order, *, items: Iterable[OrderItem | int], carrier: str, tracki
     )
     OrderItem.objects.filter(pk__in=item_ids).update(package=package)
     source = order.status
-    order.settle_shipping(at=now, auto_receive_after=timedelta(days=PlatformSettings.load().auto_receive_days))
+    order.settle_shipping(
+        at=now, auto_receive_after=timedelta(days=PlatformSettings.load().auto_receive_days)
+    )
     order.save(update_fields=["status", "shipped_at", "shipped_late", "deadline_at", "updated_at"])
     _record(
-        order, EventKind.SHIPPED, source=source, actor=actor,
-        message=_("%(carrier)s %(tracking)s，%(count)d 件商品") % {
-            "carrier": package.get_carrier_display(), "tracking": tracking_no, "count": len(item_ids)},
+        order,
+        EventKind.SHIPPED,
+        source=source,
+        actor=actor,
+        message=_("%(carrier)s %(tracking)s，%(count)d 件商品")
+        % {"carrier": package.get_carrier_display(), "tracking": tracking_no, "count": len(item_ids)},
         data={"package": package.pk, "items": item_ids, "carrier": carrier, "tracking_no": tracking_no},
     )
     return package
@@ -222,19 +281,25 @@ def update_tracking(package: Package, *, carrier: str, tracking_no: str, actor) 
         )
     if order.status != OrderStatus.SHIPPED:
         raise ApplicationError(
-            _("订单状态为「%(state)s」，不能修改物流信息。") % {"state": order.get_status_display()}, code="state"
+            _("订单状态为「%(state)s」，不能修改物流信息。") % {"state": order.get_status_display()},
+            code="state",
         )
     if (package.carrier, package.tracking_no) == (carrier, tracking_no):
         raise ApplicationError(_("物流信息没有变化。"), code="unchanged")
     if order.packages.exclude(pk=package.pk).filter(carrier=carrier, tracking_no=tracking_no).exists():
-        raise ApplicationError(_("运单号 %(tracking)s 已用于本订单的另一个包裹。") % {"tracking": tracking_no})
+        raise ApplicationError(
+            _("运单号 %(tracking)s 已用于本订单的另一个包裹。") % {"tracking": tracking_no}
+        )
     old = {"carrier": package.carrier, "tracking_no": package.tracking_no}
     package.carrier, package.tracking_no, package.tracking_changed_at = carrier, tracking_no, timezone.now()
     package.save(update_fields=["carrier", "tracking_no", "tracking_changed_at"])
     _record(
-        order, EventKind.TRACKING_CHANGED, source=order.status, actor=actor,
-        message=_("运单 %(old)s 改为 %(carrier)s %(new)s") % {
-            "old": old["tracking_no"], "carrier": package.get_carrier_display(), "new": tracking_no},
+        order,
+        EventKind.TRACKING_CHANGED,
+        source=order.status,
+        actor=actor,
+        message=_("运单 %(old)s 改为 %(carrier)s %(new)s")
+        % {"old": old["tracking_no"], "carrier": package.get_carrier_display(), "new": tracking_no},
         data={"package": package.pk, "old": old, "new": {"carrier": carrier, "tracking_no": tracking_no}},
     )
     return package
@@ -259,11 +324,18 @@ def resettle_shipping(order: Order, *, actor=None) -> Order:
         order.save(update_fields=["status", "cancelled_at", "cancel_reason", "deadline_at", "updated_at"])
         _record(order, EventKind.CANCELLED, source=source, actor=actor, message=order.cancel_reason)
         return order
-    order.settle_shipping(at=timezone.now(), auto_receive_after=timedelta(days=PlatformSettings.load().auto_receive_days))
+    order.settle_shipping(
+        at=timezone.now(), auto_receive_after=timedelta(days=PlatformSettings.load().auto_receive_days)
+    )
     if order.status != source:
         order.save(update_fields=["status", "shipped_at", "shipped_late", "deadline_at", "updated_at"])
-        _record(order, EventKind.SHIPPING_SETTLED, source=source, actor=actor,
-                message=_("剩余商品已全部退款，订单视为已发货。"))
+        _record(
+            order,
+            EventKind.SHIPPING_SETTLED,
+            source=source,
+            actor=actor,
+            message=_("剩余商品已全部退款，订单视为已发货。"),
+        )
     return order
 
 
@@ -281,8 +353,13 @@ def confirm_receipt(order: Order, *, actor) -> Order:
     source = order.status
     order.confirm_receipt(at=timezone.now())
     order.save(update_fields=["status", "received_at", "deadline_at", "settlement_due_on", "updated_at"])
-    _record(order, EventKind.RECEIVED, source=source, actor=actor,
-            actor_kind=actor_kind_of(actor, default=ActorKind.BUYER))
+    _record(
+        order,
+        EventKind.RECEIVED,
+        source=source,
+        actor=actor,
+        actor_kind=actor_kind_of(actor, default=ActorKind.BUYER),
+    )
     return order
 
 
@@ -302,7 +379,8 @@ def cancel_order(order: Order, *, actor, reason: str) -> Order:
         require_role(actor, order.merchant_id, WRITE_ROLES, platform=False)
         if order.payment_method == PaymentMethod.ONLINE:
             raise ActorNotAllowedError(
-                _("在线支付订单不能由商家取消：未付款订单会超时自动取消，已付款订单请走售后。"), code="online_merchant"
+                _("在线支付订单不能由商家取消：未付款订单会超时自动取消，已付款订单请走售后。"),
+                code="online_merchant",
             )
     if actor is not None and not reason:
         raise ApplicationError(_("请填写取消原因。"), code="reason")
@@ -312,8 +390,14 @@ def cancel_order(order: Order, *, actor, reason: str) -> Order:
     source = order.status
     order.cancel(at=timezone.now(), reason=reason or _("买家取消"))
     order.save(update_fields=["status", "cancelled_at", "cancel_reason", "deadline_at", "updated_at"])
-    _record(order, EventKind.CANCELLED, source=source, actor=actor,
-            actor_kind=actor_kind_of(actor, default=ActorKind.BUYER), message=order.cancel_reason)
+    _record(
+        order,
+        EventKind.CANCELLED,
+        source=source,
+        actor=actor,
+        actor_kind=actor_kind_of(actor, default=ActorKind.BUYER),
+        message=order.cancel_reason,
+    )
     return order
 
 
@@ -323,8 +407,16 @@ def cancel_order(order: Order, *, actor, reason: str) -> Order:
 
 def _bulk_record(orders: Sequence[Order], kind: str, *, source: str, at: datetime, message: str = "") -> None:
     OrderEvent.objects.bulk_create(
-        OrderEvent(order=order, kind=kind, source_status=source, target_status=order.status, actor=None,
-                   actor_kind=ActorKind.SYSTEM, message=message, created_at=at)
+        OrderEvent(
+            order=order,
+            kind=kind,
+            source_status=source,
+            target_status=order.status,
+            actor=None,
+            actor_kind=ActorKind.SYSTEM,
+            message=message,
+            created_at=at,
+        )
         for order in orders
     )
 
@@ -351,7 +443,9 @@ def auto_confirm_receipt(orders: Sequence[Order], now: datetime) -> int:
     from merchants.deadlines import save_batch
     from merchants.workflow import can_proceed
 
-    cycles = dict(Merchant.objects.filter(pk__in={o.merchant_id for o in orders}).values_list("pk", "settlement_cycle"))
+    cycles = dict(
+        Merchant.objects.filter(pk__in={o.merchant_id for o in orders}).values_list("pk", "settlement_cycle")
+    )
     changed = []
     for order in orders:
         if not can_proceed(order.confirm_receipt):
@@ -362,8 +456,13 @@ def auto_confirm_receipt(orders: Sequence[Order], now: datetime) -> int:
         order.updated_at = now
         changed.append(order)
     save_batch(changed, ["status", "received_at", "deadline_at", "settlement_due_on", "updated_at"])
-    _bulk_record(changed, EventKind.AUTO_RECEIVED, source=OrderStatus.SHIPPED, at=now,
-                 message=_("买家超时未确认，系统自动确认收货"))
+    _bulk_record(
+        changed,
+        EventKind.AUTO_RECEIVED,
+        source=OrderStatus.SHIPPED,
+        at=now,
+        message=_("买家超时未确认，系统自动确认收货"),
+    )
     return len(changed)
 
 
@@ -396,13 +495,17 @@ def record_violation(merchant_id: int, *, rule: str, points: int, source, note: 
     from merchants.models import Violation
 
     _obj, created = Violation.objects.get_or_create(
-        rule=rule, source_type=source._meta.label_lower, source_id=source.pk,
+        rule=rule,
+        source_type=source._meta.label_lower,
+        source_id=source.pk,
         defaults={"merchant_id": merchant_id, "points": points, "note": note},
     )
     return created
 
 
-def notify(*, audience: str, title: str, body: str = "", merchant_id: int | None = None, link: str = "") -> None:
+def notify(
+    *, audience: str, title: str, body: str = "", merchant_id: int | None = None, link: str = ""
+) -> None:
     """Leave a notice for a shop's owners or for senior platform staff (shown in the workbench / admin)."""
     from merchants.models import Notice
 

@@ -15,8 +15,10 @@ def ensure_platform_group(sender, using="default", **kwargs):
     from django.contrib.auth.models import Group, Permission
 
     group, _ = Group.objects.using(using).get_or_create(name=PLATFORM_GROUP)
-    perms = Permission.objects.using(using).filter(content_type__app_label__in=PLATFORM_APPS).exclude(
-        codename__startswith="delete_"
+    perms = (
+        Permission.objects.using(using)
+        .filter(content_type__app_label__in=PLATFORM_APPS)
+        .exclude(codename__startswith="delete_")
     )
     group.permissions.add(*perms)
 

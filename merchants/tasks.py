@@ -12,7 +12,9 @@ def cancel_unpaid_orders() -> int:
     from merchants.models import Order
     from merchants.transitions import OrderStatus
 
-    return sweep(Order.objects.filter(status=OrderStatus.UNPAID), services.auto_cancel_unpaid, now=timezone.now())
+    return sweep(
+        Order.objects.filter(status=OrderStatus.UNPAID), services.auto_cancel_unpaid, now=timezone.now()
+    )
 
 
 @shared_task(acks_late=True)
@@ -23,7 +25,9 @@ def auto_confirm_receipts() -> int:
     from merchants.models import Order
     from merchants.transitions import OrderStatus
 
-    return sweep(Order.objects.filter(status=OrderStatus.SHIPPED), services.auto_confirm_receipt, now=timezone.now())
+    return sweep(
+        Order.objects.filter(status=OrderStatus.SHIPPED), services.auto_confirm_receipt, now=timezone.now()
+    )
 
 
 @shared_task
@@ -32,7 +36,9 @@ def nightly_housekeeping() -> int:
     from axes.models import AccessAttempt
     from django.conf import settings
 
-    return AccessAttempt.objects.filter(attempt_time__lt=timezone.now() - settings.AXES_COOLOFF_TIME).delete()[0]
+    return AccessAttempt.objects.filter(
+        attempt_time__lt=timezone.now() - settings.AXES_COOLOFF_TIME
+    ).delete()[0]
 
 
 @shared_task(acks_late=True)
