@@ -58,9 +58,9 @@ from aftersales.filters import (
     tabs_for,
 )
 from aftersales.models import AfterSaleCase, Refund
-from aftersales.transitions import CaseStatus, CaseType, DelayReportStatus
-from merchants.admin.changelist import EmptyState, QuickTabChangeList
-from merchants.admin.display import actor_parts, member_roles
+from aftersales.transitions import CaseStatus, CaseType, DelayReportStatus, Reason
+from merchants.admin.changelist import EmptyState, FastListMixin, QuickTabChangeList
+from merchants.admin.display import actor_parts, choice_label, member_roles
 from merchants.admin_base import MerchantScopedAdmin, is_workbench, member_may, message_errors
 from merchants.models import ActorKind, Merchant
 from merchants.scoping import WRITE_ROLES, is_platform, merchant_ids_for, roles_for
@@ -106,7 +106,7 @@ PARTY_VARIANTS = {
 }
 
 
-class CaseAdmin(ExportMixin, MerchantScopedAdmin):
+class CaseAdmin(FastListMixin, ExportMixin, MerchantScopedAdmin):
     """Shared by the workbench and /admin/: list, filters, tabs, search, export and the case page."""
 
     resource_classes = [CaseExportResource]
@@ -380,8 +380,8 @@ class CaseAdmin(ExportMixin, MerchantScopedAdmin):
     def type_and_reason(self, obj):
         return format_html(
             "{}<br><span class='text-base-500 text-xs'>{}</span>",
-            obj.get_type_display(),
-            obj.get_reason_display(),
+            choice_label(CaseType, obj.type),  # get_FOO_display() rebuilds the choices on every row
+            choice_label(Reason, obj.reason),
         )
 
     @display(description=_("买家"))

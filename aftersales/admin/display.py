@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aftersales.automation import EXPRESS_REFUND
 from aftersales.transitions import CaseStatus
-from merchants.admin.display import badge, local_time, money
+from merchants.admin.display import badge, choice_label, local_time, money
 
 # Badge colours of unfold's label component: default (grey), info, success, warning, danger, primary.
 STATUS_VARIANTS = {
@@ -58,7 +58,7 @@ ON_DEADLINE = {
 
 
 def status_badge(case) -> str:
-    return badge(case.get_status_display(), STATUS_VARIANTS.get(case.status, "default"))
+    return badge(choice_label(CaseStatus, case.status), STATUS_VARIANTS.get(case.status, "default"))
 
 
 def remaining_text(delta: timedelta) -> str:

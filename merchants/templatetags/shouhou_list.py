@@ -1,0 +1,204 @@
+"""`{% shouhou_result_list cl %}`: unfold's change-list table with the column headers built once a page.
+
+Why: django-unfold 0.91's `items_for_result()` calls `result_headers(cl)` for EVERY row, so a page of
+100 rows builds every header (label lookups, the select-all checkbox rendered through a template, three
+query strings per sortable column) 101 times. Upstream fixed it after 0.91 (django-unfold PRs
+#2171/#2172, "reuse changelist result headers"); we stay on 0.91, the last release for Python 3.11
+(SPEC N-1). The order and case lists use this tag through templates/admin/shouhou/change_list.html.
+
+`_items_for_result()` below is unfold 0.91.0's `items_for_result()` with one change: the headers come in
+as an argument instead of being rebuilt inside. With any other unfold version the tag refuses the copy
+and renders unfold's own `result_list()` unchanged (the copy might no longer match that version's
+markup); tests/test_changelist_perf.py pins the version so an upgrade shows where to look: delete this
+module once unfold includes the fix.
+"""
+
+from __future__ import annotations
+
+import datetime
+from importlib.metadata import version
+from typing import Any
+
+from django import VERSION as DJANGO_VERSION
+from django.contrib.admin.templatetags.admin_list import _coerce_field_name, result_hidden_fields
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.templatetags.base import InclusionAdminNode
+from django.contrib.admin.utils import lookup_field
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import models
+from django.template import Library
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from unfold.templatetags import unfold_list
+from unfold.utils import (
+    display_for_dropdown,
+    display_for_field,
+    display_for_header,
+    display_for_label,
+    display_for_value,
+)
+
+register = Library()
+
+# The unfold release `_items_for_result()` was copied from.
+COPIED_FROM_UNFOLD = "0.91.0"
+UNFOLD_VERSION = version("django-unfold")
+
+
+def headers_reusable() -> bool:
+    """The copy below matches the installed unfold (else unfold's own code renders the table)."""
+    return UNFOLD_VERSION == COPIED_FROM_UNFOLD
+
+
+def result_headers(cl) -> list[dict]:
+    """All column headers of the page, once (unfold's generator, consumed here)."""
+    return list(unfold_list.result_headers(cl))
+
+
+def _items_for_result(cl, result, form, headers):  # noqa: C901, PLR0912, PLR0915  (unfold 0.91.0's shape)
+    """The cells of one row: unfold 0.91.0's items_for_result() with `headers` passed in."""
+
+    def link_in_col(is_first: bool, field_name: str, cl) -> bool:
+        if cl.list_display_links is None:
+            return False
+        if is_first and not cl.list_display_links:
+            return True
+        return field_name in cl.list_display_links
+
+    first = True
+    pk = cl.lookup_opts.pk.attname
+    # Per page, not per cell: they depend on the ModelAdmin only.
+    empty_value_default = cl.model_admin.get_empty_value_display()
+    ordering_field = getattr(cl.model_admin, "ordering_field", None)
+    hide_ordering_field = getattr(cl.model_admin, "hide_ordering_field", False)
+
+    for field_index, field_name in enumerate(cl.list_display):
+        empty_value_display = empty_value_default
+        row_classes = [
+            f"field-{_coerce_field_name(field_name, field_index)}",
+            *unfold_list.ROW_CLASSES,
+        ]
+
+        try:
+            f, attr, value = lookup_field(field_name, result, cl.model_admin)
+        except ObjectDoesNotExist:
+            result_repr = empty_value_display
+        else:
+            empty_value_display = getattr(attr, "empty_value_display", empty_value_display)
+            if f is None or f.auto_created:
+                if field_name == "action_checkbox":
+                    row_classes = unfold_list.CHECKBOX_CLASSES
+                boolean = getattr(attr, "boolean", False)
+                label = getattr(attr, "label", False)
+                header = getattr(attr, "header", False)
+                dropdown = getattr(attr, "dropdown", False)
+
+                if label:
+                    result_repr = display_for_label(value, empty_value_display, label)
+                elif dropdown:
+                    result_repr = display_for_dropdown(result, field_name, value, empty_value_display)
+                elif header:
+                    result_repr = display_for_header(value, empty_value_display)
+                else:
+                    result_repr = display_for_value(value, empty_value_display, boolean)
+
+                if isinstance(value, datetime.date | datetime.time):
+                    row_classes.append("nowrap")
+            else:
+                if isinstance(f.remote_field, models.ManyToOneRel):
+                    field_val = getattr(result, f.name)
+                    result_repr = empty_value_display if field_val is None else field_val
+                else:
+                    result_repr = display_for_field(value, f, empty_value_display)
+                if isinstance(f, models.DateField | models.TimeField | models.ForeignKey):
+                    row_classes.append("nowrap")
+
+        if link_in_col(first, field_name, cl):
+            table_tag = "th" if first else "td"
+            first = False
+            try:
+                url = cl.url_for_result(result)
+            except NoReverseMatch:
+                link_or_text = result_repr
+            else:
+                url = add_preserved_filters({"preserved_filters": cl.preserved_filters, "opts": cl.opts}, url)
+                value = result.serializable_value(str(cl.to_field) if cl.to_field else pk)
+                link_or_text = format_html(
+                    '<a href="{}" class="{}" {}>{}</a>',
+                    url,
+                    " ".join(unfold_list.LINK_CLASSES),
+                    format_html(' data-popup-opener="{}"', value) if cl.is_popup else "",
+                    result_repr,
+                )
+            row_class = mark_safe(f' class="{" ".join(row_classes)}"')  # noqa: S308  (class names only)
+            yield format_html(
+                '<{}{} data-label="{}">{}</{}>',
+                table_tag,
+                row_class,
+                headers[field_index]["text"],
+                link_or_text,
+                table_tag,
+            )
+        else:
+            if (
+                form
+                and field_name in form.fields
+                and not (field_name == cl.model._meta.pk.name and form[cl.model._meta.pk.name].is_hidden)
+            ):
+                bf = form[field_name]
+                result_repr = mark_safe(  # noqa: S308  (a bound field and unfold's error template)
+                    str(bf) + render_to_string("unfold/helpers/form_errors.html", {"errors": bf.errors})
+                )
+                row_classes += ["group", "errors"] if bf.errors else []
+
+            if ordering_field and field_name == ordering_field and hide_ordering_field:
+                row_classes.append("!hidden")
+
+            row_class = mark_safe(f' class="{" ".join(row_classes)}"')  # noqa: S308  (class names only)
+            yield format_html(
+                '<td{} data-label="{}">{}</td>',
+                row_class,
+                headers[field_index]["text"] if field_index != 0 else _("Select record"),
+                result_repr,
+            )
+
+    if form and not form[cl.model._meta.pk.name].is_hidden:  # pragma: no cover  (as in unfold)
+        yield format_html("<td>{}</td>", form[cl.model._meta.pk.name])
+
+
+def _results(cl, headers):
+    forms = cl.formset.forms if getattr(cl, "formset", None) else None
+    if forms:
+        for res, form in zip(cl.result_list, forms, strict=False):
+            yield unfold_list.UnfoldResultList(res, form, _items_for_result(cl, res, form, headers))
+    else:
+        for res in cl.result_list:
+            yield unfold_list.UnfoldResultList(res, None, _items_for_result(cl, res, None, headers))
+
+
+def result_list(context: dict[str, Any], cl) -> dict[str, Any]:
+    """unfold's result_list() context, with every row reading the one header list."""
+    if not headers_reusable():
+        return unfold_list.result_list(context, cl)
+    headers = result_headers(cl)
+    return {
+        "cl": cl,
+        "result_hidden_fields": list(result_hidden_fields(cl)),
+        "result_headers": headers,
+        "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
+        "results": list(_results(cl, headers)),
+        "actions_row": context.get("actions_row"),
+        "has_add_permission": cl.model_admin.has_add_permission(context["request"]),
+    }
+
+
+@register.tag(name="shouhou_result_list")
+def result_list_tag(parser, token):
+    if DJANGO_VERSION >= (6, 1):  # the same signature switch as unfold's own tag
+        return InclusionAdminNode(
+            "shouhou_result_list", parser, token, func=result_list, template_name="change_list_results.html"
+        )
+    return InclusionAdminNode(parser, token, func=result_list, template_name="change_list_results.html")
