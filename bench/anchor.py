@@ -13,7 +13,7 @@ with `icontains` on every search field, `select_related()` chosen by Django, the
 
 The one thing it adds is the same tenancy as the real page (`scope_to_actor`), so that a shop member
 gets the same rows: otherwise the anchor would list 1M orders where the workbench lists 5,000.
-After-sales benchmarks register `AfterSaleCase` here the same way.
+`AfterSaleCase` (bench/aftersales.py) is registered the same way.
 """
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ def register_default(model, **options) -> admin.ModelAdmin:
 
 
 def _register_all() -> None:
-    """Every model a benchmark compares against Django's defaults (add after-sales models here)."""
+    """Every model a benchmark compares against Django's defaults."""
+    from aftersales.models import AfterSaleCase
     from merchants.models import Order
 
     register_default(
@@ -78,6 +79,25 @@ def _register_all() -> None:
         list_display=("order_no", "buyer_name", "paid_amount", "status", "placed_at", "ship_by", "merchant"),
         list_filter=("status",),
         search_fields=("order_no", "buyer_name", "buyer_id"),
+    )
+    register_default(
+        AfterSaleCase,
+        # the case list's columns as plain fields (product and merchant: Django select_related()s them)
+        list_display=(
+            "case_no",
+            "order_no",
+            "product",
+            "buyer_name",
+            "type",
+            "reason",
+            "status",
+            "amount",
+            "deadline_at",
+            "created_at",
+            "merchant",
+        ),
+        list_filter=("status", "type"),
+        search_fields=("case_no", "order_no", "buyer_name"),
     )
 
 

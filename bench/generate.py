@@ -610,7 +610,14 @@ def _ensure_users() -> None:
     Membership.objects.update_or_create(user=shop_user, merchant_id=shop, defaults={"role": "owner"})
 
 
-DATASETS = {"orders": ensure_orders}
+def ensure_cases(*, force: bool = False) -> dict:
+    """The 1M after-sales cases on top of the orders (bench/generate_cases.py)."""
+    from bench.generate_cases import ensure_cases as ensure
+
+    return ensure(force=force)
+
+
+DATASETS = {"orders": ensure_orders, "cases": ensure_cases}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,16 +4,20 @@
 # stdout: one line per figure as it is measured ("name  value  unit  anchor  ratio"), then the table.
 # stderr: progress. Figures also land in bench/out/results-<time>.jsonl (samples, queries, plans).
 #
-#   BENCH_MODULES="orders"        benchmark modules to run (bench/<name>.py, each with main())
+#   BENCH_MODULES="orders aftersales"  benchmark modules to run (bench/<name>.py, each with main())
 #   BENCH_ORDERS=1000000          orders in the data set (changing it regenerates)
-#   BENCH_SWEEP_SIZES=10000,50000 due rows per sweep run
-#   BENCH_NAIVE_BUDGET_S=90       seconds the naive sweep anchor may run before its rate is taken
+#   BENCH_CASES=1000000           after-sales cases in the data set (changing it regenerates them)
+#   BENCH_SWEEP_SIZES=10000,50000 due rows per order sweep run
+#   BENCH_NAIVE_BUDGET_S=60       seconds the naive order sweep anchor may run before its rate is taken
+#   BENCH_CASE_SWEEP_SIZES=10000,50000  due cases per after-sales sweep run
+#   BENCH_CASE_NAIVE_BUDGET_S=20  seconds the naive case sweep anchor may run before its rate is taken
+#   BENCH_BULK_SIZE=500           pending cases per bulk approve
 #   SHOUHOU_PG_DB=bench           database name in the throwaway cluster (scripts/pg.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=.venv/bin/python
-MODULES="${BENCH_MODULES:-orders}"  # after-sales benchmarks: add "aftersales" (bench/aftersales.py)
+MODULES="${BENCH_MODULES:-orders aftersales}"
 
 export DATABASE_URL
 DATABASE_URL="$(SHOUHOU_PG_DB="${SHOUHOU_PG_DB:-bench}" scripts/pg.sh start)"
@@ -29,7 +33,10 @@ export BENCH_RESULTS="${BENCH_RESULTS:-$PWD/bench/out/results-$(date +%Y%m%d-%H%
 start=$(date +%s)
 echo "[bench] database: $DATABASE_URL" >&2
 $PY manage.py migrate --noinput -v0
-$PY -m bench.generate
+datasets="orders"  # what the chosen modules read (bench/generate.py DATASETS)
+case " $MODULES " in *" aftersales "*) datasets="$datasets cases" ;; esac
+# shellcheck disable=SC2086
+$PY -m bench.generate $datasets
 
 failed=()
 for module in $MODULES; do
