@@ -29,9 +29,10 @@ from django.db import models
 from django.template import Library
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext
 from unfold.templatetags import unfold_list
 from unfold.utils import (
     display_for_dropdown,
@@ -55,7 +56,12 @@ def headers_reusable() -> bool:
 
 def result_headers(cl) -> list[dict]:
     """All column headers of the page, once (unfold's generator, consumed here)."""
-    return list(unfold_list.result_headers(cl))
+    headers = list(unfold_list.result_headers(cl))
+    for header in headers:
+        # Every cell repeats its header as data-label: translate the lazy text once, not once a cell.
+        if isinstance(header["text"], Promise):
+            header["text"] = str(header["text"])
+    return headers
 
 
 def _items_for_result(cl, result, form, headers):  # noqa: C901, PLR0912, PLR0915  (unfold 0.91.0's shape)
@@ -161,7 +167,7 @@ def _items_for_result(cl, result, form, headers):  # noqa: C901, PLR0912, PLR091
             yield format_html(
                 '<td{} data-label="{}">{}</td>',
                 row_class,
-                headers[field_index]["text"] if field_index != 0 else _("Select record"),
+                headers[field_index]["text"] if field_index != 0 else gettext("Select record"),
                 result_repr,
             )
 
