@@ -192,6 +192,8 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
             models.Index(fields=["merchant", "-created_at"], name="case_shop_recent_idx"),
             models.Index(fields=["merchant", "status", "-created_at"], name="case_shop_status_idx"),
             models.Index(fields=["-created_at"], name="case_recent_idx"),
+            # Staff lists across every shop: one state (quick tab), newest first; also its count.
+            models.Index(fields=["status", "-created_at"], name="case_status_recent_idx"),
             models.Index(fields=["order_no"], name="case_order_no_idx"),
             models.Index(fields=["buyer_id"], name="case_buyer_idx"),
         ]

@@ -26,6 +26,26 @@ def refund_task(case_id: int) -> None:
 
 
 @shared_task(acks_late=True)
+def refund_batch_task(case_ids: list[int]) -> int:
+    """Pay the refunds a deadline sweep approved, one message per batch; returns how many went through.
+
+    Publishing one message per case cost the sweep a third of its time. A refund the gateway refuses
+    now goes on as its own refund_task, which owns the retries and backoff; each refund stays
+    idempotent (pay_refund acts only on a refunding case, once per idempotency key).
+    """
+    from aftersales import services
+
+    paid = 0
+    for case_id in case_ids:
+        try:
+            services.pay_refund(case_id)
+            paid += 1
+        except GatewayError:
+            refund_task.delay(case_id)
+    return paid
+
+
+@shared_task(acks_late=True)
 def run_deadlines() -> int:
     """A-5 beat entry point: act as the system on every case whose deadline passed; returns how many changed."""
     from functools import partial

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.models import AfterSaleCase, AftersalesSettings
 from aftersales.services._common import Kind, bulk_record
-from aftersales.tasks import refund_task
+from aftersales.tasks import refund_batch_task
 from aftersales.transitions import CaseStatus
 from merchants.deadlines import save_batch
 from merchants.models import Notice, Order, OrderItem, Violation
@@ -122,7 +122,7 @@ def _queue_refunds(cases: Sequence[AfterSaleCase]) -> None:
     ids = [c.pk for c in cases if c.status == CaseStatus.REFUNDING]
     if ids:
         # robust: see _common.queue_refund (retry_stuck_refunds catches what a broker hiccup drops).
-        transaction.on_commit(lambda: [refund_task.delay(pk) for pk in ids], robust=True)
+        transaction.on_commit(lambda: refund_batch_task.delay(ids), robust=True)
 
 
 def _release_items(cases: Sequence[AfterSaleCase]) -> None:

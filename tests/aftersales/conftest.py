@@ -26,11 +26,12 @@ def png():
 
 @pytest.fixture
 def refund_queue(monkeypatch):
-    """The case ids handed to refund_task.delay (the task itself does not run)."""
-    from aftersales.tasks import refund_task
+    """The case ids handed to refund_task.delay or, from a sweep, refund_batch_task.delay (neither runs)."""
+    from aftersales.tasks import refund_batch_task, refund_task
 
     queued: list[int] = []
     monkeypatch.setattr(refund_task, "delay", lambda case_id: queued.append(case_id))
+    monkeypatch.setattr(refund_batch_task, "delay", lambda case_ids: queued.extend(case_ids))
     return queued
 
 

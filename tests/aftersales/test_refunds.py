@@ -306,3 +306,26 @@ def test_A6_broker_down_after_commit_does_not_undo_the_approval(
     assert (
         AfterSaleCase.objects.get(pk=case.pk).status == CaseStatus.REFUNDING
     )  # retry_stuck_refunds takes it
+
+
+def test_A6_sweep_batch_pays_each_refund_once_and_hands_failures_to_the_retrying_task(
+    shop, clerk, settings, refund_queue
+):
+    from aftersales.tasks import refund_batch_task
+
+    first = walk_to(CaseStatus.REFUNDING, shop, clerk, amount=Decimal("10.00"))
+    second = walk_to(CaseStatus.REFUNDING, shop, clerk, amount=Decimal("20.00"))
+
+    assert refund_batch_task([first.pk, second.pk]) == 2
+    assert refund_batch_task([first.pk, second.pk]) == 2  # redelivered: pay_refund is a no-op now
+    assert GatewayCall.objects.count() == 2
+    assert {c.status for c in AfterSaleCase.objects.filter(pk__in=[first.pk, second.pk])} == {
+        CaseStatus.REFUNDED
+    }
+
+    third = walk_to(CaseStatus.REFUNDING, shop, clerk, amount=Decimal("30.00"))
+    settings.SHOUHOU_REFUND_GATEWAY = FAILING
+
+    assert refund_batch_task([third.pk]) == 0
+    assert refund_queue == [third.pk]  # the single-case task owns the retries and backoff
+    assert AfterSaleCase.objects.get(pk=third.pk).status == CaseStatus.REFUNDING
