@@ -194,7 +194,9 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
             models.Index(fields=["-created_at"], name="case_recent_idx"),
             # Staff lists across every shop: one state (quick tab), newest first; also its count.
             models.Index(fields=["status", "-created_at"], name="case_status_recent_idx"),
-            models.Index(fields=["order_no"], name="case_order_no_idx"),
+            # varchar_pattern_ops (PostgreSQL): also serves `order_no LIKE 'x%'` (search by prefix) under
+            # a non-C collation; other databases ignore the operator class.
+            models.Index(fields=["order_no"], name="case_order_no_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["buyer_id"], name="case_buyer_idx"),
         ]
         constraints = [
