@@ -6,11 +6,13 @@ in English once the user picks English.
 """
 
 import re
+import shutil
 from pathlib import Path
 
 import polib
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.urls import reverse
 
 from tests.factories import OrderFactory
@@ -71,6 +73,33 @@ def test_N4_committed_mo_matches_its_po(language):
 
     assert not stale, (
         f"{CATALOGS[language].with_suffix('.mo')} is out of date (run compilemessages): {stale[:20]}"
+    )
+
+
+@pytest.mark.skipif(
+    not shutil.which("xgettext"), reason="xgettext (apt-get install gettext) extracts the msgids"
+)
+def test_N4_every_string_in_the_code_has_an_english_translation(tmp_path, monkeypatch):
+    """makemessages on a copy of the project: a new _() string without an English msgstr fails here."""
+    base = Path(settings.BASE_DIR)
+    skip = {".venv", "var", "node_modules", "locale", "test-results"}
+    for child in base.iterdir():
+        if child.name in skip or child.name.startswith("."):
+            continue
+        if child.is_dir():
+            shutil.copytree(child, tmp_path / child.name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif child.suffix in {".py", ".html", ".txt"}:
+            shutil.copy2(child, tmp_path / child.name)
+    (tmp_path / "locale" / "en" / "LC_MESSAGES").mkdir(parents=True)
+    shutil.copy2(CATALOGS["en"], tmp_path / "locale" / "en" / "LC_MESSAGES" / "django.po")
+    monkeypatch.chdir(tmp_path)
+
+    call_command("makemessages", locale=["en"], ignore_patterns=["node_modules"], verbosity=0)
+
+    missing = _untranslated(polib.pofile(str(tmp_path / "locale" / "en" / "LC_MESSAGES" / "django.po")))
+    assert not missing, (
+        f"{len(missing)} string(s) in the code have no English translation yet; run `make messages` and "
+        "translate them in locale/en/LC_MESSAGES/django.po:\n" + "\n".join(f"  {m!r}" for m in missing)
     )
 
 
