@@ -22,11 +22,11 @@ from aftersales import selectors
 from aftersales.models import AfterSaleCase, AftersalesSettings
 from aftersales.transitions import OPEN_STATES, CaseStatus
 from merchants.admin.filters import DateRangeOnDateTimeFilter
-from merchants.models import Order, Product
+from merchants.admin.filters import ProductFilter as OrderProductFilter
+from merchants.models import Order
 from merchants.scoping import scope_to_actor
 
 # A dropdown of products is fine for a shop's catalogue; beyond this many the newest are offered.
-PRODUCT_FILTER_LIMIT = 300
 # B-6 / seed 000: a case export covers at most this many months of application dates.
 EXPORT_MAX_MONTHS = 6
 
@@ -146,28 +146,11 @@ class BuyerFilter(TextFilter):
         return queryset.filter(Q(buyer_id=value) | Q(order_id__in=by_name))
 
 
-class ProductFilter(DropdownFilter):
+class ProductFilter(OrderProductFilter):
     """商品: the choices are the user's own products only (another shop's product id matches nothing)."""
 
-    title = _("商品")
-    parameter_name = "product"
-
-    def lookups(self, request, model_admin):
-        products = scope_to_actor(Product.objects.all(), request.user).order_by("-created_at", "-pk")
-        if not model_admin.show_merchant_column(request):
-            return [(str(pk), name) for pk, name in products.values_list("pk", "name")[:PRODUCT_FILTER_LIMIT]]
-        rows = products.values_list("pk", "name", "merchant__name")[:PRODUCT_FILTER_LIMIT]
-        return [(str(pk), f"{name}（{shop}）") for pk, name, shop in rows]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value in EMPTY_VALUES:
-            return queryset
-        try:
-            product_id = int(value)
-        except (TypeError, ValueError):
-            return queryset.none()
-        return queryset.filter(product_id=product_id)
+    def filter_product(self, queryset, product_id: int):
+        return queryset.filter(product_id=product_id)  # the case carries its product
 
 
 class CreatedRangeFilter(DateRangeOnDateTimeFilter):

@@ -89,6 +89,10 @@ class ProductFilter(DropdownFilter):
             product_id = int(value)
         except (TypeError, ValueError):
             return queryset.none()
+        return self.filter_product(queryset, product_id)
+
+    def filter_product(self, queryset, product_id: int):
+        """The rows about this product (orders: through their items); other lists override it."""
         return queryset.filter(pk__in=OrderItem.objects.filter(product_id=product_id).values("order_id"))
 
 
