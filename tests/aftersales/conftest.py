@@ -1,16 +1,10 @@
-"""After-sales test fixtures: evidence images, a captured refund queue, fast password hashing."""
+"""After-sales test fixtures: evidence images and a captured refund queue (fast hashing: tests/conftest.py)."""
 
 import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Every fixture user gets a password; the default PBKDF2 cost made each test's setup take ~1 s.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def make_png(name: str = "evidence.png") -> SimpleUploadedFile:
