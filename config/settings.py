@@ -196,6 +196,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Seconds staff (all shops) share the after-sales quick-tab counts; 0 = exact on every request.
+SHOUHOU_STAFF_COUNTS_CACHE_SECONDS = env_int("SHOUHOU_STAFF_COUNTS_CACHE_SECONDS", 30)
 # Whether the demo simulator runs from beat (only `make demo` turns it on).
 SHOUHOU_DEMO_SIMULATOR = env_bool("SHOUHOU_DEMO_SIMULATOR", False)
 # Written into django-celery-beat's tables after `migrate` (merchants/beat.py) so a fresh install has

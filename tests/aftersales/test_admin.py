@@ -872,3 +872,31 @@ def test_A4_cod_pending_case_page_renders(client, shop, clerk):
     login(client, clerk)
 
     assert client.get(wb("aftersalecase_change", case.pk)).status_code == 200
+
+
+def test_A10_staff_share_the_all_shops_tab_counts_for_a_few_seconds_members_never(
+    client, settings, shop, clerk, superuser
+):
+    from django.core.cache import cache
+
+    settings.SHOUHOU_STAFF_COUNTS_CACHE_SECONDS = 30
+    cache.clear()
+    open_pending(shop)
+    staff_list = reverse("admin:aftersales_aftersalecase_changelist")
+
+    def pending_count(path):
+        tabs = client.get(path).context["case_tabs"]
+        return next(tab["count"] for tab in tabs if tab.get("key") == "pending")
+
+    client.force_login(superuser)
+    assert pending_count(staff_list) == 1
+    open_pending(shop)
+    assert pending_count(staff_list) == 1  # shared for SHOUHOU_STAFF_COUNTS_CACHE_SECONDS
+    cache.clear()
+    assert pending_count(staff_list) == 2
+
+    login(client, clerk)
+    assert pending_count(wb("aftersalecase_changelist")) == 2
+    open_pending(shop)
+    assert pending_count(wb("aftersalecase_changelist")) == 3  # a shop's own counts are always exact
+    cache.clear()
