@@ -187,7 +187,8 @@ def confirm_cod(order: Order, *, actor) -> Order:
 # Shipping (S-1..S-4)
 
 
-def _clean_tracking(carrier: str, tracking_no: str) -> tuple[str, str]:
+def clean_tracking(carrier: str, tracking_no: str) -> tuple[str, str]:
+    """Validate a carrier and tracking number (packages, returns, reshipments); ApplicationError if bad."""
     tracking_no = (tracking_no or "").strip()
     if not carrier:
         raise ApplicationError(_("请选择快递公司。"), code="carrier")
@@ -209,7 +210,7 @@ def ship(order: Order, *, items: Iterable[OrderItem | int], carrier: str, tracki
     """Put unshipped items of one order into one new package (S-1, S-2); order row, then item rows, locked."""
     order = selectors.order_for_update(order.pk, actor=actor)
     require_role(actor, order.merchant_id, WRITE_ROLES, platform=False)
-    carrier, tracking_no = _clean_tracking(carrier, tracking_no)
+    carrier, tracking_no = clean_tracking(carrier, tracking_no)
     try:
         item_ids = sorted({item.pk if isinstance(item, OrderItem) else int(item) for item in items})
     except (
@@ -274,7 +275,7 @@ def update_tracking(package: Package, *, carrier: str, tracking_no: str, actor) 
     order = selectors.order_for_update(package.order_id, actor=actor)
     require_role(actor, order.merchant_id, WRITE_ROLES, platform=False)
     package = selectors.package_for_update(package.pk, actor=actor)
-    carrier, tracking_no = _clean_tracking(carrier, tracking_no)
+    carrier, tracking_no = clean_tracking(carrier, tracking_no)
     if order.status == OrderStatus.PARTIALLY_SHIPPED or order.unshipped_shippable_items().exists():  # S-3
         raise ApplicationError(
             _("订单还有商品未发货，全部发货前不能修改已发货包裹的物流信息。"), code="not_fully_shipped"

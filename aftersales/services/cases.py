@@ -56,7 +56,7 @@ from aftersales.transitions import (
 from merchants import selectors as merchant_selectors
 from merchants.models import ActorKind, Order, OrderItem, Product
 from merchants.scoping import WRITE_ROLES, get_for_actor, require_role
-from merchants.services import _clean_tracking, record_item_aftersale
+from merchants.services import clean_tracking, record_item_aftersale
 from merchants.transitions import AftersaleLock, Carrier, OrderStatus
 
 BUYER = ActorKind.BUYER
@@ -404,7 +404,7 @@ def cancel(case: AfterSaleCase | int) -> AfterSaleCase:
 @transaction.atomic
 def buyer_ship_return(case: AfterSaleCase | int, *, carrier: str, tracking_no: str) -> AfterSaleCase:
     """The buyer sends the goods back with a tracking number; the merchant's receipt clock starts (A-3)."""
-    carrier, tracking_no = _clean_tracking(carrier, tracking_no)
+    carrier, tracking_no = clean_tracking(carrier, tracking_no)
     case = lock_case(case, None)
     now, limits = clock()
     source = transition(
@@ -461,7 +461,7 @@ def refuse_return(
 @transaction.atomic
 def reship(case: AfterSaleCase | int, *, actor, carrier: str, tracking_no: str) -> AfterSaleCase:
     """The merchant sends the replacement (exchange, or a reship ordered by arbitration)."""
-    carrier, tracking_no = _clean_tracking(carrier, tracking_no)
+    carrier, tracking_no = clean_tracking(carrier, tracking_no)
     case = lock_case(case, actor)
     require_merchant(actor, case)
     now, limits = clock()
