@@ -40,7 +40,18 @@ if __package__ in (None, ""):
 # var/) would put a disk write per refund into the sweep. Set before Django reads its settings.
 os.environ["CELERY_BROKER_URL"] = "memory://"
 
-from bench.common import Report, Stopwatch, explain, log, require_postgres, scalar, setup, sql  # noqa: E402
+from bench.common import (  # noqa: E402  # noqa: E402
+    Report,
+    Stopwatch,
+    explain,
+    log,
+    report_changelist_page,
+    report_query_counts,
+    require_postgres,
+    scalar,
+    setup,
+    sql,
+)
 
 SWEEP_SIZES = tuple(int(x) for x in os.environ.get("BENCH_CASE_SWEEP_SIZES", "10000,50000").split(","))
 WARMUP_DUE = 1_000
@@ -752,32 +763,20 @@ def run_changelist(report: Report) -> None:
                         n=REQUESTS,
                         budget_s=CHANGELIST_BUDGET_S,
                     )
-                    name = f"aftersales.changelist.{case['site']}.{case['scenario']}.p{size}"
-                    report.add(
-                        name,
-                        statistics.median(ours_ms),
-                        "ms",
-                        anchor=statistics.median(anchor_ms),
-                        anchor_name="Django admin defaults",
+                    report_changelist_page(
+                        report,
+                        f"aftersales.changelist.{case['site']}.{case['scenario']}.p{size}",
+                        case,
+                        ours_ms,
+                        anchor_ms,
+                        counts[size],
                         target=CHANGELIST_TARGET_MS,
-                        note=f"{case['rows']}; median of {len(ours_ms)}; {counts[size][0][0]} queries "
-                        f"(anchor {counts[size][1][0]})",
-                        samples=[round(x, 1) for x in ours_ms],
-                        anchor_samples=[round(x, 1) for x in anchor_ms],
-                        queries=[q["sql"][:300] for q in counts[size][0][1]],
-                        query_ms=[q["time"] for q in counts[size][0][1]],
-                        anchor_queries=[q["sql"][:300] for q in counts[size][1][1]],
-                        anchor_query_ms=[q["time"] for q in counts[size][1][1]],
                     )
-                small, large = counts[PAGE_SIZES[0]][0][0], counts[PAGE_SIZES[-1]][0][0]
-                report.add(
+                report_query_counts(
+                    report,
                     f"aftersales.changelist.{case['site']}.{case['scenario']}.queries",
-                    large,
-                    "queries",
-                    anchor=counts[PAGE_SIZES[-1]][1][0],
-                    anchor_name="Django admin defaults",
-                    target=small,  # constant in page size: as many at 100 rows as at 25
-                    note=f"{small} at {PAGE_SIZES[0]} rows, {large} at {PAGE_SIZES[-1]} rows",
+                    counts,
+                    PAGE_SIZES,
                 )
         finally:
             for s, size in saved.items():

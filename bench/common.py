@@ -250,3 +250,42 @@ def scalar(statement: str, params: tuple | list | None = None):
 def explain(statement: str, params: tuple | list | None = None, *, analyze: bool = True) -> str:
     opts = "ANALYZE, BUFFERS, " if analyze else ""
     return "\n".join(row[0] for row in sql(f"EXPLAIN ({opts}COSTS OFF) {statement}", params))
+
+
+def report_changelist_page(
+    report: Report, name: str, case: dict, ours_ms, anchor_ms, queries, *, target
+) -> None:
+    """One page-size figure of a change-list benchmark: our median against the Django-defaults anchor.
+
+    `queries` is ((our count, our queries), (anchor count, anchor queries)) for that page size.
+    """
+    (ours_n, ours_q), (anchor_n, anchor_q) = queries
+    report.add(
+        name,
+        statistics.median(ours_ms),
+        "ms",
+        anchor=statistics.median(anchor_ms),
+        anchor_name="Django admin defaults",
+        target=target,
+        note=f"{case['rows']}; median of {len(ours_ms)}; {ours_n} queries (anchor {anchor_n})",
+        samples=[round(x, 1) for x in ours_ms],
+        anchor_samples=[round(x, 1) for x in anchor_ms],
+        queries=[q["sql"][:300] for q in ours_q],
+        query_ms=[q["time"] for q in ours_q],
+        anchor_queries=[q["sql"][:300] for q in anchor_q],
+        anchor_query_ms=[q["time"] for q in anchor_q],
+    )
+
+
+def report_query_counts(report: Report, name: str, counts: dict, page_sizes) -> None:
+    """The query-count figure: as many queries at the largest page size as at the smallest."""
+    small, large = counts[page_sizes[0]][0][0], counts[page_sizes[-1]][0][0]
+    report.add(
+        name,
+        large,
+        "queries",
+        anchor=counts[page_sizes[-1]][1][0],
+        anchor_name="Django admin defaults",
+        target=small,  # constant in page size
+        note=f"{small} at {page_sizes[0]} rows, {large} at {page_sizes[-1]} rows",
+    )

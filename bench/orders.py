@@ -25,7 +25,19 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Report, Stopwatch, explain, log, repeat, require_postgres, scalar, setup, sql
+from bench.common import (
+    Report,
+    Stopwatch,
+    explain,
+    log,
+    repeat,
+    report_changelist_page,
+    report_query_counts,
+    require_postgres,
+    scalar,
+    setup,
+    sql,
+)
 
 SWEEP_SIZES = tuple(int(x) for x in os.environ.get("BENCH_SWEEP_SIZES", "10000,50000").split(","))
 SWEEP_TARGET_RATE = 2_000  # transitions/s with events and all guards (BENCHMARKS.md)
@@ -417,7 +429,6 @@ def _set_page_size(url_prefix: str, anchor_admin, size: int) -> None:
 
 
 def run_changelist(report: Report) -> None:
-    import statistics
 
     from django.contrib import admin
     from django.test import override_settings
@@ -454,30 +465,17 @@ def run_changelist(report: Report) -> None:
                         partial(_get, anchor_client, case["anchor_url"], params),
                         n=REQUESTS,
                     )
-                    name = f"changelist.{case['site']}.{case['scenario']}.p{size}"
-                    report.add(
-                        name,
-                        statistics.median(ours_ms),
-                        "ms",
-                        anchor=statistics.median(anchor_ms),
-                        anchor_name="Django admin defaults",
+                    report_changelist_page(
+                        report,
+                        f"changelist.{case['site']}.{case['scenario']}.p{size}",
+                        case,
+                        ours_ms,
+                        anchor_ms,
+                        counts[size],
                         target=CHANGELIST_TARGET_MS,
-                        note=f"{case['rows']}; median of {len(ours_ms)}; {counts[size][0][0]} queries "
-                        f"(anchor {counts[size][1][0]})",
-                        samples=[round(x, 1) for x in ours_ms],
-                        anchor_samples=[round(x, 1) for x in anchor_ms],
-                        queries=[q["sql"][:300] for q in counts[size][0][1]],
-                        query_ms=[q["time"] for q in counts[size][0][1]],
                     )
-                small, large = counts[PAGE_SIZES[0]][0][0], counts[PAGE_SIZES[-1]][0][0]
-                report.add(
-                    f"changelist.{case['site']}.{case['scenario']}.queries",
-                    large,
-                    "queries",
-                    anchor=counts[PAGE_SIZES[-1]][1][0],
-                    anchor_name="Django admin defaults",
-                    target=small,  # constant in page size: as many at 100 rows as at 25
-                    note=f"{small} at {PAGE_SIZES[0]} rows, {large} at {PAGE_SIZES[-1]} rows",
+                report_query_counts(
+                    report, f"changelist.{case['site']}.{case['scenario']}.queries", counts, PAGE_SIZES
                 )
         finally:
             for s, size in saved.items():
