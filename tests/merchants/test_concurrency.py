@@ -71,7 +71,7 @@ def _fresh_user(user):
     return type(user).objects.get(pk=user.pk)  # one object per thread: roles are cached on the user
 
 
-def test_S1_two_people_shipping_the_same_item_at_once_make_one_package(shop, clerk, owner, slow_writes):
+def test_S1_N8_two_people_shipping_the_same_item_at_once_make_one_package(shop, clerk, owner, slow_writes):
     order = OrderFactory(merchant=shop, items=2)
     item = order.items.order_by("pk").first()
 
@@ -95,7 +95,7 @@ def test_S1_two_people_shipping_the_same_item_at_once_make_one_package(shop, cle
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PARTIALLY_SHIPPED
 
 
-def test_S1_two_people_shipping_the_whole_order_at_once_make_one_package(shop, clerk, owner, slow_writes):
+def test_S1_N8_two_people_shipping_the_whole_order_at_once_make_one_package(shop, clerk, owner, slow_writes):
     order = OrderFactory(merchant=shop, items=2)
     items = list(order.items.values_list("pk", flat=True))
 
@@ -116,7 +116,7 @@ def test_S1_two_people_shipping_the_whole_order_at_once_make_one_package(shop, c
 
 
 @pytest.mark.parametrize("round_", range(3))
-def test_S5_auto_confirm_and_buyer_confirming_at_once_record_one_receipt(shop, clerk, slow_writes, round_):
+def test_S5_N8_auto_confirm_and_buyer_confirming_at_once_record_one_receipt(shop, clerk, slow_writes, round_):
     order = OrderFactory(merchant=shop)
     services.ship(
         order, items=list(order.items.all()), carrier=Carrier.SF, tracking_no="SF1234567890", actor=clerk
@@ -141,7 +141,7 @@ def test_S5_auto_confirm_and_buyer_confirming_at_once_record_one_receipt(shop, c
         assert events.get().kind == EventKind.RECEIVED
 
 
-def test_S5_two_sweeps_at_once_receive_each_order_once(shop, clerk, slow_writes):
+def test_S5_N3_two_sweeps_at_once_receive_each_order_once(shop, clerk, slow_writes):
     orders = []
     for _ in range(12):
         order = OrderFactory(merchant=shop)
