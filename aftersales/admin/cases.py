@@ -110,6 +110,7 @@ PARTY_VARIANTS = {
 class CaseAdmin(FastListMixin, ExportMixin, MerchantScopedAdmin):
     """Shared by the workbench and /admin/: list, filters, tabs, search, export and the case page."""
 
+    product_chars = 14  # product names are cut (full name on hover) so a row stays on one line
     resource_classes = [CaseExportResource]
     export_form_class = ExportForm
     export_formats = (base_formats.CSV, base_formats.XLSX)  # B-6
@@ -385,7 +386,9 @@ class CaseAdmin(FastListMixin, ExportMixin, MerchantScopedAdmin):
     def product_name(self, obj):
         name = obj.product.name
         return format_html(
-            '<span class="whitespace-nowrap" title="{}">{}</span>', name, Truncator(name).chars(14)
+            '<span class="whitespace-nowrap" title="{}">{}</span>',
+            name,
+            Truncator(name).chars(self.product_chars),
         )
 
     @display(description=_("类型 / 原因"))
@@ -776,6 +779,7 @@ class PlatformCaseAdmin(CaseAdmin):
     """/admin/: every shop's cases, the arbitration queue and failed refunds."""
 
     actions = ("retry_refund_selected",)
+    product_chars = 10  # the shop column takes the room: the row must fit 1440 px with 操作 visible
 
     def get_list_filter(self, request):
         return (*super().get_list_filter(request), EscalatedFilter)
