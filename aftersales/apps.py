@@ -5,3 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class AftersalesConfig(AppConfig):
     name = "aftersales"
     verbose_name = _("售后")
+    platform_app = True  # platform staff may view its models (merchants.kernel.signals)

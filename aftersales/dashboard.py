@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from aftersales import selectors
 from aftersales.filters import due_soon_hours, tab_counts, tabs_for
-from merchants import dashboard
-from merchants.scoping import is_platform
+from merchants.kernel import registry
+from merchants.kernel.scoping import is_platform
 
 # Material Symbols icons of the tabs' cards.
 TAB_ICONS = {
@@ -42,7 +42,7 @@ def _site_name(request: HttpRequest) -> str:
     return getattr(request, "current_app", None) or "workbench"
 
 
-def case_cards(request: HttpRequest) -> list[dashboard.Card]:
+def case_cards(request: HttpRequest) -> list[registry.Card]:
     """One card per quick tab with its count, linking to the tab; staff also get failed refunds."""
     site = _site_name(request)
     platform = site != "workbench"
@@ -56,7 +56,7 @@ def case_cards(request: HttpRequest) -> list[dashboard.Card]:
     cards = []
     for tab in tabs_for(platform):
         cards.append(
-            dashboard.Card(
+            registry.Card(
                 title=tab.label,
                 value=counts[tab.key],
                 link=f"{url}?tab={tab.key}",
@@ -68,14 +68,14 @@ def case_cards(request: HttpRequest) -> list[dashboard.Card]:
     return cards
 
 
-@dashboard.card_provider(order=20)
-def aftersales_section(request: HttpRequest) -> dashboard.Section | None:
+@registry.card_provider(order=20)
+def aftersales_section(request: HttpRequest) -> registry.Section | None:
     cards = case_cards(request)
     if not cards:
         return None
-    return dashboard.Section(title=_("售后"), cards=cards)
+    return registry.Section(title=_("售后"), cards=cards)
 
 
-dashboard.nav_icon("aftersales.aftersalecase", "support_agent", priority=0)
-dashboard.nav_icon("aftersales.delayreport", "schedule")
-dashboard.nav_icon("aftersales.autorefundrule", "rule")
+registry.nav_icon("aftersales.aftersalecase", "support_agent", priority=0)
+registry.nav_icon("aftersales.delayreport", "schedule")
+registry.nav_icon("aftersales.autorefundrule", "rule")

@@ -47,8 +47,8 @@ from merchants.demo import (
     shop_spec,
     tracking_number,
 )
+from merchants.kernel.scoping import PLATFORM_GROUP
 from merchants.models import Merchant, OrderEvent, OrderItem
-from merchants.scoping import PLATFORM_GROUP
 from merchants.transitions import Carrier, OrderStatus, PaymentMethod
 
 logger = logging.getLogger(__name__)
@@ -279,7 +279,7 @@ def _periods(limits: AftersalesSettings) -> dict[str, timedelta]:
 
 
 def _image(rng: random.Random, name: str) -> SimpleUploadedFile:
-    """A small real PNG (evidence photos, vouchers) that passes merchants.uploads."""
+    """A small real PNG (evidence photos, vouchers) that passes merchants.kernel.uploads."""
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (96, 72), tuple(rng.randrange(120, 240) for _i in range(3)))

@@ -1,6 +1,6 @@
 """After-sales errors: business refusals (ApplicationError, shown to the user) and the gateway's transient one."""
 
-from merchants.workflow import (
+from merchants.kernel.workflow import (
     ActorNotAllowedError,
     ApplicationError,
     InvalidTransitionError,

@@ -21,10 +21,10 @@ from unfold.contrib.filters.admin import DropdownFilter, TextFilter
 from aftersales import selectors
 from aftersales.models import AfterSaleCase, AftersalesSettings
 from aftersales.transitions import OPEN_STATES, CaseStatus
-from merchants.admin.filters import DateRangeOnDateTimeFilter
 from merchants.admin.filters import ProductFilter as OrderProductFilter
+from merchants.kernel.admin.filters import DateRangeOnDateTimeFilter
+from merchants.kernel.scoping import scope_to_actor
 from merchants.models import Order
-from merchants.scoping import scope_to_actor
 
 # A dropdown of products is fine for a shop's catalogue; beyond this many the newest are offered.
 # B-6 / seed 000: a case export covers at most this many months of application dates.

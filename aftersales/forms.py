@@ -2,7 +2,7 @@
 
 They only collect and tidy input: every rule (states, roles, amounts, windows) is checked by
 aftersales.services, whose refusals the admin shows as messages. Images go through
-merchants.uploads (type, size, real decoding) before any service sees them.
+merchants.kernel.uploads (type, size, real decoding) before any service sees them.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from unfold.widgets import (
 
 from aftersales.models import AutoRefundRule
 from aftersales.transitions import ArbitrationOutcome, CaseType, Liability, Reason, ShippingStage
+from merchants.kernel.uploads import EvidenceImageField, EvidenceImagesField
 from merchants.models import tracking_validator
 from merchants.transitions import Carrier
-from merchants.uploads import EvidenceImageField, EvidenceImagesField
 
 CARRIER_CHOICES = [("", _("请选择快递公司")), *Carrier.choices]
 

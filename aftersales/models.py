@@ -507,7 +507,7 @@ def evidence_path(instance, filename: str) -> str:
 
 
 class CaseAttachment(models.Model):
-    """An image attached to a timeline event (evidence, vouchers); checked by merchants.uploads."""
+    """An image attached to a timeline event (evidence, vouchers); checked by merchants.kernel.uploads."""
 
     merchant_path = "event__case__merchant"
 

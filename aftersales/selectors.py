@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from aftersales.models import AfterSaleCase, AftersalesSettings, CaseEvent, DelayReport
 from aftersales.transitions import OPEN_STATES, CaseStatus, DelayReportStatus
-from merchants.scoping import WRITE_ROLES, get_for_actor, is_platform, role_for, scope_to_actor
+from merchants.kernel.scoping import WRITE_ROLES, get_for_actor, is_platform, role_for, scope_to_actor
 
 # The workbench quick tabs: tab name -> the state it shows. `due_soon` is computed separately.
 QUEUE_STATES = {

@@ -52,7 +52,7 @@ def run_deadlines() -> int:
 
     from aftersales.models import AftersalesSettings
     from aftersales.services import deadlines
-    from merchants.deadlines import sweep
+    from merchants.kernel.deadlines import sweep
 
     now, limits = timezone.now(), AftersalesSettings.load()
     return sum(

@@ -3,8 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from merchants.kernel.workflow import condition
 from merchants.transitions import PaymentMethod
-from merchants.workflow import condition
 
 
 class CaseType(models.TextChoices):

@@ -327,7 +327,7 @@ def bare_update(now: datetime) -> int:
 
 
 def _select_ids_ms(now: datetime, *, table_scan: bool = False) -> tuple[float, int]:
-    """Best of 3 of the task's id selection alone (merchants.deadlines.due_ids for every swept state).
+    """Best of 3 of the task's id selection alone (merchants.kernel.deadlines.due_ids for every swept state).
 
     With `table_scan`, index scans are switched off: the anchor, what the same query costs without the
     index. Both run the same code in a transaction (so SET LOCAL applies)."""
@@ -335,7 +335,7 @@ def _select_ids_ms(now: datetime, *, table_scan: bool = False) -> tuple[float, i
     from django.db import connection, transaction
 
     from aftersales.services.deadlines import SWEEPS, due_queryset
-    from merchants.deadlines import due_ids
+    from merchants.kernel.deadlines import due_ids
 
     best, count = None, 0
     with transaction.atomic():
@@ -433,7 +433,7 @@ def run_sweep(report: Report) -> None:
     seconds_by_n: dict[int, float] = {}
     for n in SWEEP_SIZES:
         label = f"aftersales.sweep.due{n // 1000}k"
-        # -- ours: the Contract's task, through merchants.deadlines.sweep and the batch handlers
+        # -- ours: the Contract's task, through merchants.kernel.deadlines.sweep and the batch handlers
         allocation = make_due(n, timezone.now())
         select_ms, selected = _select_ids_ms(timezone.now())
         assert selected == n, (selected, n)
@@ -730,7 +730,7 @@ def run_changelist(report: Report) -> None:
 
     from aftersales.models import AfterSaleCase
     from bench.orders import _client, _get, _queries
-    from merchants.sites import workbench_site
+    from merchants.kernel.admin.sites import workbench_site
 
     for site in (workbench_site, admin.site):
         if AfterSaleCase not in site._registry:

@@ -23,7 +23,7 @@ from django.urls import path
 from unfold.admin import ModelAdmin
 from unfold.sites import UnfoldAdminSite
 
-from merchants.scoping import scope_to_actor
+from merchants.kernel.scoping import scope_to_actor
 
 
 class AnchorSite(UnfoldAdminSite):

@@ -178,14 +178,14 @@ def bare_update(now: datetime) -> int:
 
 
 def _select_ids_ms(now: datetime, *, table_scan: bool = False) -> tuple[float, int]:
-    """Best of 3 of the engine's id selection alone (merchants.deadlines.due_ids, all batches read).
+    """Best of 3 of the engine's id selection alone (merchants.kernel.deadlines.due_ids, all batches read).
 
     With `table_scan`, index scans are switched off for it: the anchor, what it costs without the index.
     Both run the same code in a transaction (so SET LOCAL applies)."""
     from django.conf import settings
     from django.db import connection, transaction
 
-    from merchants.deadlines import due_ids
+    from merchants.kernel.deadlines import due_ids
     from merchants.models import Order
     from merchants.transitions import OrderStatus
 
@@ -420,8 +420,8 @@ def _interleaved(ours, anchor, *, n: int, budget_s: float = 15.0) -> tuple[list[
 def _set_page_size(url_prefix: str, anchor_admin, size: int) -> None:
     from django.contrib import admin
 
+    from merchants.kernel.admin.sites import workbench_site
     from merchants.models import Order
-    from merchants.sites import workbench_site
 
     site = workbench_site if url_prefix.startswith("/workbench/") else admin.site
     site._registry[Order].list_per_page = size
@@ -433,8 +433,8 @@ def run_changelist(report: Report) -> None:
     from django.contrib import admin
     from django.test import override_settings
 
+    from merchants.kernel.admin.sites import workbench_site
     from merchants.models import Order
-    from merchants.sites import workbench_site
 
     for site in (workbench_site, admin.site):
         if Order not in site._registry:

@@ -269,7 +269,7 @@ UNFOLD = {
     },
     "SIDEBAR": {"show_search": False, "show_all_applications": True},
     # Home page cards (orders, after-sales queues) for whoever is looking: every shop on /admin/.
-    "DASHBOARD_CALLBACK": "merchants.dashboard.dashboard_callback",
+    "DASHBOARD_CALLBACK": "merchants.kernel.registry.dashboard_callback",
 }
 # The merchant workbench (/workbench/) has its own titles and navigation (merchants/sites.py).
 UNFOLD_WORKBENCH = {
@@ -277,12 +277,12 @@ UNFOLD_WORKBENCH = {
     "SITE_TITLE": _("商家售后工作台"),
     "SITE_HEADER": _("商家售后工作台"),
     "SITE_URL": "/workbench/",
-    # The home page's cards and the sidebar come from merchants/dashboard.py (apps add card providers).
-    "DASHBOARD_CALLBACK": "merchants.dashboard.dashboard_callback",
+    # The home page's cards and the sidebar come from merchants/kernel/registry.py (apps add card providers).
+    "DASHBOARD_CALLBACK": "merchants.kernel.registry.dashboard_callback",
     "SIDEBAR": {
         **UNFOLD["SIDEBAR"],
         "show_all_applications": False,  # the navigation already lists every page the member may open
-        "navigation": "merchants.dashboard.workbench_navigation",
+        "navigation": "merchants.kernel.registry.workbench_navigation",
     },
 }
 

@@ -4,8 +4,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.static import serve
 
-from merchants.sites import workbench_site
-from merchants.views import healthz
+from merchants.kernel.admin.sites import workbench_site
+from merchants.kernel.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class MerchantsConfig(AppConfig):
     name = "merchants"
     verbose_name = _("店铺与订单")
+    platform_app = True  # platform staff may view its models (merchants.kernel.signals)
 
     def ready(self) -> None:
-        from merchants import signals  # noqa: F401  (post_migrate: beat schedule, platform group)
+        from merchants.kernel import signals  # noqa: F401  (post_migrate: beat schedule, platform group)

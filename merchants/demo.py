@@ -41,10 +41,11 @@ from django.utils.module_loading import module_has_submodule
 from django.utils.translation import gettext as _
 
 from merchants import services
+from merchants.kernel.scoping import PLATFORM_GROUP
+from merchants.kernel.vocabulary import Role
 from merchants.models import Membership, Merchant, Order, PlatformSettings, Product, Sku
-from merchants.scoping import PLATFORM_GROUP
-from merchants.services import ItemLine
-from merchants.transitions import Carrier, OrderStatus, PaymentMethod, Role
+from merchants.services import BUYER, ItemLine
+from merchants.transitions import Carrier, OrderStatus, PaymentMethod
 
 DEFAULT_SIZE = 2000
 DEFAULT_SEED = 20240618
@@ -662,9 +663,9 @@ class _OrderWriter:
             tracking = tracking_number(carrier, self.rng)
             services.ship(order, items=items, carrier=carrier, tracking_no=tracking, actor=actor)
         elif action == "receive":
-            services.confirm_receipt(order, actor=None)
+            services.confirm_receipt(order, actor=BUYER)
         elif action == "cancel":
-            services.cancel_order(order, actor=None, reason=argument)
+            services.cancel_order(order, actor=BUYER, reason=argument)
         elif action == "merchant_cancel":
             services.cancel_order(order, actor=actor, reason=argument)
         else:  # the system's sweeps, on this one order (M-3, S-5)

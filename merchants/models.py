@@ -1,32 +1,38 @@
-"""Shops, members, catalog, orders and packages (M-1, M-2, S-1..S-5), plus the shared bases.
+"""Catalog, orders and packages (M-1, M-2, S-1..S-5).
 
-`MerchantOwned` is what the tenancy layer (merchants/scoping.py) scopes; `EventBase` is the
-append-only history row every app's timeline uses; `SingletonSettings` holds the business
-defaults staff edit in /admin/ without a deploy.
+The shops, members and shared bases are the kernel's (merchants/kernel/models.py); they are imported
+here so that Django registers them under this app, as `merchants.Merchant` and so on.
 """
 
 from datetime import timedelta
 from decimal import Decimal
 
 import django_fsm as fsm
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from merchants.scoping import merchant_id_of
+from merchants.kernel.models import (  # noqa: F401  (registered under the merchants app)
+    ActorKind,
+    EventBase,
+    Membership,
+    Merchant,
+    MerchantOwned,
+    MerchantStatus,
+    Notice,
+    Role,
+    SingletonSettings,
+    Violation,
+)
 from merchants.transitions import (
     CANCELLABLE_STATES,
     SHIPPABLE_STATES,
     AftersaleLock,
     Carrier,
-    MerchantStatus,
     OrderStatus,
     PaymentMethod,
-    Role,
     is_cod,
     is_online,
 )
@@ -43,99 +49,7 @@ def mask_phone(phone: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Shared bases
-
-
-class SingletonSettings(models.Model):
-    """One row of business defaults that staff tune in /admin/ (SPEC: "default" numbers)."""
-
-    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        self.pk = 1
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("平台设置不能删除。"))
-
-    @classmethod
-    def load(cls):
-        obj, _created = cls.objects.get_or_create(pk=1)
-        return obj
-
-
-class MerchantOwned(models.Model):
-    """A row that belongs to one shop. The tenancy layer filters on `merchant_path`."""
-
-    merchant_path = "merchant"
-
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, verbose_name=_("店铺"))
-
-    class Meta:
-        abstract = True
-
-
-class ActorKind(models.TextChoices):
-    SYSTEM = "system", _("系统")
-    BUYER = "buyer", _("买家")
-    MERCHANT = "merchant", _("商家")
-    PLATFORM = "platform", _("平台")
-
-
-class EventBase(models.Model):
-    """One immutable history row: who did what, from which state to which, when (A-4, STYLE §5)."""
-
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("操作人"),
-    )
-    actor_kind = models.CharField(_("操作方"), max_length=16, choices=ActorKind.choices)
-    kind = models.CharField(_("动作"), max_length=40)
-    source_status = models.CharField(_("原状态"), max_length=32, blank=True)
-    target_status = models.CharField(_("新状态"), max_length=32, blank=True)
-    message = models.TextField(_("说明"), blank=True)
-    data = models.JSONField(_("数据"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
-
-    class Meta:
-        abstract = True
-        ordering = ("created_at", "pk")
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError(_("历史记录不可修改。"))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("历史记录不可删除。"))
-
-    @property
-    def actor_display(self) -> str:
-        """'商家 · 王芳（店主）': the side, the person's full name (else the login as typed) and, for a
-        shop member, the role in the event's shop. One membership query for a merchant actor."""
-        kind = str(self.get_actor_kind_display())
-        if self.actor_kind in (ActorKind.SYSTEM, ActorKind.BUYER) or self.actor is None:
-            return kind
-        name = self.actor.get_full_name().strip() or self.actor.get_username()
-        if self.actor_kind != ActorKind.MERCHANT:
-            return f"{kind} · {name}"
-        role = (
-            Membership.objects.filter(user_id=self.actor_id, merchant_id=merchant_id_of(self))
-            .values_list("role", flat=True)
-            .first()
-        )
-        return f"{kind} · {name}（{Role(role).label}）" if role else f"{kind} · {name}"
-
-
-# --------------------------------------------------------------------------------------------
-# Shop and members
+# Order and shipping settings
 
 
 class PlatformSettings(SingletonSettings):
@@ -154,76 +68,6 @@ class PlatformSettings(SingletonSettings):
 
     def __str__(self) -> str:
         return str(_("订单规则设置"))
-
-
-class Merchant(models.Model):
-    """A shop (店铺), M-1."""
-
-    merchant_path = ""  # a shop is scoped by its own id
-
-    class SettlementCycle(models.IntegerChoices):
-        WEEKLY = 7, _("周结")
-        HALF_MONTHLY = 15, _("半月结")
-        MONTHLY = 30, _("月结")
-
-    name = models.CharField(_("店铺名称"), max_length=100)
-    code = models.SlugField(_("店铺编码"), max_length=40, unique=True)
-    level = models.PositiveSmallIntegerField(
-        _("店铺等级"), default=1, validators=[MinValueValidator(0), MaxValueValidator(7)]
-    )
-    status = models.CharField(
-        _("状态"), max_length=16, choices=MerchantStatus.choices, default=MerchantStatus.ACTIVE
-    )
-    express_refund_enabled = models.BooleanField(
-        _("极速退款"),
-        default=False,
-        help_text=_("开启后，符合条件的未发货小额仅退款申请将被系统自动同意（A-11）。"),
-    )
-    return_contact = models.CharField(_("退货联系人"), max_length=50, blank=True)
-    return_phone = models.CharField(_("退货联系电话"), max_length=20, blank=True)
-    return_address = models.CharField(_("退货地址"), max_length=200, blank=True)
-    settlement_cycle = models.PositiveSmallIntegerField(
-        _("结算周期"), choices=SettlementCycle.choices, default=SettlementCycle.WEEKLY
-    )
-    level_changed_at = models.DateTimeField(_("等级变更时间"), default=timezone.now)
-    created_at = models.DateTimeField(_("开店时间"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("店铺")
-        verbose_name_plural = _("店铺")
-        ordering = ("code",)
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def level_label(self) -> str:
-        return f"LV{self.level}"
-
-
-class Membership(models.Model):
-    """A user's role in a shop: owner, agent (售后客服) or viewer."""
-
-    merchant_path = "merchant"
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("用户")
-    )
-    merchant = models.ForeignKey(
-        Merchant, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("店铺")
-    )
-    role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.AGENT)
-    created_at = models.DateTimeField(_("加入时间"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("店铺成员")
-        verbose_name_plural = _("店铺成员")
-        constraints = [
-            models.UniqueConstraint(fields=["user", "merchant"], name="membership_unique_user_merchant")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} @ {self.merchant} ({self.get_role_display()})"
 
 
 # --------------------------------------------------------------------------------------------
@@ -508,61 +352,3 @@ class OrderEvent(EventBase):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind}"
-
-
-# --------------------------------------------------------------------------------------------
-# Violations and notices: shared by after-sales (A-3 voucher timeout), tickets (T-3) and levels (L-*)
-
-
-class Violation(MerchantOwned):
-    """A recorded breach of a platform rule (商家违规行为管理规则) by the shop."""
-
-    rule = models.CharField(_("违规规则"), max_length=60)
-    points = models.PositiveSmallIntegerField(_("扣分"), default=0)
-    source_type = models.CharField(_("来源类型"), max_length=40)
-    source_id = models.PositiveBigIntegerField(_("来源ID"))
-    note = models.TextField(_("说明"), blank=True)
-    excluded = models.BooleanField(_("不计入考核"), default=False)
-    created_at = models.DateTimeField(_("时间"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("违规记录")
-        verbose_name_plural = _("违规记录")
-        ordering = ("-created_at",)
-        constraints = [
-            # One violation per source and rule: a task running twice cannot record the same breach twice.
-            models.UniqueConstraint(
-                fields=["rule", "source_type", "source_id"], name="violation_unique_source"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.merchant} {self.rule}"
-
-
-class Notice(models.Model):
-    """A message for a shop's owners (merchant) or for senior platform staff (platform)."""
-
-    class Audience(models.TextChoices):
-        MERCHANT = "merchant", _("商家")
-        PLATFORM = "platform", _("平台高级客服")
-
-    merchant_path = "merchant"
-
-    merchant = models.ForeignKey(
-        Merchant, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("店铺")
-    )
-    audience = models.CharField(_("接收方"), max_length=10, choices=Audience.choices)
-    title = models.CharField(_("标题"), max_length=120)
-    body = models.TextField(_("内容"), blank=True)
-    link = models.CharField(_("链接"), max_length=200, blank=True)
-    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
-    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("通知")
-        verbose_name_plural = _("通知")
-        ordering = ("-created_at",)
-
-    def __str__(self) -> str:
-        return self.title

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from merchants.kernel.scoping import get_for_actor, scope_to_actor
 from merchants.models import Merchant, Order, OrderItem, Package
-from merchants.scoping import get_for_actor, scope_to_actor
 from merchants.transitions import SHIPPABLE_STATES
 
 

@@ -16,6 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from merchants import selectors
+from merchants.kernel.scoping import BUYER as BUYER  # the buyer actor (SPEC §9 Actors), re-exported
+from merchants.kernel.scoping import WRITE_ROLES, actor_kind_of, is_buyer, is_platform, require_role
+from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, require_transition
 from merchants.models import (
     ActorKind,
     Merchant,
@@ -28,9 +31,7 @@ from merchants.models import (
     Sku,
     tracking_validator,
 )
-from merchants.scoping import WRITE_ROLES, actor_kind_of, is_platform, require_role
 from merchants.transitions import AftersaleLock, Carrier, OrderStatus, PaymentMethod
-from merchants.workflow import ActorNotAllowedError, ApplicationError, require_transition
 
 
 class EventKind:
@@ -62,7 +63,7 @@ def _record(
         kind=kind,
         source_status=source,
         target_status=order.status,
-        actor=actor,
+        actor=actor if getattr(actor, "pk", None) else None,
         actor_kind=actor_kind or actor_kind_of(actor),
         message=message,
         data=data or {},
@@ -152,7 +153,7 @@ def place_order(
         EventKind.PLACED,
         source="",
         actor=actor,
-        actor_kind=actor_kind_of(actor, default=ActorKind.BUYER),
+        actor_kind=actor_kind_of(actor),
         at=placed_at,
     )
     return order
@@ -166,7 +167,7 @@ def pay_order(order: Order, *, at: datetime | None = None) -> Order:
     source = order.status
     order.pay(at=at or timezone.now())
     order.save(update_fields=["status", "paid_at", "deadline_at", "updated_at"])
-    _record(order, EventKind.PAID, source=source, actor=None, actor_kind=ActorKind.BUYER)
+    _record(order, EventKind.PAID, source=source, actor=BUYER)
     return order
 
 
@@ -313,7 +314,7 @@ def resettle_shipping(order: Order, *, actor=None) -> Order:
     An order whose every item was refunded before anything shipped is cancelled (closed) instead.
     """
     order = selectors.order_for_update(order.pk, actor=None)
-    from merchants.workflow import can_proceed
+    from merchants.kernel.workflow import can_proceed
 
     if not can_proceed(order.settle_shipping):
         return order
@@ -346,9 +347,9 @@ def resettle_shipping(order: Order, *, actor=None) -> Order:
 
 @transaction.atomic
 def confirm_receipt(order: Order, *, actor) -> Order:
-    """The buyer confirms receipt (actor None = the buyer; platform staff may do it for them)."""
-    order = selectors.order_for_update(order.pk, actor=actor)
-    if actor is not None and not is_platform(actor):
+    """The buyer confirms receipt (actor=BUYER); platform staff may do it for them, the system on a feed's word."""
+    order = selectors.order_for_update(order.pk, actor=None if is_buyer(actor) else actor)
+    if not (actor is None or is_buyer(actor) or is_platform(actor)):
         raise ActorNotAllowedError(_("只有买家（或平台客服代为操作）可以确认收货。"))
     require_transition(order.confirm_receipt, action=_("确认收货"))
     source = order.status
@@ -359,7 +360,7 @@ def confirm_receipt(order: Order, *, actor) -> Order:
         EventKind.RECEIVED,
         source=source,
         actor=actor,
-        actor_kind=actor_kind_of(actor, default=ActorKind.BUYER),
+        actor_kind=actor_kind_of(actor),
     )
     return order
 
@@ -367,9 +368,12 @@ def confirm_receipt(order: Order, *, actor) -> Order:
 @transaction.atomic
 def cancel_order(order: Order, *, actor, reason: str) -> Order:
     """Cancel an order under M-3: the buyer an unpaid online order; the merchant a cod order not yet shipped."""
-    order = selectors.order_for_update(order.pk, actor=actor)
+    order = selectors.order_for_update(order.pk, actor=None if is_buyer(actor) else actor)
     reason = (reason or "").strip()
-    if actor is None:  # the buyer
+    if actor is None:  # the system: only what M-3 lets it do on its own, an unpaid online order
+        if order.status != OrderStatus.UNPAID:
+            raise ActorNotAllowedError(_("系统只能取消未付款的订单。"), code="system_paid")
+    elif is_buyer(actor):
         if order.payment_method == PaymentMethod.COD:
             raise ActorNotAllowedError(_("货到付款订单提交后，买家不能取消。"), code="cod_buyer")
         if order.status != OrderStatus.UNPAID:
@@ -383,20 +387,20 @@ def cancel_order(order: Order, *, actor, reason: str) -> Order:
                 _("在线支付订单不能由商家取消：未付款订单会超时自动取消，已付款订单请走售后。"),
                 code="online_merchant",
             )
-    if actor is not None and not reason:
+    if not (actor is None or is_buyer(actor)) and not reason:
         raise ApplicationError(_("请填写取消原因。"), code="reason")
     if order.packages.exists():
         raise ApplicationError(_("订单已有商品发货，任何人都不能取消。"), code="shipped")
     require_transition(order.cancel, action=_("取消订单"))
     source = order.status
-    order.cancel(at=timezone.now(), reason=reason or _("买家取消"))
+    order.cancel(at=timezone.now(), reason=reason or (_("买家取消") if is_buyer(actor) else _("系统取消")))
     order.save(update_fields=["status", "cancelled_at", "cancel_reason", "deadline_at", "updated_at"])
     _record(
         order,
         EventKind.CANCELLED,
         source=source,
         actor=actor,
-        actor_kind=actor_kind_of(actor, default=ActorKind.BUYER),
+        actor_kind=actor_kind_of(actor),
         message=order.cancel_reason,
     )
     return order
@@ -424,8 +428,8 @@ def _bulk_record(orders: Sequence[Order], kind: str, *, source: str, at: datetim
 
 def auto_cancel_unpaid(orders: Sequence[Order], now: datetime) -> int:
     """M-3: cancel locked unpaid online orders whose payment window closed; returns how many changed."""
-    from merchants.deadlines import save_batch
-    from merchants.workflow import can_proceed
+    from merchants.kernel.deadlines import save_batch
+    from merchants.kernel.workflow import can_proceed
 
     changed = []
     reason = _("超时未付款，系统自动取消")
@@ -441,8 +445,8 @@ def auto_cancel_unpaid(orders: Sequence[Order], now: datetime) -> int:
 
 def auto_confirm_receipt(orders: Sequence[Order], now: datetime) -> int:
     """S-5: locked shipped orders past the receipt period become received; returns how many changed."""
-    from merchants.deadlines import save_batch
-    from merchants.workflow import can_proceed
+    from merchants.kernel.deadlines import save_batch
+    from merchants.kernel.workflow import can_proceed
 
     cycles = dict(
         Merchant.objects.filter(pk__in={o.merchant_id for o in orders}).values_list("pk", "settlement_cycle")

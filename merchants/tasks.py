@@ -8,7 +8,7 @@ from django.utils import timezone
 def cancel_unpaid_orders() -> int:
     """M-3: cancel online orders unpaid past their deadline (due rows only, by index)."""
     from merchants import services
-    from merchants.deadlines import sweep
+    from merchants.kernel.deadlines import sweep
     from merchants.models import Order
     from merchants.transitions import OrderStatus
 
@@ -21,7 +21,7 @@ def cancel_unpaid_orders() -> int:
 def auto_confirm_receipts() -> int:
     """S-5: shipped orders the buyer has not confirmed become received after the platform's period."""
     from merchants import services
-    from merchants.deadlines import sweep
+    from merchants.kernel.deadlines import sweep
     from merchants.models import Order
     from merchants.transitions import OrderStatus
 

@@ -3,18 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from merchants.workflow import condition
-
-
-class MerchantStatus(models.TextChoices):
-    ACTIVE = "active", _("正常营业")
-    CLEARED = "cleared", _("已清退")
-
-
-class Role(models.TextChoices):
-    OWNER = "owner", _("店主")
-    AGENT = "agent", _("售后客服")
-    VIEWER = "viewer", _("只读")
+from merchants.kernel.workflow import condition
 
 
 class PaymentMethod(models.TextChoices):

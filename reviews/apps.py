@@ -5,3 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class ReviewsConfig(AppConfig):
     name = "reviews"
     verbose_name = _("评价")
+    platform_app = True  # platform staff may view its models (merchants.kernel.signals)

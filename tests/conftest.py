@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
-from merchants.transitions import Role
+from merchants.kernel.vocabulary import Role
 from tests.factories import MembershipFactory, MerchantFactory, PlatformUserFactory, UserFactory
 
 

@@ -8,9 +8,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from merchants.kernel.scoping import PLATFORM_GROUP
+from merchants.kernel.vocabulary import Role
 from merchants.models import Membership, Merchant, Order, OrderItem, Product, Sku
-from merchants.scoping import PLATFORM_GROUP
-from merchants.transitions import OrderStatus, PaymentMethod, Role
+from merchants.transitions import OrderStatus, PaymentMethod
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -27,11 +27,12 @@ from unfold.templatetags import unfold_list
 from unfold.utils import display_for_header, display_for_label
 
 from aftersales.transitions import CaseStatus
-from merchants import paginator as paginator_module
-from merchants.admin.changelist import FastListMixin
-from merchants.admin.display import BADGE_COLOURS, STATUS_VARIANTS, badge, header_cell, label_cell, local_time
+from merchants.admin.display import STATUS_VARIANTS
+from merchants.kernel import paginator as paginator_module
+from merchants.kernel.admin.changelist import FastListMixin
+from merchants.kernel.admin.display import BADGE_COLOURS, badge, header_cell, label_cell, local_time
+from merchants.kernel.paginator import ESTIMATE_FROM, EstimatedCountPaginator, is_unfiltered, planner_estimate
 from merchants.models import Order
-from merchants.paginator import ESTIMATE_FROM, EstimatedCountPaginator, is_unfiltered, planner_estimate
 from merchants.templatetags import shouhou_list
 from merchants.transitions import OrderStatus, PaymentMethod
 from tests.aftersales.factories import CaseFactory

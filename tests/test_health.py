@@ -39,7 +39,8 @@ def test_healthz_is_503_when_the_broker_server_does_not_answer(client):
 
 def test_healthz_is_503_when_the_database_fails(client):
     with patch(
-        "merchants.views.connection.cursor", side_effect=OperationalError("server closed the connection")
+        "merchants.kernel.health.connection.cursor",
+        side_effect=OperationalError("server closed the connection"),
     ):
         response = client.get("/healthz")
 

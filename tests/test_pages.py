@@ -15,8 +15,9 @@ from django.views.defaults import server_error
 from aftersales.models import AfterSaleCase, _case_no
 from aftersales.transitions import CaseStatus, CaseType
 from merchants import services as order_services
+from merchants.kernel.vocabulary import Role
 from merchants.models import ActorKind, OrderEvent
-from merchants.transitions import Carrier, OrderStatus, PaymentMethod, Role
+from merchants.transitions import Carrier, OrderStatus, PaymentMethod
 from tests.aftersales.factories import open_pending, walk_to
 from tests.factories import MembershipFactory, OrderFactory, UserFactory
 
@@ -310,21 +311,6 @@ def test_A4_timeline_shows_full_name_or_login_as_typed_with_the_shop_role(client
     approved = [row for row in second_rows if row["party"] == ActorKind.MERCHANT][-1]
     assert (approved["username"], approved["role"]) == ("Shop1_Agent", "售后客服")
     assert "Shop1_Agent" in html(client.get(case_url(second)))
-
-
-def test_A4_actor_display_is_side_name_and_role(shop, clerk):
-    order = OrderFactory(merchant=shop)
-    clerk.first_name = "王芳"
-    clerk.save()
-
-    order_services.ship(
-        order, items=list(order.items.all()), carrier=Carrier.SF, tracking_no="SF1234567890", actor=clerk
-    )
-
-    shipped = OrderEvent.objects.filter(order=order, actor=clerk).latest("pk")
-    assert shipped.actor_display == "商家 · 王芳（售后客服）"
-    shipped.actor.first_name = ""
-    assert shipped.actor_display == "商家 · clerk1（售后客服）"
 
 
 def test_A4_order_history_names_the_member_and_role(client, shop, clerk):

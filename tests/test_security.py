@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from PIL import Image
 
-from merchants.uploads import EvidenceImageField, EvidenceImagesField, validate_image_upload
+from merchants.kernel.uploads import EvidenceImageField, EvidenceImagesField, validate_image_upload
 from tests.factories import PlatformUserFactory
 
 ROOT = Path(__file__).resolve().parent.parent

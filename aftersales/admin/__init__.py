@@ -20,8 +20,8 @@ from aftersales.admin.platform import (
 )
 from aftersales.admin.rules import AutoRefundRuleAdmin
 from aftersales.models import AfterSaleCase, AftersalesSettings, AutoRefundRule, DelayReport, Refund
+from merchants.kernel.admin.sites import workbench_site
 from merchants.models import Notice, Violation
-from merchants.sites import workbench_site
 
 workbench_site.register(AfterSaleCase, WorkbenchCaseAdmin)
 workbench_site.register(DelayReport, DelayReportAdmin)

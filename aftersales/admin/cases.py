@@ -60,11 +60,11 @@ from aftersales.filters import (
 )
 from aftersales.models import AfterSaleCase, Refund
 from aftersales.transitions import CaseStatus, CaseType, DelayReportStatus, Reason
-from merchants.admin.changelist import EmptyState, FastListMixin, QuickTabChangeList
-from merchants.admin.display import actor_parts, choice_label, member_roles
-from merchants.admin_base import MerchantScopedAdmin, is_workbench, member_may, message_errors
+from merchants.kernel.admin.base import MerchantScopedAdmin, is_workbench, member_may, message_errors
+from merchants.kernel.admin.changelist import EmptyState, FastListMixin, QuickTabChangeList
+from merchants.kernel.admin.display import actor_parts, choice_label, member_roles
+from merchants.kernel.scoping import WRITE_ROLES, is_platform, merchant_ids_for, roles_for, sees_all
 from merchants.models import ActorKind, Merchant
-from merchants.scoping import WRITE_ROLES, is_platform, merchant_ids_for, roles_for, sees_all
 from merchants.transitions import Carrier, OrderStatus
 
 # Prefix search (case no / order no) starts at this many characters; shorter terms match exactly only.

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aftersales.automation import EXPRESS_REFUND
 from aftersales.transitions import CaseStatus
-from merchants.admin.display import badge, choice_label, local_time, money
+from merchants.kernel.admin.display import badge, choice_label, local_time, money
 
 # Badge colours of unfold's label component: default (grey), info, success, warning, danger, primary.
 STATUS_VARIANTS = {

@@ -27,8 +27,8 @@ from aftersales.admin.display import badge, local_time, money, status_badge
 from aftersales.forms import DelayDecisionForm
 from aftersales.models import AftersalesSettings
 from aftersales.transitions import DelayReportStatus, RefundStatus
-from merchants.admin_base import MerchantScopedAdmin, is_workbench, message_errors
-from merchants.scoping import is_platform
+from merchants.kernel.admin.base import MerchantScopedAdmin, is_workbench, message_errors
+from merchants.kernel.scoping import is_platform
 
 REFUND_VARIANTS = {
     RefundStatus.PENDING: "info",

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
 from aftersales.models import AfterSaleCase
-from merchants.scoping import scope_to_actor
+from merchants.kernel.scoping import scope_to_actor
 
 # B-6: a cell starting with one of these is a formula to Excel/WPS/LibreOffice (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -16,10 +16,10 @@ from aftersales.admin.display import money
 from aftersales.forms import AutoRefundRuleForm
 from aftersales.models import AftersalesSettings
 from aftersales.transitions import CaseType, Reason, ShippingStage
-from merchants.admin_base import MerchantScopedAdmin, is_workbench, member_may
+from merchants.kernel.admin.base import MerchantScopedAdmin, is_workbench, member_may
+from merchants.kernel.scoping import is_platform, merchant_ids_for, roles_for
+from merchants.kernel.vocabulary import Role
 from merchants.models import Merchant
-from merchants.scoping import is_platform, merchant_ids_for, roles_for
-from merchants.transitions import Role
 
 OWNER_ONLY = frozenset({Role.OWNER})
 

@@ -22,11 +22,11 @@ from aftersales.models import AfterSaleCase, AftersalesSettings, CaseAttachment,
 from aftersales.tasks import refund_task
 from aftersales.transitions import CaseStatus
 from merchants import selectors as merchant_selectors
+from merchants.kernel.scoping import WRITE_ROLES, actor_kind_of, is_platform, require_role, role_for
+from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, require_transition
 from merchants.models import ActorKind, OrderItem
-from merchants.scoping import WRITE_ROLES, actor_kind_of, is_platform, require_role, role_for
 from merchants.services import record_item_aftersale
 from merchants.transitions import AftersaleLock
-from merchants.workflow import ActorNotAllowedError, ApplicationError, require_transition
 
 Kind = CaseEvent.Kind
 CENT = Decimal("0.01")
@@ -139,7 +139,7 @@ def clean_text(value, *, label, required: bool = True, max_length: int = 2000) -
 
 def clean_files(files: Iterable | None, *, required: bool = False, label=None) -> list:
     """Check uploaded evidence with the one upload validator (N-7) before anything is written."""
-    from merchants.uploads import validate_image_upload
+    from merchants.kernel.uploads import validate_image_upload
 
     files = [f for f in (files or ()) if f]
     if required and not files:
@@ -188,7 +188,7 @@ def record(
         source_status=source,
         target_status=case.status,
         actor=actor if getattr(actor, "pk", None) else None,
-        actor_kind=actor_kind or actor_kind_of(actor, default=ActorKind.SYSTEM),
+        actor_kind=actor_kind or actor_kind_of(actor),
         message=str(message or ""),
         amount=amount,
         data=data or {},

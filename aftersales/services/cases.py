@@ -54,8 +54,8 @@ from aftersales.transitions import (
     postage_payer,
 )
 from merchants import selectors as merchant_selectors
+from merchants.kernel.scoping import WRITE_ROLES, get_for_actor, require_role
 from merchants.models import ActorKind, Order, OrderItem, Product
-from merchants.scoping import WRITE_ROLES, get_for_actor, require_role
 from merchants.services import clean_tracking, record_item_aftersale
 from merchants.transitions import AftersaleLock, Carrier, OrderStatus
 

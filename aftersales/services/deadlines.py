@@ -1,6 +1,6 @@
 """A-5: what the system does to a batch of locked, due cases — one handler per waiting state.
 
-merchants.deadlines.sweep hands each handler the due rows of one state, locked FOR UPDATE SKIP LOCKED.
+merchants.kernel.deadlines.sweep hands each handler the due rows of one state, locked FOR UPDATE SKIP LOCKED.
 A handler re-checks every row (can_proceed), runs the same FSM transition a person would, saves the rows
 with save_batch, writes the system events in one INSERT, and schedules refunds on commit. It never waits
 for a lock: the order and item rows it must touch are taken SKIP LOCKED too, and a case whose order or
@@ -23,11 +23,11 @@ from aftersales.models import AfterSaleCase, AftersalesSettings
 from aftersales.services._common import Kind, bulk_record
 from aftersales.tasks import refund_batch_task
 from aftersales.transitions import CaseStatus
-from merchants.deadlines import save_batch
+from merchants.kernel.deadlines import save_batch
+from merchants.kernel.workflow import can_proceed
 from merchants.models import Notice, Order, OrderItem, Violation
 from merchants.services import resettle_shipping
 from merchants.transitions import AftersaleLock
-from merchants.workflow import can_proceed
 
 VOUCHER_TIMEOUT_RULE = "aftersales_voucher_timeout"
 VOUCHER_TIMEOUT_POINTS = 2

@@ -23,8 +23,8 @@ from aftersales.services._common import (
     require_platform,
 )
 from aftersales.transitions import OPEN_STATES, CaseStatus, DelayReportStatus
+from merchants.kernel.scoping import get_for_actor
 from merchants.models import Violation
-from merchants.scoping import get_for_actor
 
 VIOLATION_SOURCE = AfterSaleCase._meta.label_lower
 

@@ -35,9 +35,9 @@ from aftersales.services._common import (
     transition,
 )
 from aftersales.transitions import CaseStatus, RefundStatus
+from merchants.kernel.workflow import ApplicationError, InvalidTransitionError, ObjectNotFoundError
 from merchants.models import Notice
 from merchants.services import notify
-from merchants.workflow import ApplicationError, InvalidTransitionError, ObjectNotFoundError
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ settings, and auth / Celery beat re-registered with unfold's classes.
 from django.contrib import admin
 
 from merchants.admin.orders import OrderAdmin, order_list_url
-from merchants.admin.platform import reregister
 from merchants.admin.shops import (
     MembershipAdmin,
     MerchantAdmin,
@@ -17,8 +16,9 @@ from merchants.admin.shops import (
     PlatformSettingsAdmin,
     ProductAdmin,
 )
+from merchants.kernel.admin.platform import reregister
+from merchants.kernel.admin.sites import workbench_site
 from merchants.models import Membership, Merchant, Order, Package, PlatformSettings, Product
-from merchants.sites import workbench_site
 
 for site in (workbench_site, admin.site):
     site.register(Order, OrderAdmin)

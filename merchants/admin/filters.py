@@ -2,52 +2,18 @@
 
 from __future__ import annotations
 
-import datetime
-
-from django.conf import settings
 from django.contrib import admin
 from django.core.validators import EMPTY_VALUES
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from unfold.contrib.filters.admin import DropdownFilter, RangeDateFilter, TextFilter
+from unfold.contrib.filters.admin import DropdownFilter, TextFilter
 
+from merchants.kernel.scoping import scope_to_actor
 from merchants.models import OrderItem, Product
-from merchants.scoping import scope_to_actor
 from merchants.transitions import SHIPPABLE_STATES
 
 # A dropdown of products is fine for a shop's catalogue; beyond this many the newest are offered.
 PRODUCT_FILTER_LIMIT = 300
-
-
-def _parse_date(value) -> datetime.date | None:
-    if isinstance(value, datetime.date):
-        return value
-    if value in EMPTY_VALUES or not isinstance(value, str):
-        return None
-    for fmt in [*formats.get_format("DATE_INPUT_FORMATS"), *settings.DATE_INPUT_FORMATS]:
-        try:
-            return datetime.datetime.strptime(value.strip(), fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def _start_of_day(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
-class DateRangeOnDateTimeFilter(RangeDateFilter):
-    """A from/to date filter on a datetime column: whole local days, as an index range (no __date)."""
-
-    def queryset(self, request, queryset):
-        start = _parse_date(self.used_parameters.get(f"{self.parameter_name}_from"))
-        end = _parse_date(self.used_parameters.get(f"{self.parameter_name}_to"))
-        if start:
-            queryset = queryset.filter(**{f"{self.parameter_name}__gte": _start_of_day(start)})
-        if end:
-            end_exclusive = _start_of_day(end + datetime.timedelta(days=1))
-            queryset = queryset.filter(**{f"{self.parameter_name}__lt": end_exclusive})
-        return queryset
 
 
 class LateFilter(DropdownFilter):
@@ -109,4 +75,4 @@ class BuyerIdFilter(TextFilter):
         return queryset
 
 
-__all__ = ["BuyerIdFilter", "DateRangeOnDateTimeFilter", "LateFilter", "ProductFilter", "admin"]
+__all__ = ["BuyerIdFilter", "LateFilter", "ProductFilter", "admin"]

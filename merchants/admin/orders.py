@@ -24,9 +24,20 @@ from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 
 from merchants import services
-from merchants.admin.changelist import EmptyState, FastListMixin, QuickTabChangeList
-from merchants.admin.display import (
-    STATUS_VARIANTS,
+from merchants.admin.display import STATUS_VARIANTS, status_label
+from merchants.admin.filters import BuyerIdFilter, LateFilter, ProductFilter
+from merchants.dashboard import open_order_counts
+from merchants.forms import CancelForm, ShipForm, TrackingForm
+from merchants.kernel.admin.base import (
+    MerchantScopedAdmin,
+    ReadOnlyEventInline,
+    ScopedTabularInline,
+    is_workbench,
+    member_may,
+    message_errors,
+)
+from merchants.kernel.admin.changelist import EmptyState, FastListMixin, QuickTabChangeList
+from merchants.kernel.admin.display import (
     actor_parts,
     badge,
     badges,
@@ -35,24 +46,13 @@ from merchants.admin.display import (
     local_time,
     member_roles,
     money,
-    status_label,
 )
-from merchants.admin.filters import BuyerIdFilter, DateRangeOnDateTimeFilter, LateFilter, ProductFilter
-from merchants.admin_base import (
-    MerchantScopedAdmin,
-    ReadOnlyEventInline,
-    ScopedTabularInline,
-    is_workbench,
-    member_may,
-    message_errors,
-)
-from merchants.dashboard import open_order_counts
-from merchants.forms import CancelForm, ShipForm, TrackingForm
+from merchants.kernel.admin.filters import DateRangeOnDateTimeFilter
+from merchants.kernel.scoping import WRITE_ROLES, is_platform, merchant_ids_for, sees_all
+from merchants.kernel.workflow import can_proceed, require_transition
 from merchants.models import Order, OrderEvent, OrderItem, Package
-from merchants.scoping import WRITE_ROLES, is_platform, merchant_ids_for, sees_all
 from merchants.services import EventKind
 from merchants.transitions import SHIPPABLE_STATES, AftersaleLock, OrderStatus, PaymentMethod
-from merchants.workflow import can_proceed, require_transition
 
 # Prefix search on the order number starts at this many characters; shorter terms match exactly only.
 ORDER_NO_PREFIX_MIN = 4

@@ -10,12 +10,12 @@ from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import display
 
-from merchants.admin.display import badge, local_time
-from merchants.admin_base import MerchantScopedAdmin, ScopedTabularInline, is_workbench, member_may
 from merchants.forms import MerchantSettingsForm
+from merchants.kernel.admin.base import MerchantScopedAdmin, ScopedTabularInline, is_workbench, member_may
+from merchants.kernel.admin.display import badge, local_time
+from merchants.kernel.scoping import WRITE_ROLES, roles_for
+from merchants.kernel.vocabulary import MerchantStatus, Role
 from merchants.models import Membership, PlatformSettings
-from merchants.scoping import WRITE_ROLES, roles_for
-from merchants.transitions import MerchantStatus, Role
 
 ROLE_VARIANTS = {Role.OWNER: "primary", Role.AGENT: "info", Role.VIEWER: "default"}
 OWNER_ONLY = frozenset({Role.OWNER})

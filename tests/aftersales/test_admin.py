@@ -852,7 +852,7 @@ def test_A10_dashboard_cards_count_the_users_queues(rf, shop, other_shop, clerk,
 
 
 def _other_agent(shop):
-    from merchants.transitions import Role
+    from merchants.kernel.vocabulary import Role
     from tests.factories import MembershipFactory
 
     return MembershipFactory(merchant=shop, role=Role.AGENT).user

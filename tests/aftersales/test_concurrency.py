@@ -18,9 +18,9 @@ from aftersales.services import cases as case_services
 from aftersales.services import deadlines as deadline_handlers
 from aftersales.tasks import refund_task, run_deadlines
 from aftersales.transitions import CaseStatus, CaseType, Reason
+from merchants.kernel.workflow import InvalidTransitionError
 from merchants.models import OrderItem
 from merchants.transitions import AftersaleLock
-from merchants.workflow import InvalidTransitionError
 from tests.aftersales.factories import CaseFactory, make_order, open_pending
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -10,9 +10,9 @@ from aftersales import services
 from aftersales.models import AfterSaleCase, AftersalesSettings, CaseEvent
 from aftersales.tasks import run_deadlines
 from aftersales.transitions import CaseStatus, CaseType
+from merchants.kernel.workflow import InvalidTransitionError
 from merchants.models import ActorKind, Notice, OrderItem, Violation
 from merchants.transitions import AftersaleLock, OrderStatus, PaymentMethod
-from merchants.workflow import InvalidTransitionError
 from tests.aftersales.factories import CaseFactory, open_pending, walk_to
 
 Kind = CaseEvent.Kind

@@ -14,9 +14,9 @@ from aftersales.gateway import FailingGateway, SimulatedGateway, get_gateway
 from aftersales.models import AfterSaleCase, AftersalesSettings, CaseEvent, GatewayCall, Refund
 from aftersales.tasks import REFUND_MAX_RETRIES, refund_task, retry_stuck_refunds
 from aftersales.transitions import CaseStatus, RefundStatus
+from merchants.kernel.workflow import ActorNotAllowedError, InvalidTransitionError
 from merchants.models import ActorKind, Notice, OrderItem
 from merchants.transitions import AftersaleLock
-from merchants.workflow import ActorNotAllowedError, InvalidTransitionError
 from tests.aftersales.factories import CaseFactory, open_pending, walk_to
 
 Kind = CaseEvent.Kind

@@ -30,10 +30,11 @@ from aftersales.transitions import (
     Reason,
 )
 from merchants import services as merchant_services
+from merchants.kernel.scoping import roles_for
+from merchants.kernel.vocabulary import Role
+from merchants.kernel.workflow import ActorNotAllowedError, InvalidTransitionError, ObjectNotFoundError
 from merchants.models import ActorKind, Notice, OrderItem, Violation
-from merchants.scoping import roles_for
-from merchants.transitions import AftersaleLock, Carrier, OrderStatus, PaymentMethod, Role
-from merchants.workflow import ActorNotAllowedError, InvalidTransitionError, ObjectNotFoundError
+from merchants.transitions import AftersaleLock, Carrier, OrderStatus, PaymentMethod
 from tests.aftersales.factories import CaseFactory, make_order, open_pending, tracking_no, walk_to
 from tests.factories import MembershipFactory, ProductFactory, UserFactory
 

@@ -11,7 +11,7 @@ from aftersales import services
 from aftersales.admin.actions import CASE_ACTIONS, actions_for_site
 from aftersales.models import AfterSaleCase, DelayReport
 from aftersales.transitions import CaseStatus, CaseType
-from merchants.sites import workbench_site
+from merchants.kernel.admin.sites import workbench_site
 from tests.aftersales.factories import AutoRefundRuleFactory, open_pending, walk_to
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"

@@ -5,7 +5,7 @@ import re
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
-from merchants.transitions import Role
+from merchants.kernel.vocabulary import Role
 from tests.factories import MembershipFactory, MerchantFactory
 
 

@@ -14,9 +14,10 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 
 from merchants import services
 from merchants.admin.orders import OrderAdmin
+from merchants.kernel.admin.sites import workbench_site
+from merchants.kernel.vocabulary import Role
 from merchants.models import Merchant, Order, Package, PlatformSettings
-from merchants.sites import workbench_site
-from merchants.transitions import AftersaleLock, Carrier, OrderStatus, PaymentMethod, Role
+from merchants.transitions import AftersaleLock, Carrier, OrderStatus, PaymentMethod
 from tests.factories import MembershipFactory, OrderFactory, ProductFactory, UserFactory
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -514,7 +515,7 @@ def test_M4_dashboard_counts_open_shipping_work_with_links(client, shop, other_s
 
 
 def test_dashboard_takes_cards_from_registered_providers(client, clerk):
-    from merchants import dashboard
+    from merchants.kernel import registry as dashboard
 
     @dashboard.card_provider(order=99)
     def extra_cards(request):

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from merchants import selectors, services, tasks
 from merchants.models import Order, OrderEvent, Package
-from merchants.services import EventKind
+from merchants.services import BUYER, EventKind
 from merchants.transitions import Carrier, OrderStatus
 from tests.factories import OrderFactory
 
@@ -125,7 +125,7 @@ def test_S5_N8_auto_confirm_and_buyer_confirming_at_once_record_one_receipt(shop
 
     task_changed, person = _race(
         tasks.auto_confirm_receipts,
-        lambda: services.confirm_receipt(order, actor=None),
+        lambda: services.confirm_receipt(order, actor=BUYER),
     )
 
     events = OrderEvent.objects.filter(order=order, kind__in=[EventKind.RECEIVED, EventKind.AUTO_RECEIVED])

@@ -14,10 +14,11 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from merchants import demo, selectors, services, tasks
-from merchants.beat import sync_beat_schedule
+from merchants.kernel.beat import sync_beat_schedule
+from merchants.kernel.scoping import is_platform
+from merchants.kernel.vocabulary import Role
 from merchants.models import Membership, Merchant, Order, OrderEvent, OrderItem, Package, Product, Sku
-from merchants.scoping import is_platform
-from merchants.transitions import OrderStatus, Role
+from merchants.transitions import OrderStatus
 
 SIZE = 50  # the command's default is 2,000; the rules below hold for any size from demo.MIN_SIZE
 LOGIN_SHOPS = [spec.code for spec in demo.SHOPS if spec.login]

@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from merchants import selectors, services
+from merchants.kernel.vocabulary import MerchantStatus, Role
 from merchants.models import Merchant, OrderEvent, PlatformSettings, mask_phone, next_settlement_day
-from merchants.transitions import Carrier, MerchantStatus, OrderStatus, Role
+from merchants.transitions import Carrier, OrderStatus
 from tests.factories import MembershipFactory, OrderFactory, UserFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -3,10 +3,11 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group
 
-from merchants import scoping, services
-from merchants.models import ActorKind, Membership, Merchant, Order, OrderEvent, OrderItem, Package
-from merchants.scoping import (
+from merchants import services
+from merchants.kernel import scoping
+from merchants.kernel.scoping import (
     ALL_ROLES,
+    BUYER,
     WRITE_ROLES,
     actor_kind_of,
     get_for_actor,
@@ -15,8 +16,10 @@ from merchants.scoping import (
     require_role,
     scope_to_actor,
 )
-from merchants.transitions import Carrier, MerchantStatus, Role
-from merchants.workflow import ActorNotAllowedError, ObjectNotFoundError
+from merchants.kernel.vocabulary import MerchantStatus, Role
+from merchants.kernel.workflow import ActorNotAllowedError, ObjectNotFoundError
+from merchants.models import ActorKind, Membership, Merchant, Order, OrderEvent, OrderItem, Package
+from merchants.transitions import Carrier
 from tests.factories import MembershipFactory, OrderFactory, UserFactory
 
 
@@ -213,7 +216,7 @@ def test_require_role_platform_staff_only_where_allowed(shop, operator, superuse
 
 def test_actor_kind_names_who_acted(clerk, operator, superuser):
     assert actor_kind_of(None) == ActorKind.SYSTEM
-    assert actor_kind_of(None, default=ActorKind.BUYER) == ActorKind.BUYER
+    assert actor_kind_of(BUYER) == ActorKind.BUYER
     assert actor_kind_of(clerk) == ActorKind.MERCHANT
     assert actor_kind_of(operator) == ActorKind.PLATFORM
     assert actor_kind_of(superuser) == ActorKind.PLATFORM

@@ -9,15 +9,15 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from merchants import services
-from merchants.models import ActorKind, Order, OrderEvent, OrderItem, Package, PlatformSettings
-from merchants.services import EventKind, ItemLine
-from merchants.transitions import AftersaleLock, Carrier, OrderStatus, PaymentMethod
-from merchants.workflow import (
+from merchants.kernel.workflow import (
     ActorNotAllowedError,
     ApplicationError,
     InvalidTransitionError,
     ObjectNotFoundError,
 )
+from merchants.models import ActorKind, Order, OrderEvent, OrderItem, Package, PlatformSettings
+from merchants.services import BUYER, EventKind, ItemLine
+from merchants.transitions import AftersaleLock, Carrier, OrderStatus, PaymentMethod
 from tests.factories import OrderFactory, ProductFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -191,7 +191,7 @@ def test_M2_buyer_confirm_receipt_moves_shipped_to_received(shop, clerk):
     _ship(order, _items(order), clerk)
 
     with time_machine.travel(datetime(2026, 3, 10, 9, 0, tzinfo=SHANGHAI), tick=False):
-        services.confirm_receipt(order, actor=None)
+        services.confirm_receipt(order, actor=BUYER)
 
     order.refresh_from_db()
     assert order.status == OrderStatus.RECEIVED
@@ -238,7 +238,7 @@ def _do_ship(order, user):
 
 
 def _do_confirm_receipt(order, user):
-    services.confirm_receipt(order, actor=None)
+    services.confirm_receipt(order, actor=BUYER)
 
 
 @pytest.mark.parametrize(
@@ -323,7 +323,7 @@ def test_M2_platform_operator_cannot_ship_for_the_merchant(shop, operator):
 def test_M3_buyer_cancels_unpaid_online_order(shop):
     order = _place(shop, paid=False)
 
-    services.cancel_order(order, actor=None, reason="")
+    services.cancel_order(order, actor=BUYER, reason="")
 
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
@@ -337,7 +337,7 @@ def test_M3_buyer_cannot_cancel_paid_online_order(shop):
     before = _snapshot(order)
 
     with pytest.raises(ActorNotAllowedError) as exc:
-        services.cancel_order(order, actor=None, reason="不想要了")
+        services.cancel_order(order, actor=BUYER, reason="不想要了")
 
     assert "已付款" in _messages(exc)
     assert _snapshot(order) == before
@@ -349,7 +349,7 @@ def test_M3_buyer_cannot_cancel_cod_order(shop, status):
     before = _snapshot(order)
 
     with pytest.raises(ActorNotAllowedError) as exc:
-        services.cancel_order(order, actor=None, reason="不想要了")
+        services.cancel_order(order, actor=BUYER, reason="不想要了")
 
     assert "货到付款订单提交后，买家不能取消" in _messages(exc)
     assert _snapshot(order) == before
@@ -851,7 +851,7 @@ def test_S4_bad_tracking_change_is_refused(shop, clerk, carrier, tracking_no, me
 def test_S4_tracking_cannot_change_after_receipt(shop, clerk):
     order = OrderFactory(merchant=shop)
     package = _ship(order, _items(order), clerk, "SF1000000001")
-    services.confirm_receipt(order, actor=None)
+    services.confirm_receipt(order, actor=BUYER)
     before = _snapshot(order)
 
     with pytest.raises(ApplicationError) as exc:
@@ -887,7 +887,7 @@ def test_S4_tracking_change_needs_a_writing_member_of_the_shop(request, shop, cl
 
 def _scenario_place(shop, clerk, operator):
     order = _place(shop, paid=False)
-    return order, (lambda: None), (EventKind.PLACED, None, ActorKind.BUYER, "", OrderStatus.UNPAID)
+    return order, (lambda: None), (EventKind.PLACED, None, ActorKind.SYSTEM, "", OrderStatus.UNPAID)
 
 
 def _scenario_place_by_clerk(shop, clerk, operator):
@@ -957,7 +957,7 @@ def _scenario_receipt_by_buyer(shop, clerk, operator):
     _ship(order, _items(order), clerk)
     return (
         order,
-        (lambda: services.confirm_receipt(order, actor=None)),
+        (lambda: services.confirm_receipt(order, actor=BUYER)),
         (EventKind.RECEIVED, None, ActorKind.BUYER, OrderStatus.SHIPPED, OrderStatus.RECEIVED),
     )
 
@@ -976,7 +976,7 @@ def _scenario_cancel_by_buyer(shop, clerk, operator):
     order = _place(shop, paid=False)
     return (
         order,
-        (lambda: services.cancel_order(order, actor=None, reason="")),
+        (lambda: services.cancel_order(order, actor=BUYER, reason="")),
         (EventKind.CANCELLED, None, ActorKind.BUYER, OrderStatus.UNPAID, OrderStatus.CANCELLED),
     )
 

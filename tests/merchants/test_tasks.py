@@ -10,9 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from merchants import deadlines, services, tasks
+from merchants import services, tasks
+from merchants.kernel import deadlines
 from merchants.models import ActorKind, Merchant, Order, OrderEvent, PlatformSettings
-from merchants.services import EventKind, ItemLine
+from merchants.services import BUYER, EventKind, ItemLine
 from merchants.transitions import Carrier, OrderStatus, PaymentMethod
 from tests.factories import OrderFactory, ProductFactory
 
@@ -223,7 +224,7 @@ def test_S5_partially_shipped_and_buyer_confirmed_orders_are_untouched(shop, cle
         )
     confirmed = _shipped(shop, clerk, T0)
     with time_machine.travel(T0 + timedelta(days=2), tick=False):
-        services.confirm_receipt(confirmed, actor=None)
+        services.confirm_receipt(confirmed, actor=BUYER)
 
     changed = _run(tasks.auto_confirm_receipts, T0 + timedelta(days=30))
 

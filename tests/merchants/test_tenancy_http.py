@@ -8,9 +8,9 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
+from merchants.kernel.admin.sites import workbench_site
+from merchants.kernel.scoping import merchant_id_of
 from merchants.models import Merchant, Order
-from merchants.scoping import merchant_id_of
-from merchants.sites import workbench_site
 from merchants.transitions import Carrier, OrderStatus, PaymentMethod
 from tests.factories import OrderFactory, ProductFactory
 

@@ -14,7 +14,14 @@ from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
 
-from merchants.scoping import ALL_ROLES, WRITE_ROLES, merchant_id_of, role_for, roles_for, scope_to_actor
+from merchants.kernel.scoping import (
+    ALL_ROLES,
+    WRITE_ROLES,
+    merchant_id_of,
+    role_for,
+    roles_for,
+    scope_to_actor,
+)
 
 
 def is_workbench(admin_site) -> bool:

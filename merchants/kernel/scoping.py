@@ -1,7 +1,10 @@
 """Tenancy, once (SPEC §1, STYLE §7): which shops an actor may see and what they may do there.
 
 Every workbench admin, filter, autocomplete, import, export, selector and service goes through
-`scope_to_actor()`; nothing else maps a user to shops. `actor=None` is the system.
+`scope_to_actor()`; nothing else maps a user to shops. Three kinds of actor (SPEC §9 Actors):
+`SYSTEM` (`None`: deadlines, automation, the platform's feeds) sees everything; a user sees what their
+memberships or platform role allow; `BUYER` — a buyer's own move — and anonymous visitors see nothing
+through this layer (the public review page reads through a public selector of its own).
 """
 
 from __future__ import annotations
@@ -11,11 +14,34 @@ from collections.abc import Iterable
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from merchants.transitions import Role
-from merchants.workflow import ActorNotAllowedError, ObjectNotFoundError
+from merchants.kernel.vocabulary import ActorKind, MerchantStatus, Role
+from merchants.kernel.workflow import ActorNotAllowedError, ObjectNotFoundError
 
 PLATFORM_GROUP = "platform"
 SYSTEM = None  # the system actor: deadlines, automation, imports run by the platform
+
+
+class _Buyer:
+    """The BUYER actor: a buyer's move (confirm receipt, cancel an unpaid order). Not a user, not the system.
+
+    It answers the user attributes the scoping layer asks with "no", so it can never widen a queryset
+    or pass a role check; events record it as ActorKind.BUYER with no user.
+    """
+
+    pk = None
+    is_authenticated = False
+    is_active = False
+    is_staff = False
+    is_superuser = False
+
+    def __repr__(self) -> str:
+        return "BUYER"
+
+    def __reduce__(self):
+        return "BUYER"  # pickles (task arguments) as the one sentinel
+
+
+BUYER = _Buyer()
 WRITE_ROLES = frozenset({Role.OWNER, Role.AGENT})
 ALL_ROLES = frozenset({Role.OWNER, Role.AGENT, Role.VIEWER})
 
@@ -43,8 +69,7 @@ def roles_for(user) -> dict[int, str]:
         return {}
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        from merchants.models import Membership
-        from merchants.transitions import MerchantStatus
+        from merchants.kernel.models import Membership  # noqa: PLC0415  (models load after this module)
 
         cached = dict(
             Membership.objects.filter(user=user, merchant__status=MerchantStatus.ACTIVE).values_list(
@@ -63,19 +88,27 @@ def role_for(user, merchant_id: int) -> str | None:
     return roles_for(user).get(merchant_id)
 
 
+def is_buyer(actor) -> bool:
+    return actor is BUYER
+
+
 def sees_all(actor) -> bool:
+    """The system (None) and platform staff; never the buyer, an anonymous visitor or a shop member."""
     return actor is None or is_platform(actor)
 
 
 def scope_to_actor(queryset: QuerySet, actor) -> QuerySet:
-    """The rows of `queryset` the actor may see: all for the system and platform staff, else their shops."""
-    if sees_all(actor):
-        return queryset
+    """The rows of `queryset` the actor may see: all for the system and platform staff, their shops for a
+    member, none for the buyer or an anonymous visitor."""
     path = getattr(queryset.model, "merchant_path", None)
     if path is None:
         raise TypeError(f"{queryset.model.__name__} is not merchant-owned; it cannot be scoped.")
-    field = path or "pk"
-    return queryset.filter(**{f"{field}__in": merchant_ids_for(actor)})
+    if sees_all(actor):
+        return queryset
+    shop_ids = merchant_ids_for(actor)  # [] for BUYER and anonymous users: roles_for() knows only members
+    if not shop_ids:
+        return queryset.none()
+    return queryset.filter(**{f"{path or 'pk'}__in": shop_ids})
 
 
 def merchant_id_of(obj: Model) -> int:
@@ -106,6 +139,8 @@ def require_role(
     """
     if actor is None:
         return
+    if actor is BUYER:
+        raise ActorNotAllowedError(_("买家不能执行此操作。"), code="buyer")
     if is_platform(actor):
         if platform or actor.is_superuser:
             return
@@ -119,10 +154,10 @@ def require_role(
         )
 
 
-def actor_kind_of(actor, *, default: str = "system") -> str:
-    """How an event names its actor: `default` (system or buyer) for None, else platform or merchant."""
-    from merchants.models import ActorKind
-
+def actor_kind_of(actor) -> str:
+    """How an event names its actor: system (None), buyer (BUYER), platform staff or a shop member."""
     if actor is None:
-        return default
+        return ActorKind.SYSTEM
+    if actor is BUYER:
+        return ActorKind.BUYER
     return ActorKind.PLATFORM if is_platform(actor) else ActorKind.MERCHANT

@@ -21,7 +21,7 @@ from unfold.admin import ModelAdmin
 from unfold.views import ChangeList
 from unfold.widgets import CHECKBOX_CLASSES
 
-from merchants.paginator import EstimatedCountPaginator
+from merchants.kernel.paginator import EstimatedCountPaginator
 
 # unfold's row checkbox (unfold.admin.checkbox: an UnfoldBooleanWidget with class "action-select").
 ROW_CHECKBOX_CLASS = " ".join([*CHECKBOX_CLASSES, "action-select"])

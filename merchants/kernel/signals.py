@@ -3,10 +3,18 @@
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
-from merchants.scoping import PLATFORM_GROUP
+from merchants.kernel.scoping import PLATFORM_GROUP
 
-# Apps whose models platform staff may view (and act on through admin actions that call services).
-PLATFORM_APPS = ("merchants", "aftersales", "reviews", "tickets")
+
+def platform_app_labels(using_apps=None) -> list[str]:
+    """Apps whose models platform staff may view: each declares `platform_app = True` on its AppConfig."""
+    from django.apps import apps
+
+    return [
+        config.label
+        for config in (using_apps or apps).get_app_configs()
+        if getattr(config, "platform_app", False)
+    ]
 
 
 @receiver(post_migrate)
@@ -17,7 +25,7 @@ def ensure_platform_group(sender, using="default", **kwargs):
     group, _ = Group.objects.using(using).get_or_create(name=PLATFORM_GROUP)
     perms = (
         Permission.objects.using(using)
-        .filter(content_type__app_label__in=PLATFORM_APPS)
+        .filter(content_type__app_label__in=platform_app_labels())
         .exclude(codename__startswith="delete_")
     )
     group.permissions.add(*perms)
@@ -27,6 +35,6 @@ def ensure_platform_group(sender, using="default", **kwargs):
 def ensure_beat_schedule(sender, using="default", **kwargs):
     if sender.name != "merchants":
         return
-    from merchants.beat import sync_beat_schedule
+    from merchants.kernel.beat import sync_beat_schedule  # noqa: PLC0415  (django_celery_beat loads late)
 
     sync_beat_schedule(using=using)

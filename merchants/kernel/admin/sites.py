@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.forms import AuthenticationForm
 from unfold.sites import UnfoldAdminSite
 
-from merchants.scoping import is_platform, roles_for
+from merchants.kernel.scoping import is_platform, roles_for
 
 
 def may_use_workbench(user) -> bool:
