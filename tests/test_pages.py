@@ -16,7 +16,7 @@ from aftersales.models import AfterSaleCase, _case_no
 from aftersales.transitions import CaseStatus, CaseType
 from merchants import services as order_services
 from merchants.kernel.vocabulary import Role
-from merchants.models import ActorKind, OrderEvent
+from merchants.models import ActorKind
 from merchants.transitions import Carrier, OrderStatus, PaymentMethod
 from tests.aftersales.factories import open_pending, walk_to
 from tests.factories import MembershipFactory, OrderFactory, UserFactory
