@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.utils.translation import gettext as _
-
 from aftersales.models import AfterSaleCase, AftersalesSettings, AutoRefundRule
 from aftersales.transitions import CaseType
 from merchants.transitions import SHIPPABLE_STATES
@@ -22,7 +20,7 @@ EXPRESS_REFUND = "极速退款"
 @dataclass(frozen=True)
 class AutoApproval:
     label: str  # -> case.auto_approved_by
-    message: str  # the timeline line
+    params: dict  # the timeline sentence's key ("why") and values (CaseEvent.TEXTS)
     data: dict = field(default_factory=dict)
 
 
@@ -71,10 +69,11 @@ def evaluate(case: AfterSaleCase, *, limits: AftersalesSettings) -> AutoApproval
     if express_refund_applies(case, limits=limits):
         return AutoApproval(
             label=EXPRESS_REFUND,
-            message=_(
-                "符合极速退款条件（订单金额低于 ¥%(amount)s，下单 %(hours)d 小时内，未发货），系统自动同意。"
-            )
-            % {"amount": limits.express_max_amount, "hours": limits.express_max_hours},
+            params={
+                "why": "express_refund",
+                "amount": limits.express_max_amount,
+                "hours": limits.express_max_hours,
+            },
             data={"automation": "express_refund"},
         )
     rules = AutoRefundRule.objects.filter(merchant_id=case.merchant_id, enabled=True).order_by(
@@ -84,7 +83,7 @@ def evaluate(case: AfterSaleCase, *, limits: AftersalesSettings) -> AutoApproval
         if rule_matches(rule, case):
             return AutoApproval(
                 label=rule.name,
-                message=_("命中自动退款规则「%(name)s」，系统自动同意。") % {"name": rule.name},
+                params={"why": "auto_rule", "name": rule.name},
                 data={"automation": "rule", "rule_id": rule.pk, "rule": rule.name},
             )
     return None

@@ -47,7 +47,7 @@ from merchants.demo import (
     shop_spec,
     tracking_number,
 )
-from merchants.kernel.scoping import PLATFORM_GROUP
+from merchants.kernel.scoping import BUYER, PLATFORM_GROUP
 from merchants.models import Merchant, OrderEvent, OrderItem
 from merchants.transitions import Carrier, OrderStatus, PaymentMethod
 
@@ -603,7 +603,7 @@ class _Walker:
             services.add_message(case, actor=actor, text=rng.choice(MERCHANT_MESSAGES))
             return None
         if action == "msg_buyer":
-            services.add_message(case, actor=None, text=rng.choice(BUYER_MESSAGES))
+            services.add_message(case, actor=BUYER, text=rng.choice(BUYER_MESSAGES))
             return None
         if action == "delay_report":
             services.file_delay_report(
@@ -697,7 +697,7 @@ def simulate_buyer_moves(tick: TickContext) -> None:
         for case in tick.pick(_open_cases(tick, CaseStatus.PENDING, CaseStatus.RETURN_IN_TRANSIT), 1):
             tick.attempt(
                 _("买家留言：%(no)s") % {"no": case.case_no},
-                lambda c=case: services.add_message(c, actor=None, text=rng.choice(BUYER_MESSAGES)),
+                lambda c=case: services.add_message(c, actor=BUYER, text=rng.choice(BUYER_MESSAGES)),
             )
 
 

@@ -34,7 +34,7 @@ from aftersales.transitions import (
     within_refundable,
 )
 from merchants.models import MONEY, EventBase, MerchantOwned, SingletonSettings
-from merchants.transitions import PaymentMethod
+from merchants.transitions import Carrier, PaymentMethod
 
 
 class AftersalesSettings(SingletonSettings):
@@ -474,6 +474,30 @@ class CaseEvent(EventBase):
         DELAY_REJECTED = "delay_rejected", _("报备审核驳回")
         MESSAGE = "message", _("留言")
 
+    # The system's sentences, rendered in the reader's language when shown (merchants.kernel.events); a
+    # kind with several keeps the key of its sentence in params["why"].
+    TEXTS = {
+        "timeout": _("商家超时未处理，系统自动同意。"),
+        "express_refund": _(
+            "符合极速退款条件（订单金额低于 ¥%(amount)s，下单 %(hours)d 小时内，未发货），系统自动同意。"
+        ),
+        "auto_rule": _("命中自动退款规则「%(name)s」，系统自动同意。"),
+        Kind.PROPOSAL_EXPIRED: _("买家超时未回应协商方案，方案失效，售后单回到待商家处理。"),
+        "rejected_idle": _("商家拒绝后买家超时未处理，售后单自动关闭。"),
+        "return_not_sent": _("买家超时未寄回商品，售后单自动关闭。"),
+        "receipt_timeout": _("商家超时未确认收货，系统自动确认。"),
+        Kind.ADVANCE_PAID: _("货到付款售后超时未上传退款凭证，平台先行赔付。"),
+        "exchange_timeout": _("买家超时未确认，系统自动确认换货完成。"),
+        Kind.ESCALATED: _("平台介入超过 %(hours)d 小时未判定，已升级至高级客服。"),
+        Kind.REFUNDED: _("退款已原路退回，支付流水号 %(ref)s。"),
+        Kind.REFUND_FAILED: _("支付网关连续 %(n)d 次退款失败：%(error)s"),
+        "over_refundable": _("退款金额超过了该商品可退的金额，已停止退款。"),
+        Kind.RETURN_SHIPPED: "%(carrier)s %(tracking)s",
+        Kind.RESHIPPED: "%(carrier)s %(tracking)s",
+        Kind.ARBITRATED: _("%(outcome)s（%(liability)s）"),
+    }
+    PARAM_CHOICES = {"carrier": Carrier, "outcome": ArbitrationOutcome, "liability": Liability}
+
     merchant_path = "case__merchant"
 
     # caseevent_case_idx (case, created_at) covers lookups by case; no second index to write per event.
@@ -485,13 +509,6 @@ class CaseEvent(EventBase):
         db_index=False,
     )
     amount = models.DecimalField(_("金额"), **MONEY, null=True, blank=True)
-
-    @property
-    def kind_label(self) -> str:
-        try:
-            return str(self.Kind(self.kind).label)
-        except ValueError:
-            return self.kind
 
     class Meta(EventBase.Meta):
         verbose_name = _("协商记录")

@@ -342,6 +342,29 @@ class OrderItem(MerchantOwned):
 class OrderEvent(EventBase):
     """The order's history (who shipped, cancelled, changed tracking, when)."""
 
+    class Kind(models.TextChoices):
+        PLACED = "placed", _("下单")
+        PAID = "paid", _("付款")
+        COD_CONFIRMED = "cod_confirmed", _("确认订单")
+        SHIPPED = "shipped", _("发货")
+        TRACKING_CHANGED = "tracking_changed", _("修改物流")
+        RECEIVED = "received", _("确认收货")
+        AUTO_RECEIVED = "auto_received", _("自动确认收货")
+        CANCELLED = "cancelled", _("取消订单")
+        AUTO_CANCELLED = "auto_cancelled", _("超时未付款自动取消")
+        SHIPPING_SETTLED = "shipping_settled", _("发货状态更新")
+
+    # The system's sentences, rendered in the reader's language when shown (merchants.kernel.events).
+    TEXTS = {
+        Kind.SHIPPED: _("%(carrier)s %(tracking)s，%(count)d 件商品"),
+        Kind.TRACKING_CHANGED: _("运单 %(old)s 改为 %(carrier)s %(new)s"),
+        Kind.AUTO_CANCELLED: _("超时未付款，系统自动取消"),
+        Kind.AUTO_RECEIVED: _("买家超时未确认，系统自动确认收货"),
+        Kind.SHIPPING_SETTLED: _("剩余商品已全部退款，订单视为已发货。"),
+        "all_refunded": _("全部商品已退款，交易关闭"),  # a CANCELLED event's "why" (resettle_shipping)
+    }
+    PARAM_CHOICES = {"carrier": Carrier}
+
     merchant_path = "order__merchant"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("订单"))

@@ -16,11 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from merchants import selectors
+from merchants.kernel.events import record_event, record_events
 from merchants.kernel.scoping import BUYER as BUYER  # the buyer actor (SPEC §9 Actors), re-exported
-from merchants.kernel.scoping import WRITE_ROLES, actor_kind_of, is_buyer, is_platform, require_role
+from merchants.kernel.scoping import WRITE_ROLES, is_buyer, is_platform, require_role
 from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, require_transition
 from merchants.models import (
-    ActorKind,
     Merchant,
     Order,
     OrderEvent,
@@ -33,42 +33,7 @@ from merchants.models import (
 )
 from merchants.transitions import AftersaleLock, Carrier, OrderStatus, PaymentMethod
 
-
-class EventKind:
-    PLACED = "placed"
-    PAID = "paid"
-    COD_CONFIRMED = "cod_confirmed"
-    SHIPPED = "shipped"
-    TRACKING_CHANGED = "tracking_changed"
-    RECEIVED = "received"
-    AUTO_RECEIVED = "auto_received"
-    CANCELLED = "cancelled"
-    AUTO_CANCELLED = "auto_cancelled"
-    SHIPPING_SETTLED = "shipping_settled"
-
-
-def _record(
-    order: Order,
-    kind: str,
-    *,
-    source: str,
-    actor,
-    actor_kind: str | None = None,
-    message: str = "",
-    data: dict | None = None,
-    at: datetime | None = None,
-) -> OrderEvent:
-    return OrderEvent.objects.create(
-        order=order,
-        kind=kind,
-        source_status=source,
-        target_status=order.status,
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_kind=actor_kind or actor_kind_of(actor),
-        message=message,
-        data=data or {},
-        created_at=at or timezone.now(),
-    )
+EventKind = OrderEvent.Kind
 
 
 # --------------------------------------------------------------------------------------------
@@ -148,12 +113,11 @@ def place_order(
         )
         for line in lines
     )
-    _record(
+    record_event(
         order,
         EventKind.PLACED,
         source="",
         actor=actor,
-        actor_kind=actor_kind_of(actor),
         at=placed_at,
     )
     return order
@@ -167,7 +131,7 @@ def pay_order(order: Order, *, at: datetime | None = None) -> Order:
     source = order.status
     order.pay(at=at or timezone.now())
     order.save(update_fields=["status", "paid_at", "deadline_at", "updated_at"])
-    _record(order, EventKind.PAID, source=source, actor=BUYER)
+    record_event(order, EventKind.PAID, source=source, actor=BUYER)
     return order
 
 
@@ -180,7 +144,7 @@ def confirm_cod(order: Order, *, actor) -> Order:
     source = order.status
     order.confirm_cod()
     order.save(update_fields=["status", "updated_at"])
-    _record(order, EventKind.COD_CONFIRMED, source=source, actor=actor)
+    record_event(order, EventKind.COD_CONFIRMED, source=source, actor=actor)
     return order
 
 
@@ -258,13 +222,12 @@ def ship(order: Order, *, items: Iterable[OrderItem | int], carrier: str, tracki
         at=now, auto_receive_after=timedelta(days=PlatformSettings.load().auto_receive_days)
     )
     order.save(update_fields=["status", "shipped_at", "shipped_late", "deadline_at", "updated_at"])
-    _record(
+    record_event(
         order,
         EventKind.SHIPPED,
         source=source,
         actor=actor,
-        message=_("%(carrier)s %(tracking)s，%(count)d 件商品")
-        % {"carrier": package.get_carrier_display(), "tracking": tracking_no, "count": len(item_ids)},
+        params={"carrier": carrier, "tracking": tracking_no, "count": len(item_ids)},
         data={"package": package.pk, "items": item_ids, "carrier": carrier, "tracking_no": tracking_no},
     )
     return package
@@ -295,13 +258,12 @@ def update_tracking(package: Package, *, carrier: str, tracking_no: str, actor) 
     old = {"carrier": package.carrier, "tracking_no": package.tracking_no}
     package.carrier, package.tracking_no, package.tracking_changed_at = carrier, tracking_no, timezone.now()
     package.save(update_fields=["carrier", "tracking_no", "tracking_changed_at"])
-    _record(
+    record_event(
         order,
         EventKind.TRACKING_CHANGED,
         source=order.status,
         actor=actor,
-        message=_("运单 %(old)s 改为 %(carrier)s %(new)s")
-        % {"old": old["tracking_no"], "carrier": package.get_carrier_display(), "new": tracking_no},
+        params={"old": old["tracking_no"], "carrier": carrier, "new": tracking_no},
         data={"package": package.pk, "old": old, "new": {"carrier": carrier, "tracking_no": tracking_no}},
     )
     return package
@@ -324,19 +286,24 @@ def resettle_shipping(order: Order, *, actor=None) -> Order:
         # mark an order without a parcel `shipped`, then `received`, and make its settlement fall due.
         order.cancel(at=timezone.now(), reason=_("全部商品已退款，交易关闭"))
         order.save(update_fields=["status", "cancelled_at", "cancel_reason", "deadline_at", "updated_at"])
-        _record(order, EventKind.CANCELLED, source=source, actor=actor, message=order.cancel_reason)
+        record_event(
+            order,
+            EventKind.CANCELLED,
+            source=source,
+            actor=actor,
+            params={"why": "all_refunded"},
+        )
         return order
     order.settle_shipping(
         at=timezone.now(), auto_receive_after=timedelta(days=PlatformSettings.load().auto_receive_days)
     )
     if order.status != source:
         order.save(update_fields=["status", "shipped_at", "shipped_late", "deadline_at", "updated_at"])
-        _record(
+        record_event(
             order,
             EventKind.SHIPPING_SETTLED,
             source=source,
             actor=actor,
-            message=_("剩余商品已全部退款，订单视为已发货。"),
         )
     return order
 
@@ -355,12 +322,11 @@ def confirm_receipt(order: Order, *, actor) -> Order:
     source = order.status
     order.confirm_receipt(at=timezone.now())
     order.save(update_fields=["status", "received_at", "deadline_at", "settlement_due_on", "updated_at"])
-    _record(
+    record_event(
         order,
         EventKind.RECEIVED,
         source=source,
         actor=actor,
-        actor_kind=actor_kind_of(actor),
     )
     return order
 
@@ -395,35 +361,18 @@ def cancel_order(order: Order, *, actor, reason: str) -> Order:
     source = order.status
     order.cancel(at=timezone.now(), reason=reason or (_("买家取消") if is_buyer(actor) else _("系统取消")))
     order.save(update_fields=["status", "cancelled_at", "cancel_reason", "deadline_at", "updated_at"])
-    _record(
+    record_event(
         order,
         EventKind.CANCELLED,
         source=source,
         actor=actor,
-        actor_kind=actor_kind_of(actor),
-        message=order.cancel_reason,
+        message=reason,  # the canceller's words; the buyer and the system give none
     )
     return order
 
 
 # --------------------------------------------------------------------------------------------
 # System actions on due rows (called by merchants.tasks through the deadline engine)
-
-
-def _bulk_record(orders: Sequence[Order], kind: str, *, source: str, at: datetime, message: str = "") -> None:
-    OrderEvent.objects.bulk_create(
-        OrderEvent(
-            order=order,
-            kind=kind,
-            source_status=source,
-            target_status=order.status,
-            actor=None,
-            actor_kind=ActorKind.SYSTEM,
-            message=message,
-            created_at=at,
-        )
-        for order in orders
-    )
 
 
 def auto_cancel_unpaid(orders: Sequence[Order], now: datetime) -> int:
@@ -439,7 +388,7 @@ def auto_cancel_unpaid(orders: Sequence[Order], now: datetime) -> int:
             order.updated_at = now
             changed.append(order)
     save_batch(changed, ["status", "cancelled_at", "cancel_reason", "deadline_at", "updated_at"])
-    _bulk_record(changed, EventKind.AUTO_CANCELLED, source=OrderStatus.UNPAID, at=now, message=reason)
+    record_events(changed, EventKind.AUTO_CANCELLED, source=OrderStatus.UNPAID, at=now)
     return len(changed)
 
 
@@ -461,13 +410,7 @@ def auto_confirm_receipt(orders: Sequence[Order], now: datetime) -> int:
         order.updated_at = now
         changed.append(order)
     save_batch(changed, ["status", "received_at", "deadline_at", "settlement_due_on", "updated_at"])
-    _bulk_record(
-        changed,
-        EventKind.AUTO_RECEIVED,
-        source=OrderStatus.SHIPPED,
-        at=now,
-        message=_("买家超时未确认，系统自动确认收货"),
-    )
+    record_events(changed, EventKind.AUTO_RECEIVED, source=OrderStatus.SHIPPED, at=now)
     return len(changed)
 
 

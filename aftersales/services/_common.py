@@ -22,9 +22,10 @@ from aftersales.models import AfterSaleCase, AftersalesSettings, CaseAttachment,
 from aftersales.tasks import refund_task
 from aftersales.transitions import CaseStatus
 from merchants import selectors as merchant_selectors
-from merchants.kernel.scoping import WRITE_ROLES, actor_kind_of, is_platform, require_role, role_for
+from merchants.kernel.events import record_event, record_events
+from merchants.kernel.scoping import WRITE_ROLES, is_platform, require_role, role_for
 from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, require_transition
-from merchants.models import ActorKind, OrderItem
+from merchants.models import OrderItem
 from merchants.services import record_item_aftersale
 from merchants.transitions import AftersaleLock
 
@@ -174,25 +175,24 @@ def record(
     *,
     source: str,
     actor=None,
-    actor_kind: str | None = None,
     message="",
+    params: dict | None = None,
     amount: Decimal | None = None,
     data: dict | None = None,
     files: Sequence = (),
     at: datetime | None = None,
 ) -> CaseEvent:
-    """The one writer of case events (A-4): who, what, from and to state, message, amount, attachments."""
-    event = CaseEvent.objects.create(
-        case=case,
-        kind=kind,
-        source_status=source,
-        target_status=case.status,
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_kind=actor_kind or actor_kind_of(actor),
-        message=str(message or ""),
+    """A case event (A-4) through the kernel's one writer, with its evidence files attached."""
+    event = record_event(
+        case,
+        kind,
+        actor=actor,
+        source=source,
+        message=message,
+        params=params,
+        data=data,
+        at=at,
         amount=amount,
-        data=data or {},
-        created_at=at or timezone.now(),
     )
     for f in files:
         CaseAttachment.objects.create(event=event, file=f, created_at=event.created_at)
@@ -205,23 +205,17 @@ def bulk_record(
     *,
     source: str,
     at: datetime,
-    message="",
+    params: dict | None = None,
     with_amount: bool = False,
 ) -> None:
-    """System events for a batch of cases, in one INSERT (the deadline sweep)."""
-    CaseEvent.objects.bulk_create(
-        CaseEvent(
-            case_id=case.pk,
-            kind=kind,
-            source_status=source,
-            target_status=case.status,
-            actor=None,
-            actor_kind=ActorKind.SYSTEM,
-            message=str(message),
-            amount=case.amount if with_amount else None,
-            created_at=at,
-        )
-        for case in cases
+    """System events for a batch of cases, in one INSERT (the deadline sweep): record()'s batch form."""
+    record_events(
+        cases,
+        kind,
+        source=source,
+        at=at,
+        params=params,
+        per_subject=(lambda case: {"amount": case.amount}) if with_amount else None,
     )
 
 

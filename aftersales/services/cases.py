@@ -54,12 +54,10 @@ from aftersales.transitions import (
     postage_payer,
 )
 from merchants import selectors as merchant_selectors
-from merchants.kernel.scoping import WRITE_ROLES, get_for_actor, require_role
-from merchants.models import ActorKind, Order, OrderItem, Product
+from merchants.kernel.scoping import BUYER, WRITE_ROLES, get_for_actor, is_buyer, require_role
+from merchants.models import Order, OrderItem, Product
 from merchants.services import clean_tracking, record_item_aftersale
-from merchants.transitions import AftersaleLock, Carrier, OrderStatus
-
-BUYER = ActorKind.BUYER
+from merchants.transitions import AftersaleLock, OrderStatus
 
 # A-1: a case needs a paid (or confirmed cod) order that was not cancelled.
 ELIGIBLE_ORDER_STATES = (
@@ -210,7 +208,7 @@ def open_case(
         case,
         Kind.OPENED,
         source="",
-        actor_kind=BUYER,
+        actor=BUYER,
         message=description,
         amount=amount,
         data={"type": case_type, "reason": reason, "quantity": quantity},
@@ -220,7 +218,7 @@ def open_case(
     match = automation.evaluate(case, limits=limits)
     if match is not None:
         case.auto_approved_by = match.label
-        approve_locked(case, actor=None, now=now, limits=limits, message=match.message, data=match.data)
+        approve_locked(case, actor=None, now=now, limits=limits, params=match.params, data=match.data)
     return case
 
 
@@ -228,7 +226,7 @@ def open_case(
 # The merchant answers (A-3 pending)
 
 
-def approve_locked(case: AfterSaleCase, *, actor, now, limits, message="", data=None) -> AfterSaleCase:
+def approve_locked(case: AfterSaleCase, *, actor, now, limits, params=None, data=None) -> AfterSaleCase:
     """Approve a locked pending case: refund only pays (online) or waits for the voucher (cod); others wait for goods."""
     source = transition(case, case.approve, action=_("同意申请"), now=now, limits=limits)
     case.save()
@@ -237,7 +235,7 @@ def approve_locked(case: AfterSaleCase, *, actor, now, limits, message="", data=
         Kind.APPROVED,
         source=source,
         actor=actor,
-        message=message,
+        params=params,
         amount=case.amount,
         data=data,
         at=now,
@@ -321,7 +319,7 @@ def accept_proposal(case: AfterSaleCase | int) -> AfterSaleCase:
         case,
         Kind.PROPOSAL_ACCEPTED,
         source=source,
-        actor_kind=BUYER,
+        actor=BUYER,
         amount=case.amount,
         data={"type": case.type, "amount": str(case.amount)},
         at=now,
@@ -337,7 +335,7 @@ def decline_proposal(case: AfterSaleCase | int) -> AfterSaleCase:
     now, limits = clock()
     source = transition(case, case.decline_proposal, action=_("拒绝协商方案"), now=now, limits=limits)
     case.save()
-    record(case, Kind.PROPOSAL_DECLINED, source=source, actor_kind=BUYER, at=now)
+    record(case, Kind.PROPOSAL_DECLINED, source=source, actor=BUYER, at=now)
     return case
 
 
@@ -364,9 +362,7 @@ def revise(case: AfterSaleCase | int, *, amount=None, description: str = "") -> 
         description=description,
     )
     case.save()
-    record(
-        case, Kind.REVISED, source=source, actor_kind=BUYER, message=description, amount=case.amount, at=now
-    )
+    record(case, Kind.REVISED, source=source, actor=BUYER, message=description, amount=case.amount, at=now)
     return case
 
 
@@ -379,9 +375,7 @@ def escalate(case: AfterSaleCase | int, *, reason: str = "", attachments: Iterab
     now, limits = clock()
     source = transition(case, case.escalate, action=_("申请平台介入"), now=now, limits=limits)
     case.save()
-    record(
-        case, Kind.ARBITRATION_REQUESTED, source=source, actor_kind=BUYER, message=reason, files=files, at=now
-    )
+    record(case, Kind.ARBITRATION_REQUESTED, source=source, actor=BUYER, message=reason, files=files, at=now)
     return case
 
 
@@ -393,7 +387,7 @@ def cancel(case: AfterSaleCase | int) -> AfterSaleCase:
     source = transition(case, case.cancel, action=_("撤销申请"), now=now)
     case.save()
     settle(case)
-    record(case, Kind.CANCELLED, source=source, actor_kind=BUYER, at=now)
+    record(case, Kind.CANCELLED, source=source, actor=BUYER, at=now)
     return case
 
 
@@ -421,8 +415,8 @@ def buyer_ship_return(case: AfterSaleCase | int, *, carrier: str, tracking_no: s
         case,
         Kind.RETURN_SHIPPED,
         source=source,
-        actor_kind=BUYER,
-        message=f"{Carrier(carrier).label} {tracking_no}",
+        actor=BUYER,
+        params={"carrier": carrier, "tracking": tracking_no},
         data={"carrier": carrier, "tracking_no": tracking_no},
         at=now,
     )
@@ -480,7 +474,7 @@ def reship(case: AfterSaleCase | int, *, actor, carrier: str, tracking_no: str) 
         Kind.RESHIPPED,
         source=source,
         actor=actor,
-        message=f"{Carrier(carrier).label} {tracking_no}",
+        params={"carrier": carrier, "tracking": tracking_no},
         data={"carrier": carrier, "tracking_no": tracking_no},
         at=now,
     )
@@ -495,7 +489,7 @@ def confirm_exchange(case: AfterSaleCase | int) -> AfterSaleCase:
     source = transition(case, case.confirm_exchange, action=_("确认收到换货"), now=now)
     case.save()
     settle(case)
-    record(case, Kind.EXCHANGE_CONFIRMED, source=source, actor_kind=BUYER, at=now)
+    record(case, Kind.EXCHANGE_CONFIRMED, source=source, actor=BUYER, at=now)
     return case
 
 
@@ -546,7 +540,8 @@ def arbitrate(
         Kind.ARBITRATED,
         source=source,
         actor=actor,
-        message=note or f"{ArbitrationOutcome(outcome).label}（{Liability(liability).label}）",
+        message=note,
+        params={"outcome": outcome, "liability": liability},
         amount=case.amount if outcome == ArbitrationOutcome.REFUND else None,
         data={"outcome": outcome, "liability": liability},
         at=now,
@@ -560,17 +555,19 @@ def arbitrate(
 
 @transaction.atomic
 def add_message(case: AfterSaleCase | int, *, actor, text: str, attachments: Iterable = ()):
-    """A note or message on the timeline, no state change. actor None = the buyer."""
+    """A note or message on the timeline, no state change; actor=BUYER for the buyer's own words."""
     files = clean_files(attachments)
     text = clean_text(text, label=_("留言内容"), required=not files)
-    case = lock_case(case, actor)
-    require_merchant_or_platform(actor, case)
+    if is_buyer(actor):
+        case = lock_case(case, None)  # the buyer's own case: buyers are not scoped by shop
+    else:
+        case = lock_case(case, actor)
+        require_merchant_or_platform(actor, case)
     return record(
         case,
         Kind.MESSAGE,
         source=case.status,
         actor=actor,
-        actor_kind=BUYER if actor is None else None,
         message=text,
         files=files,
     )

@@ -144,7 +144,7 @@ def auto_approve(cases: Sequence[AfterSaleCase], now: datetime, *, limits: After
         source=CaseStatus.PENDING,
         at=now,
         with_amount=True,
-        message=_("商家超时未处理，系统自动同意。"),
+        params={"why": "timeout"},
     )
     _queue_refunds(moved)
     return len(moved)
@@ -161,7 +161,6 @@ def auto_expire_proposals(
         Kind.PROPOSAL_EXPIRED,
         source=CaseStatus.NEGOTIATING,
         at=now,
-        message=_("买家超时未回应协商方案，方案失效，售后单回到待商家处理。"),
     )
     return len(moved)
 
@@ -173,13 +172,10 @@ def auto_close(cases: Sequence[AfterSaleCase], now: datetime, *, limits: Aftersa
     moved = _move(cases, "close", now)
     save_batch(moved, ["status", "deadline_at", "closed_at", "updated_at"])
     _release_items(moved)
-    messages = {
-        CaseStatus.REJECTED: _("商家拒绝后买家超时未处理，售后单自动关闭。"),
-        CaseStatus.AWAITING_RETURN: _("买家超时未寄回商品，售后单自动关闭。"),
-    }
-    for source, message in messages.items():
+    whys = {CaseStatus.REJECTED: "rejected_idle", CaseStatus.AWAITING_RETURN: "return_not_sent"}
+    for source, why in whys.items():
         group = [case for case in moved if sources[case.pk] == source]
-        bulk_record(group, Kind.CLOSED, source=source, at=now, message=message)
+        bulk_record(group, Kind.CLOSED, source=source, at=now, params={"why": why})
     return len(moved)
 
 
@@ -192,7 +188,7 @@ def auto_confirm_return(cases: Sequence[AfterSaleCase], now: datetime, *, limits
         Kind.RETURN_CONFIRMED,
         source=CaseStatus.RETURN_IN_TRANSIT,
         at=now,
-        message=_("商家超时未确认收货，系统自动确认。"),
+        params={"why": "receipt_timeout"},
     )
     _queue_refunds(moved)
     return len(moved)
@@ -247,9 +243,7 @@ def auto_pay_in_advance(cases: Sequence[AfterSaleCase], now: datetime, *, limits
         )
         for c in moved
     )
-    bulk_record(
-        moved, Kind.ADVANCE_PAID, source=CaseStatus.AWAITING_VOUCHER, at=now, with_amount=True, message=note
-    )
+    bulk_record(moved, Kind.ADVANCE_PAID, source=CaseStatus.AWAITING_VOUCHER, at=now, with_amount=True)
     return len(moved)
 
 
@@ -285,7 +279,7 @@ def auto_confirm_exchange(
         Kind.EXCHANGE_CONFIRMED,
         source=CaseStatus.EXCHANGE_SHIPPED,
         at=now,
-        message=_("买家超时未确认，系统自动确认换货完成。"),
+        params={"why": "exchange_timeout"},
     )
     return len(moved)
 
@@ -311,8 +305,7 @@ def auto_escalate(cases: Sequence[AfterSaleCase], now: datetime, *, limits: Afte
         Kind.ESCALATED,
         source=CaseStatus.ARBITRATION,
         at=now,
-        message=_("平台介入超过 %(hours)d 小时未判定，已升级至高级客服。")
-        % {"hours": limits.arbitration_hours},
+        params={"hours": limits.arbitration_hours},
     )
     return len(moved)
 

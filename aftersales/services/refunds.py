@@ -67,7 +67,7 @@ def _prepare(case_id: int) -> Refund | None:
     )
     if refund.status != RefundStatus.SUCCEEDED and refund.amount > case.item.refundable_amount():
         # never more than refundable. Cannot happen with one open case per item; refuse loudly if it does.
-        _flag(case, refund, timezone.now(), _("退款金额超过了该商品可退的金额，已停止退款。"))
+        _flag(case, refund, timezone.now(), {"why": "over_refundable"})
         return None
     return refund
 
@@ -106,7 +106,7 @@ def _finish(case_id: int) -> AfterSaleCase | None:
         case,
         Kind.REFUNDED,
         source=source,
-        message=_("退款已原路退回，支付流水号 %(ref)s。") % {"ref": refund.gateway_reference},
+        params={"ref": refund.gateway_reference},
         amount=case.refunded_amount,
         data={"reference": refund.gateway_reference},
         at=now,
@@ -128,20 +128,19 @@ def _after_failure(case_id: int, error: GatewayError) -> bool:
         case,
         refund,
         timezone.now(),
-        _("支付网关连续 %(n)d 次退款失败：%(error)s")
-        % {"n": refund.attempts, "error": refund.last_error or error},
+        {"n": refund.attempts, "error": refund.last_error or error},
     )
     return True
 
 
-def _flag(case: AfterSaleCase, refund: Refund, now: datetime, message: str) -> None:
+def _flag(case: AfterSaleCase, refund: Refund, now: datetime, params: dict) -> None:
     case.refund_failed = True
     case.save(update_fields=["refund_failed", "updated_at"])
-    record(
+    event = record(
         case,
         Kind.REFUND_FAILED,
         source=case.status,
-        message=message,
+        params=params,
         amount=refund.amount,
         data={"attempts": refund.attempts},
         at=now,
@@ -150,7 +149,7 @@ def _flag(case: AfterSaleCase, refund: Refund, now: datetime, message: str) -> N
         audience=Notice.Audience.PLATFORM,
         merchant_id=case.merchant_id,
         title=_("售后单 %(no)s 退款失败，需要人工处理") % {"no": case.case_no},
-        body=message,
+        body=event.sentence(),
     )
 
 

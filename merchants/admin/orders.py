@@ -13,6 +13,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
+from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -51,24 +52,10 @@ from merchants.kernel.admin.filters import DateRangeOnDateTimeFilter
 from merchants.kernel.scoping import WRITE_ROLES, is_platform, merchant_ids_for, sees_all
 from merchants.kernel.workflow import can_proceed, require_transition
 from merchants.models import Order, OrderEvent, OrderItem, Package
-from merchants.services import EventKind
 from merchants.transitions import SHIPPABLE_STATES, AftersaleLock, OrderStatus, PaymentMethod
 
 # Prefix search on the order number starts at this many characters; shorter terms match exactly only.
 ORDER_NO_PREFIX_MIN = 4
-
-EVENT_LABELS = {
-    EventKind.PLACED: _("下单"),
-    EventKind.PAID: _("付款"),
-    EventKind.COD_CONFIRMED: _("确认订单"),
-    EventKind.SHIPPED: _("发货"),
-    EventKind.TRACKING_CHANGED: _("修改物流"),
-    EventKind.RECEIVED: _("确认收货"),
-    EventKind.AUTO_RECEIVED: _("自动确认收货"),
-    EventKind.CANCELLED: _("取消订单"),
-    EventKind.AUTO_CANCELLED: _("超时未付款自动取消"),
-    EventKind.SHIPPING_SETTLED: _("发货状态更新"),
-}
 
 # Who may do what. Merchant actions (ship, tracking, cod confirmation) are the shop's: on /admin/ only a
 # superuser may (the services refuse other platform staff); platform staff may cancel (M-3).
@@ -209,7 +196,7 @@ class OrderEventInline(ReadOnlyEventInline):
     model = OrderEvent
     verbose_name = _("订单记录")
     verbose_name_plural = _("订单记录")
-    fields = ("when", "who", "what", "transition", "message")
+    fields = ("when", "who", "what", "transition", "details")
     readonly_fields = fields
     ordering = ("created_at", "pk")
     hide_title = True
@@ -235,7 +222,11 @@ class OrderEventInline(ReadOnlyEventInline):
 
     @display(description=_("动作"))
     def what(self, obj):
-        return EVENT_LABELS.get(obj.kind, obj.kind)
+        return obj.kind_label
+
+    @display(description=_("说明"))
+    def details(self, obj):
+        return linebreaksbr(obj.describe())  # rendered now, in the reader's language
 
     @display(description=_("状态变化"))
     def transition(self, obj):

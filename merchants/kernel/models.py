@@ -7,6 +7,8 @@ defaults staff edit in /admin/, `AttachmentBase` a stored upload. Violations and
 after-sales (A-3), tickets (T-3) and levels (L-*). Nothing here imports an app.
 """
 
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -64,7 +66,19 @@ class MerchantOwned(models.Model):
 
 
 class EventBase(models.Model):
-    """One immutable history row: who did what, from which state to which, when (A-4, STYLE §5)."""
+    """One immutable history row: who did what, from which state to which, when (A-4, STYLE §5).
+
+    Written only by merchants.kernel.events. A concrete event model declares `Kind` (TextChoices: what
+    happened), `TEXTS` ({kind: lazy sentence with %(name)s placeholders filled from `params`}) and
+    `PARAM_CHOICES` ({param name: the Choices class whose label shows a stored value, e.g. a carrier}).
+    A kind with several system sentences (a case closed for one reason or another) stores the key of
+    its sentence as the param "why".
+    The sentence is rendered when shown, in the reader's language; `message` keeps people's own words.
+    """
+
+    Kind: ClassVar[type[models.TextChoices]]
+    TEXTS: ClassVar[dict[str, Any]] = {}
+    PARAM_CHOICES: ClassVar[dict[str, type[models.Choices]]] = {}
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -78,7 +92,8 @@ class EventBase(models.Model):
     kind = models.CharField(_("动作"), max_length=40)
     source_status = models.CharField(_("原状态"), max_length=32, blank=True)
     target_status = models.CharField(_("新状态"), max_length=32, blank=True)
-    message = models.TextField(_("说明"), blank=True)
+    message = models.TextField(_("说明"), blank=True)  # people's words as typed, never a rendered sentence
+    params = models.JSONField(_("参数"), default=dict, blank=True)  # the values TEXTS[kind] shows
     data = models.JSONField(_("数据"), default=dict, blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
 
@@ -93,6 +108,42 @@ class EventBase(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("历史记录不可删除。"))
+
+    @property
+    def kind_label(self) -> str:
+        """What happened, in the active language (the stored value when the kind is unknown)."""
+        try:
+            return str(self.Kind(self.kind).label)
+        except ValueError:
+            return self.kind
+
+    def sentence(self) -> str:
+        """The system's sentence about this event in the active language; "" when the kind has none.
+
+        Rows written before sentences were rendered at display time have no params: their `message`
+        (stored then in Chinese) is the fallback, so they keep reading as they did.
+        """
+        params = self.params or {}
+        template = self.TEXTS.get(params.get("why") or self.kind)  # "why" names one of several sentences
+        if template is None:
+            return ""
+        values = {}
+        for name, value in params.items():
+            choices = self.PARAM_CHOICES.get(name)
+            if choices is not None:
+                try:
+                    value = choices(value).label
+                except ValueError:
+                    pass
+            values[name] = value
+        try:
+            return str(template) % values
+        except (KeyError, TypeError, ValueError):
+            return ""
+
+    def describe(self) -> str:
+        """The sentence, then people's own words: what a timeline shows under the kind."""
+        return "\n".join(part for part in (self.sentence(), self.message) if part)
 
 
 def attachment_upload_to(instance, filename: str) -> str:

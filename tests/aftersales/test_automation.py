@@ -69,7 +69,7 @@ def test_A11_express_refund_approves_at_once_and_names_itself(
     opened, approved = case.events.all()
     assert (opened.kind, approved.kind) == (Kind.OPENED, Kind.APPROVED)
     assert (approved.actor_kind, approved.actor_id) == (ActorKind.SYSTEM, None)
-    assert "极速退款" in approved.message
+    assert "极速退款" in approved.describe()
     assert approved.data == {"automation": "express_refund"}
 
 
@@ -176,7 +176,7 @@ def test_A12_matching_rule_approves_and_the_timeline_names_it(shop, refund_queue
     assert case.auto_approved_by == "未发货缺货秒退"
     approved = case.events.latest("pk")
     assert approved.kind == Kind.APPROVED and approved.actor_kind == ActorKind.SYSTEM
-    assert "未发货缺货秒退" in approved.message
+    assert "未发货缺货秒退" in approved.describe()
     assert approved.data == {"automation": "rule", "rule_id": rule.pk, "rule": "未发货缺货秒退"}
 
 

@@ -114,7 +114,7 @@ def test_A5_system_acts_one_minute_after_the_deadline_and_only_once(
     event = case.events.latest("pk")
     assert (event.kind, event.actor_kind, event.actor_id) == (kind, ActorKind.SYSTEM, None)
     assert (event.source_status, event.target_status) == (status, target)
-    assert event.message  # the timeline says why the system acted
+    assert event.describe()  # the timeline says why the system acted
     assert refund_queue == ([case.pk] if target == CaseStatus.REFUNDING else [])
 
 

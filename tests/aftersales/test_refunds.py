@@ -73,7 +73,7 @@ def test_A6_pay_refund_marks_case_refunded_once_with_the_gateway_reference(refun
     assert refund.gateway_reference == SimulatedGateway.reference_for(refund.idempotency_key)
     event = case.events.latest("pk")
     assert (event.kind, event.actor_kind, event.amount) == (Kind.REFUNDED, ActorKind.SYSTEM, Decimal("45.60"))
-    assert refund.gateway_reference in event.message
+    assert refund.gateway_reference in event.describe()
     item = OrderItem.objects.get(pk=case.item_id)
     assert item.refunded_amount == Decimal("45.60") and item.aftersale_lock == AftersaleLock.NONE
 

@@ -30,7 +30,7 @@ from aftersales.transitions import (
     Reason,
 )
 from merchants import services as merchant_services
-from merchants.kernel.scoping import roles_for
+from merchants.kernel.scoping import BUYER, roles_for
 from merchants.kernel.vocabulary import Role
 from merchants.kernel.workflow import ActorNotAllowedError, InvalidTransitionError, ObjectNotFoundError
 from merchants.models import ActorKind, Notice, OrderItem, Violation
@@ -949,7 +949,7 @@ def test_A4_messages_from_merchant_platform_and_buyer(shop, clerk, operator, png
     case = open_pending(shop)
 
     services.add_message(case, actor=clerk, text="您好，请提供商品照片")
-    services.add_message(case, actor=None, text="", attachments=[png()])
+    services.add_message(case, actor=BUYER, text="", attachments=[png()])
     services.add_message(case, actor=operator, text="平台已关注此单")
 
     events = list(case.events.filter(kind=Kind.MESSAGE))

@@ -220,3 +220,18 @@ def test_actor_kind_names_who_acted(clerk, operator, superuser):
     assert actor_kind_of(clerk) == ActorKind.MERCHANT
     assert actor_kind_of(operator) == ActorKind.PLATFORM
     assert actor_kind_of(superuser) == ActorKind.PLATFORM
+
+
+def test_N7_the_buyer_and_anonymous_visitors_never_widen_a_queryset(shop, other_shop):
+    OrderFactory(merchant=shop)
+    OrderFactory(merchant=other_shop)
+
+    assert scope_to_actor(Order.objects.all(), None).count() == 2  # the system sees all
+    assert scope_to_actor(Order.objects.all(), BUYER).count() == 0
+    assert scope_to_actor(Order.objects.all(), AnonymousUser()).count() == 0
+    assert scope_to_actor(Merchant.objects.all(), BUYER).count() == 0
+
+
+def test_N7_the_buyer_passes_no_role_check(shop):
+    with pytest.raises(ActorNotAllowedError):
+        require_role(BUYER, shop.pk, ALL_ROLES, platform=True)
