@@ -25,7 +25,6 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeNumericFilter
 from unfold.contrib.import_export.forms import ExportForm
@@ -60,9 +59,10 @@ from aftersales.filters import (
 )
 from aftersales.models import AfterSaleCase, Refund
 from aftersales.transitions import CaseStatus, CaseType, DelayReportStatus, Reason
-from merchants.kernel.admin.base import MerchantScopedAdmin, is_workbench, member_may, message_errors
+from merchants.kernel.admin.base import is_workbench, member_may, message_errors
 from merchants.kernel.admin.changelist import EmptyState, FastListMixin, QuickTabChangeList
 from merchants.kernel.admin.display import actor_parts, choice_label, member_roles
+from merchants.kernel.admin.importexport import MerchantScopedExportAdmin
 from merchants.kernel.scoping import WRITE_ROLES, is_platform, merchant_ids_for, roles_for, sees_all
 from merchants.models import ActorKind, Merchant
 from merchants.transitions import Carrier, OrderStatus
@@ -107,7 +107,7 @@ PARTY_VARIANTS = {
 }
 
 
-class CaseAdmin(FastListMixin, ExportMixin, MerchantScopedAdmin):
+class CaseAdmin(FastListMixin, MerchantScopedExportAdmin):
     """Shared by the workbench and /admin/: list, filters, tabs, search, export and the case page."""
 
     product_chars = 14  # product names are cut (full name on hover) so a row stays on one line

@@ -92,6 +92,26 @@ class RolePermissionsMixin:
         return super().has_delete_permission(request, obj)
 
 
+def _check_import_export(cls) -> None:
+    """Refuse an import/export admin whose resources would not get the actor (see admin/importexport.py)."""
+    from import_export.mixins import BaseExportMixin, BaseImportMixin
+
+    if not issubclass(cls, BaseExportMixin | BaseImportMixin):
+        return
+    from merchants.kernel.admin.importexport import ActorResourceKwargsMixin
+    from merchants.kernel.resources import MerchantScopedResource
+
+    for hook in ("get_resource_kwargs", "get_export_resource_kwargs", "get_import_resource_kwargs"):
+        if getattr(cls, hook, None) is not getattr(ActorResourceKwargsMixin, hook):
+            raise ImproperlyConfigured(
+                f"{cls.__name__}.{hook} is not the kernel's: inherit MerchantScopedExportAdmin or "
+                "MerchantScopedImportExportAdmin (merchants.kernel.admin.importexport), not import_export's mixins"
+            )
+    for resource in [*(cls.resource_classes or ()), *([cls.resource_class] if cls.resource_class else [])]:
+        if not issubclass(resource, MerchantScopedResource):
+            raise ImproperlyConfigured(f"{cls.__name__}: {resource.__name__} is not a MerchantScopedResource")
+
+
 class MerchantScopedAdmin(RolePermissionsMixin, ScopedFormFieldsMixin, ModelAdmin):
     """Base of every admin of a merchant-owned model, on both sites."""
 
@@ -99,6 +119,7 @@ class MerchantScopedAdmin(RolePermissionsMixin, ScopedFormFieldsMixin, ModelAdmi
         super().__init_subclass__(**kwargs)
         if "get_queryset" in cls.__dict__:
             raise ImproperlyConfigured(f"{cls.__name__}: extend scope_queryset(), not get_queryset()")
+        _check_import_export(cls)
 
     def get_queryset(self, request):
         return self.scope_queryset(request, scope_to_actor(super().get_queryset(request), request.user))
@@ -110,9 +131,6 @@ class MerchantScopedAdmin(RolePermissionsMixin, ScopedFormFieldsMixin, ModelAdmi
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Another shop's id must look exactly like an id that does not exist: 404, no hint.
         raise Http404(_("对象不存在。"))
-
-    def get_resource_kwargs(self, request, *args, **kwargs):  # django-import-export hook
-        return {**kwargs, "actor": request.user}
 
     def redirect_back(self, request, obj=None):
         """After a service-backed action: back to where the user came from (or the object page)."""
