@@ -143,6 +143,8 @@ STORAGES = {
 # Upload checks (merchants/uploads.py): what an evidence image may be.
 SHOUHOU_UPLOAD_MAX_BYTES = env_int("SHOUHOU_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 SHOUHOU_UPLOAD_IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
+# Decompression-bomb guard: an uploaded image with more pixels than this is refused before it is decoded.
+SHOUHOU_UPLOAD_MAX_PIXELS = env_int("SHOUHOU_UPLOAD_MAX_PIXELS", 60_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Security (N-7). Strict when DEBUG is off; HTTPS is assumed to terminate at a proxy.
@@ -178,6 +180,7 @@ CONTENT_SECURITY_POLICY = {
 # the worker and beat on one machine, with no server to install. Production sets
 # CELERY_BROKER_URL=redis://… and runs many workers.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -242,6 +245,8 @@ SHOUHOU_BEAT_SCHEDULE = {
 SHOUHOU_SWEEP_BATCH = env_int("SHOUHOU_SWEEP_BATCH", 500)
 # The refund gateway backend: dotted path to a class implementing aftersales.gateway.RefundGateway.
 SHOUHOU_REFUND_GATEWAY = env("SHOUHOU_REFUND_GATEWAY", "aftersales.gateway.SimulatedGateway")
+# A refund still `refunding` this long after its last gateway attempt is queued again by retry_stuck_refunds.
+SHOUHOU_REFUND_STUCK_AFTER = timedelta(minutes=env_int("SHOUHOU_REFUND_STUCK_AFTER_MINUTES", 5))
 
 # --- The admin theme (django-unfold), for both sites.
 UNFOLD = {

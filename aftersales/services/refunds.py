@@ -48,7 +48,7 @@ def idempotency_key(case: AfterSaleCase) -> str:
 
 
 def _stuck_after() -> timedelta:
-    return getattr(settings, "SHOUHOU_REFUND_STUCK_AFTER", timedelta(minutes=5))
+    return settings.SHOUHOU_REFUND_STUCK_AFTER
 
 
 # ---- the three steps

@@ -28,11 +28,10 @@ FORMAT_EXTENSIONS = {
 }
 # Decompression-bomb guard: a few kilobytes can declare a gigapixel image. Checked on the header,
 # before any pixel is decoded. A 50-megapixel phone photo still passes.
-DEFAULT_MAX_PIXELS = 60_000_000
 
 
 def _max_pixels() -> int:
-    return getattr(settings, "SHOUHOU_UPLOAD_MAX_PIXELS", DEFAULT_MAX_PIXELS)
+    return settings.SHOUHOU_UPLOAD_MAX_PIXELS
 
 
 def allowed_extensions() -> list[str]:
