@@ -37,16 +37,8 @@ from aftersales.transitions import (
     Reason,
     ShippingStage,
 )
-from merchants.demo import (
-    SeedContext,
-    TickContext,
-    backdated,
-    register_action,
-    register_seeder,
-    shop_actors,
-    shop_spec,
-    tracking_number,
-)
+from demo.registry import SeedContext, TickContext, backdated, register_action, register_seeder
+from demo.shops import shop_actors, shop_spec, tracking_number, weighted
 from merchants.kernel.scoping import PLATFORM_GROUP
 from merchants.models import Merchant, OrderEvent, OrderItem
 from merchants.transitions import Carrier, OrderStatus, PaymentMethod
@@ -292,18 +284,14 @@ def _image(rng: random.Random, name: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
-def _weighted(rng: random.Random, pairs) -> object:
-    return rng.choices([value for value, _w in pairs], weights=[w for _v, w in pairs])[0]
-
-
 def _reason(rng: random.Random, case_type: str, shipped: bool) -> str:
     if not shipped:
-        return _weighted(
+        return weighted(
             rng, ((Reason.OUT_OF_STOCK, 3), (Reason.LOGISTICS, 2), (Reason.NO_REASON, 2), (Reason.OTHER, 1))
         )
     if case_type == EX:
-        return _weighted(rng, ((Reason.QUALITY, 3), (Reason.WRONG_ITEM, 3), (Reason.NOT_AS_DESCRIBED, 2)))
-    return _weighted(
+        return weighted(rng, ((Reason.QUALITY, 3), (Reason.WRONG_ITEM, 3), (Reason.NOT_AS_DESCRIBED, 2)))
+    return weighted(
         rng,
         (
             (Reason.NO_REASON, 4),
@@ -554,7 +542,7 @@ class _Walker:
         if action == "accept":
             return services.accept_proposal(case)
         if action == "ship_return":
-            carrier = _weighted(rng, RETURN_CARRIERS)
+            carrier = weighted(rng, RETURN_CARRIERS)
             return services.buyer_ship_return(
                 case, carrier=carrier, tracking_no=tracking_number(carrier, rng)
             )
@@ -568,7 +556,7 @@ class _Walker:
                 attachments=[_image(rng, "received.png")],
             )
         if action == "reship":
-            carrier = _weighted(rng, shop_spec(self.shop.code).carriers)
+            carrier = weighted(rng, shop_spec(self.shop.code).carriers)
             return services.reship(
                 case, actor=actor, carrier=carrier, tracking_no=tracking_number(carrier, rng)
             )
@@ -661,7 +649,7 @@ def simulate_buyer_moves(tick: TickContext) -> None:
     """Buyers ship returns, answer proposals, escalate or revise refusals, confirm exchanges, sometimes withdraw."""
     rng = tick.rng
     for case in tick.pick(_open_cases(tick, CaseStatus.AWAITING_RETURN), rng.randint(0, 2)):
-        carrier = _weighted(rng, RETURN_CARRIERS)
+        carrier = weighted(rng, RETURN_CARRIERS)
         tick.attempt(
             _("买家寄回商品：%(no)s") % {"no": case.case_no},
             lambda c=case, k=carrier: services.buyer_ship_return(
@@ -730,7 +718,7 @@ def simulate_unattended_shops(tick: TickContext) -> None:
                 lambda c=case, a=actor: services.confirm_return(c, actor=a),
             )
         for case in tick.pick(mine.filter(status=CaseStatus.RESHIPPING), rng.randint(0, 1)):
-            carrier = _weighted(rng, shop_spec(shop.code).carriers)
+            carrier = weighted(rng, shop_spec(shop.code).carriers)
             tick.attempt(
                 _("%(shop)s 补发换货 %(no)s") % {"shop": shop.name, "no": case.case_no},
                 lambda c=case, k=carrier, a=actor: services.reship(

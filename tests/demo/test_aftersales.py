@@ -7,7 +7,7 @@ import pytest
 
 from aftersales.models import AfterSaleCase, CaseEvent, DelayReport
 from aftersales.transitions import CaseStatus, CaseType
-from merchants import demo
+from demo import registry
 from merchants.models import ActorKind, Violation
 
 SIZE = 400
@@ -20,7 +20,7 @@ def fast_passwords(settings):
 
 @pytest.fixture
 def seeded(db):
-    return dict(demo.seed(size=SIZE, log=lambda message: None))
+    return dict(registry.seed(size=SIZE, log=lambda message: None))
 
 
 def test_demo_seeds_cases_in_every_state_and_type_with_timelines(seeded):
@@ -57,7 +57,7 @@ def test_demo_seeds_cases_in_every_state_and_type_with_timelines(seeded):
 def test_demo_seed_is_idempotent(seeded):
     before = AfterSaleCase.objects.count(), CaseEvent.objects.count()
 
-    results = dict(demo.seed(size=SIZE, log=lambda message: None))
+    results = dict(registry.seed(size=SIZE, log=lambda message: None))
 
     assert (AfterSaleCase.objects.count(), CaseEvent.objects.count()) == before
     assert results["aftersales.cases"]["cases"] == 0
@@ -67,6 +67,6 @@ def test_demo_simulator_moves_cases_through_the_services(seeded):
     events = CaseEvent.objects.count()
 
     for seed in range(12):
-        demo.simulate_tick(rng=random.Random(seed))
+        registry.simulate_tick(rng=random.Random(seed))
 
     assert CaseEvent.objects.count() > events
