@@ -6,6 +6,6 @@ imports it (import-linter's layers contract, tests/demo/test_layout.py).
     registry.py    the seeder and action registries, seed(), simulate_tick(), backdated()
     shops.py       the demo world: logins, shops, catalog, buyers, tracking numbers
     orders.py      orders over every state; the simulator's buyers and unattended shops
-    aftersales.py  cases over every state, planned from the case FSM and AftersalesSettings
+    aftersales/    cases over every state, planned from the case FSM and AftersalesSettings
     tasks.py       the beat entry point of the simulator
 """

@@ -119,7 +119,8 @@ def _plan(
 
     payment = PaymentMethod.COD if cod else PaymentMethod.ONLINE
     if state == OrderStatus.UNPAID:
-        age = uniform(22.5, 23.8) if index % 4 == 0 else uniform(0.1, 21)  # some close to auto-cancel (M-3)
+        # Some close to the platform's auto-cancel limit (M-3), the others well inside it.
+        age = cancel_hours - uniform(0.2, 1.5) if index % 4 == 0 else cancel_hours * uniform(0.004, 0.875)
         return _Plan(state, now - _hours(age), PaymentMethod.ONLINE, items)
     if state == OrderStatus.AWAITING_CONFIRMATION:
         return _Plan(state, now - _hours(uniform(0.2, 30)), PaymentMethod.COD, items)
@@ -160,17 +161,26 @@ def _plan(
             plan.steps.append((plan.placed_at + _hours(delay + days), "auto_receive", None))  # S-5
         else:
             plan.steps.append(
-                (plan.placed_at + _hours(delay + uniform(24, min(9 * 24, left - 1))), "receive", None)
+                # the buyer confirms before the auto-receipt would (S-5)
+                (
+                    plan.placed_at + _hours(delay + uniform(24, min(9 * 24, days - 1, left - 1))),
+                    "receive",
+                    None,
+                )
             )
         return plan
-    # cancelled: by the system (unpaid 24 h), by the buyer before paying, or cod by the merchant
+    # cancelled: by the system (unpaid past the limit), by the buyer before paying, or cod by the merchant
     how = weighted(rng, (("auto", 45), ("buyer", 30), ("cod_waiting", 12), ("cod_to_ship", 13)))
-    plan = _Plan(state, now - _hours(uniform(26, 60 * 24)), PaymentMethod.ONLINE, items)
+    plan = _Plan(state, now - _hours(uniform(cancel_hours + 2, 60 * 24)), PaymentMethod.ONLINE, items)
     if how == "auto":
         plan.steps.append((plan.placed_at + _hours(cancel_hours), "auto_cancel", None))
     elif how == "buyer":
         plan.steps.append(
-            (plan.placed_at + _hours(uniform(0.05, 20)), "cancel", rng.choice(BUYER_CANCEL_REASONS))
+            (
+                plan.placed_at + _hours(cancel_hours * uniform(0.002, 0.83)),
+                "cancel",
+                rng.choice(BUYER_CANCEL_REASONS),
+            )
         )
     else:
         plan.payment = PaymentMethod.COD

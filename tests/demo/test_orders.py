@@ -20,7 +20,17 @@ from merchants import selectors, services, tasks
 from merchants.kernel.beat import sync_beat_schedule
 from merchants.kernel.scoping import is_platform
 from merchants.kernel.vocabulary import Role
-from merchants.models import Membership, Merchant, Order, OrderEvent, OrderItem, Package, Product, Sku
+from merchants.models import (
+    Membership,
+    Merchant,
+    Order,
+    OrderEvent,
+    OrderItem,
+    Package,
+    PlatformSettings,
+    Product,
+    Sku,
+)
 from merchants.transitions import OrderStatus
 
 SIZE = 50  # the command's default is 2,000; the rules below hold for any size from registry.MIN_SIZE
@@ -170,6 +180,20 @@ def test_M2_S1_each_order_history_matches_its_state(seeded):
             assert order.paid_at and order.placed_at <= order.paid_at <= (order.shipped_at or now)
         shipments = [event for event in history if event.kind == services.EventKind.SHIPPED]
         assert len(shipments) == order.packages.count()
+
+
+def test_M3_seeded_unpaid_orders_follow_the_limit_staff_set(db):
+    limits = PlatformSettings.load()
+    limits.unpaid_cancel_hours = 6  # not the default 24: a copied period would leave orders overdue
+    limits.save()
+
+    registry.seed(size=SIZE, log=lambda message: None)
+
+    now, unpaid = timezone.now(), list(Order.objects.filter(status=OrderStatus.UNPAID))
+    assert unpaid and all(now < o.deadline_at == o.placed_at + timedelta(hours=6) for o in unpaid)
+    assert any(o.deadline_at <= now + timedelta(hours=2) for o in unpaid)  # some close to the limit
+    auto_cancelled = Order.objects.filter(events__kind=services.EventKind.AUTO_CANCELLED)
+    assert auto_cancelled and all(o.cancelled_at == o.placed_at + timedelta(hours=6) for o in auto_cancelled)
 
 
 def test_seed_demo_twice_changes_nothing(seeded):
