@@ -135,14 +135,14 @@ def case_transitions() -> dict[str, fsm.Transition]:
 
 
 @dataclass(frozen=True)
-class _Timeline:
+class Timeline:
     gaps: list[timedelta]  # before each step after the opening
     age: timedelta  # from the last step to now
 
 
 def plan_timeline(
     scenario: Scenario, case_type: str, item: OrderItem, limits: AftersalesSettings, rng: random.Random
-) -> _Timeline | None:
+) -> Timeline | None:
     """When each step of `scenario` comes, so no person acts after a deadline and a waiting case's is ahead.
 
     The states and deadlines are the model's own: each step runs its transition's body on an unsaved copy
@@ -178,7 +178,7 @@ def plan_timeline(
         age = timedelta(minutes=rng.uniform(2, 30))
     else:
         age = timedelta(hours=rng.uniform(1, 24 * 20))
-    return _Timeline(gaps, age)
+    return Timeline(gaps, age)
 
 
 def _run(probe: AfterSaleCase, action: str, now: datetime, limits: AftersalesSettings) -> str:
