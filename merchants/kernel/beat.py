@@ -8,7 +8,8 @@ from django.conf import settings
 def sync_beat_schedule(*, using: str = "default", overwrite: bool = False) -> int:
     """Create the periodic tasks that are missing; with `overwrite`, also reset their schedules.
 
-    Entries that set "enabled" explicitly are switched on or off to match it at every sync.
+    Entries that set "enabled" explicitly are switched on or off to match it at every sync. The task path
+    is the code's, not the staff's: an entry whose task moved is repointed (the row, its schedule kept).
     """
     from celery.schedules import crontab
     from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
@@ -42,9 +43,13 @@ def sync_beat_schedule(*, using: str = "default", overwrite: bool = False) -> in
         else:
             task, was_created = PeriodicTask.objects.using(using).get_or_create(name=name, defaults=defaults)
             created += was_created
+            # A task that moved (the simulator went to the demo app): the old path would call nothing.
+            changed = task.task != entry["task"]
+            task.task = entry["task"]
             if "enabled" in entry and task.enabled != entry["enabled"]:
                 # An entry that names "enabled" follows its setting (the demo simulator), not the staff's
-                # toggle; save() rather than update() so beat's change tracker notices.
-                task.enabled = entry["enabled"]
-                task.save()
+                # toggle.
+                task.enabled, changed = entry["enabled"], True
+            if changed:
+                task.save()  # save() rather than update() so beat's change tracker notices
     return created
