@@ -33,6 +33,8 @@ from aftersales.transitions import (
     needs_reship,
     within_refundable,
 )
+from merchants.kernel import files
+from merchants.kernel.models import AttachmentBase
 from merchants.models import MONEY, EventBase, MerchantOwned, SingletonSettings
 from merchants.transitions import PaymentMethod
 
@@ -503,26 +505,27 @@ class CaseEvent(EventBase):
 
 
 def evidence_path(instance, filename: str) -> str:
+    """The old upload path (original names in the path); kept because migrations 0001.. name it."""
     return f"evidence/{timezone.now():%Y/%m}/{filename}"
 
 
-class CaseAttachment(models.Model):
-    """An image attached to a timeline event (evidence, vouchers); checked by merchants.kernel.uploads."""
+class CaseAttachment(AttachmentBase):
+    """An image attached to a timeline event (evidence, vouchers); checked by merchants.kernel.uploads,
+    served by the kernel's protected file view at /files/evidence/<id>/."""
 
     merchant_path = "event__case__merchant"
+    upload_folder = "evidence"
 
     event = models.ForeignKey(
         CaseEvent, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("记录")
     )
-    file = models.FileField(_("文件"), upload_to=evidence_path)
-    created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("附件")
         verbose_name_plural = _("附件")
 
-    def __str__(self) -> str:
-        return self.file.name
+
+files.register(CaseAttachment, kind="evidence")
 
 
 class Refund(models.Model):
@@ -621,17 +624,19 @@ class DelayReport(MerchantOwned):
         return f"{self.case} {self.get_status_display()}"
 
 
-class DelayReportImage(models.Model):
+class DelayReportImage(AttachmentBase):
+    """A proof image of a delay report (A-9), served at /files/delay-proof/<id>/."""
+
     merchant_path = "report__merchant"
+    upload_folder = "evidence/delay"
 
     report = models.ForeignKey(
         DelayReport, on_delete=models.CASCADE, related_name="images", verbose_name=_("报备")
     )
-    file = models.FileField(_("证明图片"), upload_to=evidence_path)
 
     class Meta:
         verbose_name = _("报备图片")
         verbose_name_plural = _("报备图片")
 
-    def __str__(self) -> str:
-        return self.file.name
+
+files.register(DelayReportImage, kind="delay-proof")

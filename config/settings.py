@@ -130,8 +130,21 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files are never served by URL (no /media/ in config/urls.py, in any mode): each one goes
+# through the protected file view, merchants/kernel/files.py, at /files/<kind>/<id>/ (N-7).
+# MEDIA_URL only completes Django's storage configuration.
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
+# How the file view hands over the bytes once it has checked who asks:
+#   ""         Django streams them from the storage (any storage: the filesystem, an S3-compatible one);
+#   "nginx"    an empty answer with X-Accel-Redirect: <prefix>/<stored name>; nginx serves the file from
+#              an `internal` location, e.g. `location /protected-files/ { internal; alias <MEDIA_ROOT>/; }`;
+#   "sendfile" an empty answer with X-Sendfile: <absolute path> (Apache mod_xsendfile, lighttpd;
+#              filesystem storage only, other storages are streamed).
+SHOUHOU_FILES_ACCEL = env("SHOUHOU_FILES_ACCEL", "")
+SHOUHOU_FILES_ACCEL_PREFIX = env("SHOUHOU_FILES_ACCEL_PREFIX", "/protected-files/")
+# Seconds a browser may keep a file it was allowed to see (Cache-Control: private; stored names never change).
+SHOUHOU_FILES_CACHE_SECONDS = env_int("SHOUHOU_FILES_CACHE_SECONDS", 3600)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -140,7 +153,7 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-# Upload checks (merchants/uploads.py): what an evidence image may be.
+# Upload checks (merchants/kernel/uploads.py): what an evidence image may be.
 SHOUHOU_UPLOAD_MAX_BYTES = env_int("SHOUHOU_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 SHOUHOU_UPLOAD_IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -675,7 +675,7 @@ class CaseAdmin(FastListMixin, ExportMixin, MerchantScopedAdmin):
         groups: OrderedDict = OrderedDict((kind, []) for kind in PARTY_LABELS)
         for event in events:
             for attachment in event.attachments.all():
-                groups.setdefault(event.actor_kind, []).append({"file": attachment.file, "event": event})
+                groups.setdefault(event.actor_kind, []).append({"attachment": attachment, "event": event})
         return [
             {"party": kind, "label": PARTY_LABELS.get(kind, kind), "items": items}
             for kind, items in groups.items()
