@@ -160,6 +160,10 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
     refunded_amount = models.DecimalField(_("退款金额"), **MONEY, null=True, blank=True)
     refunded_at = models.DateTimeField(_("退款时间"), null=True, blank=True)
     refund_failed = models.BooleanField(_("退款失败待处理"), default=False)
+    # N-3: the refund could not be handed to the broker after the commit; aftersales.tasks.requeue_refunds
+    # publishes it again at this time (with backoff) and clears both fields once it went.
+    refund_requeue_at = models.DateTimeField(_("退款重新排队时间"), null=True, blank=True)
+    refund_queue_failures = models.PositiveSmallIntegerField(_("退款排队失败次数"), default=0)
     advance_paid = models.BooleanField(_("平台先行赔付"), default=False)
 
     # Arbitration
@@ -194,6 +198,12 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
             models.Index(fields=["merchant", "-created_at"], name="case_shop_recent_idx"),
             models.Index(fields=["merchant", "status", "-created_at"], name="case_shop_status_idx"),
             models.Index(fields=["-created_at"], name="case_recent_idx"),
+            # requeue_refunds (every few seconds) reads only the few cases waiting to be queued again.
+            models.Index(
+                fields=["refund_requeue_at"],
+                name="case_refund_requeue_idx",
+                condition=Q(refund_requeue_at__isnull=False),
+            ),
             # Staff lists across every shop: one state (quick tab), newest first; also its count.
             models.Index(fields=["status", "-created_at"], name="case_status_recent_idx"),
             # varchar_pattern_ops (PostgreSQL): also serves `order_no LIKE 'x%'` (search by prefix) under

@@ -232,6 +232,12 @@ SHOUHOU_BEAT_SCHEDULE = {
         "task": "aftersales.tasks.run_deadlines",
         "schedule": timedelta(minutes=1),
     },
+    # N-3: refunds whose queueing failed after the commit (broker hiccup) are published again within
+    # seconds, with backoff (aftersales/services/_common.py requeue_refunds); shown as 退款排队中 meanwhile.
+    "aftersales.requeue_refunds": {
+        "task": "aftersales.tasks.requeue_refunds",
+        "schedule": timedelta(seconds=15),
+    },
     # refunds the gateway has not confirmed are retried, then flagged.
     "aftersales.retry_stuck_refunds": {
         "task": "aftersales.tasks.retry_stuck_refunds",

@@ -359,7 +359,9 @@ def test_N7_media_url_answers_404(client, clerk, evidence):
 # Rows stored before the random names keep working
 
 
-def test_N7_rows_stored_under_their_original_names_get_original_name_and_are_served(client, operator, evidence):
+def test_N7_rows_stored_under_their_original_names_get_original_name_and_are_served(
+    client, operator, evidence
+):
     from django.apps import apps
     from django.core.files.storage import default_storage
 
