@@ -111,12 +111,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Three counters within the cool-off, each with its limit (merchants/kernel/logins.py): one username from
+# one address (AXES_FAILURE_LIMIT: the login pages and the lockout page quote this number and the
+# cool-off), one address trying any usernames (password spraying), one username from any addresses.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+SHOUHOU_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("SHOUHOU_LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+SHOUHOU_LOGIN_USERNAME_FAILURE_LIMIT = env_int("SHOUHOU_LOGIN_USERNAME_FAILURE_LIMIT", 20)
+AXES_HANDLER = "merchants.kernel.logins.LoginThrottleHandler"
+AXES_RESET_ON_SUCCESS = True  # clears the username-and-address counter only (LoginThrottleHandler)
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
+# How many reverse proxies in front of the site append to X-Forwarded-For (nginx: proxy_add_x_forwarded_for).
+# 0 (default): the client is REMOTE_ADDR and the header is ignored; N: the N-th entry from the right,
+# the one the outermost trusted proxy wrote. Never more than really stand there: the entries to the left
+# are whatever the client sent. (django-ipware is not used: merchants/kernel/logins.py client_ip.)
+SHOUHOU_TRUSTED_PROXY_COUNT = env_int("SHOUHOU_TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "merchants.kernel.logins.client_ip"
 LOGIN_URL = reverse_lazy("workbench:login")
+# After a login whose `next` was refused (another host) or missing: the site's own home. Both sites'
+# login views put their index there themselves (merchants/kernel/admin/sites.py); this is the fallback.
+LOGIN_REDIRECT_URL = "/"
 
 # --- Languages and time (N-4, N-5).
 LANGUAGE_CODE = "zh-hans"
