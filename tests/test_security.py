@@ -3,6 +3,7 @@
 import io
 import json
 import os
+import re
 import secrets
 import string
 import subprocess
@@ -146,6 +147,49 @@ def test_N7_pages_carry_a_content_security_policy(client, url):
     assert "object-src 'none'" in policy
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def _directives(policy: str) -> dict[str, list[str]]:
+    return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/workbench/login/", "/admin/login/"])
+def test_N7_scripts_are_same_origin_or_nonced_never_inline(client, url):
+    directives = _directives(client.get(url)["Content-Security-Policy"])
+
+    assert "'self'" in directives["script-src"]
+    assert "'unsafe-inline'" not in directives["script-src"]
+    assert directives["script-src-attr"] == ["'none'"]  # no onclick= handlers
+    assert directives["object-src"] == ["'none'"]
+    assert directives["base-uri"] == ["'self'"]
+    assert directives["form-action"] == ["'self'"]
+    assert not any(source.startswith(("http:", "https:", "*")) for source in directives["script-src"])
+
+
+def test_N7_an_inline_script_runs_only_with_the_requests_nonce(rf):
+    from csp.middleware import CSPMiddleware
+    from django.http import HttpResponse
+
+    middleware = CSPMiddleware(lambda request: HttpResponse())
+    request = rf.get("/")
+    middleware.process_request(request)
+    nonce = str(request.csp_nonce)  # what a template writes as <script nonce="{{ request.csp_nonce }}">
+
+    policy = middleware.process_response(request, HttpResponse())["Content-Security-Policy"]
+
+    assert f"'nonce-{nonce}'" in _directives(policy)["script-src"]
+
+
+def test_N7_every_inline_script_in_our_templates_carries_the_nonce():
+    scripts = [
+        (path.name, tag)
+        for path in (ROOT / "templates").rglob("*.html")
+        for tag in re.findall(r"<script\b[^>]*>", path.read_text(encoding="utf-8"))
+    ]
+    inline = [(name, tag) for name, tag in scripts if "src=" not in tag and "application/json" not in tag]
+
+    assert [item for item in inline if "csp_nonce" not in item[1] and "CSP_NONCE" not in item[1]] == []
 
 
 # --------------------------------------------------------------------------------------------
