@@ -429,7 +429,7 @@ def test_N7_login_error_is_translated(client, clerk):
 def test_N7_a_shop_member_on_the_admin_login_is_sent_to_the_workbench(client, clerk):
     page = _login(client, "/admin/login/", clerk.username, PASSWORD).content.decode()
 
-    assert "/workbench/" in page
+    assert "该账号不是平台人员账号。商家请使用 /workbench/ 登录。" in page
     assert "_auth_user_id" not in client.session
 
 
