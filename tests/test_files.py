@@ -6,6 +6,7 @@ import importlib
 import io
 import re
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -365,7 +366,9 @@ def test_N7_rows_stored_under_their_original_names_get_original_name_and_are_ser
     from django.apps import apps
     from django.core.files.storage import default_storage
 
-    fill = importlib.import_module("aftersales.migrations.0007_attachments_fill_original_name").fill
+    migrations = Path(__file__).resolve().parent.parent / "aftersales" / "migrations"
+    (module,) = migrations.glob("*_attachments_fill_original_name.py")  # whatever its number after merges
+    fill = importlib.import_module(f"aftersales.migrations.{module.stem}").fill
     old_name = default_storage.save("evidence/2025/11/旧照片.png", png_upload())
     CaseAttachment.objects.filter(pk=evidence.pk).update(file=old_name, original_name="")
 
@@ -383,8 +386,6 @@ def test_N7_rows_stored_under_their_original_names_get_original_name_and_are_ser
 def test_N7_no_template_or_module_links_a_storage_url():
     # Every attachment link is `attachment.url` (the file view); a storage URL (/media/…, or an S3 address
     # that skips the check) must not come back in a template or an admin cell.
-    from pathlib import Path
-
     root = Path(__file__).resolve().parent.parent
     offenders = [
         str(path.relative_to(root))
