@@ -42,6 +42,7 @@ from aftersales.admin.display import (
     local_time,
     money,
     status_badge,
+    waiting_for_queue,
 )
 from aftersales.admin.resources import CaseExportResource
 from aftersales.filters import (
@@ -589,7 +590,11 @@ class CaseAdmin(FastListMixin, MerchantScopedExportAdmin):
             "case_status": status_badge(case),
             "case_countdown": countdown(case.deadline_at, due_soon_hours=hours),
             "case_deadline": local_time(case.deadline_at) if case.deadline_at else "",
-            "case_waiting_for": WAITING_FOR.get(case.status, ""),
+            "case_waiting_for": (
+                gettext("退款暂未能交给处理队列，系统每隔几秒自动重试")
+                if waiting_for_queue(case)
+                else WAITING_FOR.get(case.status, "")
+            ),
             "case_on_deadline": ON_DEADLINE.get(case.status, ""),
             "case_actions": actions,
             "case_may_act": self.may_act(request, case),
@@ -675,7 +680,7 @@ class CaseAdmin(FastListMixin, MerchantScopedExportAdmin):
         groups: OrderedDict = OrderedDict((kind, []) for kind in PARTY_LABELS)
         for event in events:
             for attachment in event.attachments.all():
-                groups.setdefault(event.actor_kind, []).append({"file": attachment.file, "event": event})
+                groups.setdefault(event.actor_kind, []).append({"attachment": attachment, "event": event})
         return [
             {"party": kind, "label": PARTY_LABELS.get(kind, kind), "items": items}
             for kind, items in groups.items()

@@ -7,9 +7,11 @@ the item row, then the case row. The deadline sweep takes case rows first but ne
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,6 +31,7 @@ from merchants.models import OrderItem
 from merchants.services import record_item_aftersale
 from merchants.transitions import AftersaleLock
 
+log = logging.getLogger(__name__)
 Kind = CaseEvent.Kind
 CENT = Decimal("0.01")
 MAX_FILES = 9
@@ -222,10 +225,75 @@ def bulk_record(
 def queue_refund(case: AfterSaleCase) -> None:
     """Hand the refund to the worker once this transaction commits (never before: STYLE rule 4).
 
-    robust: a broker hiccup after the commit is logged, not shown to the person who approved; the case
-    stays `refunding` and retry_stuck_refunds queues it again a few minutes later.
+    A broker that refuses the message after the commit is not shown to the person who approved: the case
+    stays `refunding`, is marked for requeue_refunds (seconds later, with backoff) and shows as
+    "退款排队中" meanwhile.
     """
-    transaction.on_commit(lambda pk=case.pk: refund_task.delay(pk), robust=True)
+    case_id = case.pk
+    transaction.on_commit(
+        partial(publish_refunds, [case_id], lambda: refund_task.delay(case_id)), robust=True
+    )
+
+
+# N-3: the wait after a failed publish: 10 s (the requeue beat entry runs every 15 s), then doubling up
+# to five minutes; retry_stuck_refunds stays the last resort for anything this misses.
+REQUEUE_FIRST_DELAY = timedelta(seconds=10)
+REQUEUE_MAX_DELAY = timedelta(minutes=5)
+
+
+def requeue_delay(failures: int) -> timedelta:
+    """How long to wait after the `failures`-th failed publish in a row (1, 2, …) before trying again."""
+    return min(REQUEUE_FIRST_DELAY * 2 ** (min(max(failures, 1), 16) - 1), REQUEUE_MAX_DELAY)
+
+
+def publish_refunds(case_ids: Sequence[int], publish: Callable[[], object]) -> bool:
+    """Run `publish()` (the task's .delay) after the commit; on a broker error mark the cases, never raise.
+
+    Returns whether it went. The transaction that made the cases `refunding` is already committed and
+    nobody waits on this call, so a failure marks them for requeue_refunds (the first retry seconds
+    later) instead of leaving them to retry_stuck_refunds' ten-minute sweep.
+    """
+    try:
+        publish()
+    except Exception:  # noqa: BLE001  (any broker or transport error: kombu raises many kinds)
+        log.warning(
+            "Queueing the refund of cases %s failed; requeue_refunds retries", list(case_ids), exc_info=True
+        )
+        AfterSaleCase.objects.filter(pk__in=list(case_ids), status=CaseStatus.REFUNDING).update(
+            refund_requeue_at=timezone.now() + requeue_delay(1), refund_queue_failures=1
+        )
+        return False
+    return True
+
+
+def requeue_refunds(now: datetime | None = None, *, limit: int = 200) -> int:
+    """Publish again the refunds whose queueing failed, once their backoff is over; returns how many went.
+
+    Idempotent and safe twice at once: a refund published twice is paid once (pay_refund acts only on a
+    refunding case, once per idempotency key). Stops at the first failure (the broker is still down):
+    that case waits longer, the others keep their turn for the next tick.
+    """
+    now = now or timezone.now()
+    due = list(
+        AfterSaleCase.objects.filter(status=CaseStatus.REFUNDING, refund_requeue_at__lte=now)
+        .order_by("refund_requeue_at", "pk")
+        .values_list("pk", "refund_queue_failures")[:limit]
+    )
+    sent = 0
+    for case_id, failures in due:
+        try:
+            refund_task.delay(case_id)
+        except Exception:  # noqa: BLE001  (as in publish_refunds)
+            log.warning(
+                "Queueing the refund of case %s failed again (%d)", case_id, failures + 1, exc_info=True
+            )
+            AfterSaleCase.objects.filter(pk=case_id).update(
+                refund_requeue_at=now + requeue_delay(failures + 1), refund_queue_failures=failures + 1
+            )
+            break
+        AfterSaleCase.objects.filter(pk=case_id).update(refund_requeue_at=None, refund_queue_failures=0)
+        sent += 1
+    return sent
 
 
 def settle(case: AfterSaleCase) -> None:

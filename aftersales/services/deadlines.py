@@ -14,13 +14,14 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Case, F, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from aftersales.models import AfterSaleCase, AftersalesSettings
-from aftersales.services._common import Kind, bulk_record
+from aftersales.services._common import Kind, bulk_record, publish_refunds
 from aftersales.tasks import refund_batch_task
 from aftersales.transitions import CaseStatus
 from merchants.kernel.deadlines import save_batch
@@ -121,8 +122,10 @@ def _move(cases: Sequence[AfterSaleCase], method: str, now: datetime, **kwargs) 
 def _queue_refunds(cases: Sequence[AfterSaleCase]) -> None:
     ids = [c.pk for c in cases if c.status == CaseStatus.REFUNDING]
     if ids:
-        # robust: see _common.queue_refund (retry_stuck_refunds catches what a broker hiccup drops).
-        transaction.on_commit(lambda: refund_batch_task.delay(ids), robust=True)
+        # A broker hiccup marks the cases for requeue_refunds, as _common.queue_refund does.
+        transaction.on_commit(
+            partial(publish_refunds, ids, lambda: refund_batch_task.delay(ids)), robust=True
+        )
 
 
 def _release_items(cases: Sequence[AfterSaleCase]) -> None:

@@ -16,6 +16,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from merchants.kernel.uploads import scrub_upload
 from merchants.kernel.vocabulary import ActorKind, MerchantStatus, Role
 
 __all__ = [
@@ -156,10 +157,14 @@ def attachment_upload_to(instance, filename: str) -> str:
 
 
 class AttachmentBase(models.Model):
-    """An uploaded file that belongs to an object (evidence, vouchers, appeal proofs, ticket files).
+    """An uploaded file that belongs to an object (evidence, vouchers, appeal proofs, ticket files), N-7.
 
     Stored under a random name (`upload_folder`/yyyy/mm/<uuid>.<ext>); `original_name` is what the
-    uploader called it, shown to people. Served only through the kernel's protected file view.
+    uploader called it, shown to people and sent back as the download name. An image is re-encoded on
+    its first save (merchants.kernel.uploads.scrub_upload), so its EXIF (GPS position, camera, time)
+    never reaches the storage. Served only through the kernel's protected file view
+    (merchants.kernel.files): a concrete model sets `merchant_path` (who may see it, through
+    scope_to_actor) and registers itself with `files.register(Model, kind=...)`; `url` is its link.
     """
 
     upload_folder = "files"
@@ -172,7 +177,39 @@ class AttachmentBase(models.Model):
         abstract = True
 
     def __str__(self) -> str:
+        return self.display_name
+
+    def save(self, *args, **kwargs):
+        if self.file and not self.file._committed:
+            upload = self.file.file
+            self.original_name = (self.original_name or _base_name(self.file.name))[:200]
+            self.file = scrub_upload(upload, name=self.file.name)
+        super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
         return self.original_name or self.file.name.rsplit("/", 1)[-1]
+
+    @property
+    def url(self) -> str:
+        """The protected view's address of this file (never the storage's own URL)."""
+        from merchants.kernel import files  # noqa: PLC0415  (files imports this module)
+
+        return files.url_for(self)
+
+    @classmethod
+    def public_queryset(cls) -> models.QuerySet:
+        """Rows anyone may fetch without logging in; none by default.
+
+        A model whose files are public with the page that shows them (SPEC R-8: the images of the
+        reviews the product page shows) returns exactly those rows here; the file view asks it for
+        visitors and for users whose shops do not own the row.
+        """
+        return cls._default_manager.none()
+
+
+def _base_name(name: str) -> str:
+    return (name or "").replace("\\", "/").rsplit("/", 1)[-1]
 
 
 # --------------------------------------------------------------------------------------------

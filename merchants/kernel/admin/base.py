@@ -9,6 +9,8 @@ merchant workbench, permissions come from the member's role (viewer reads, owner
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import TO_FIELD_VAR
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
@@ -131,6 +133,37 @@ class MerchantScopedAdmin(RolePermissionsMixin, ScopedFormFieldsMixin, ModelAdmi
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Another shop's id must look exactly like an id that does not exist: 404, no hint.
         raise Http404(_("对象不存在。"))
+
+    # Django asks for the change / delete permission *before* it looks the object up, so a POST (or a
+    # delete page) for another shop's id answered 403 where a GET answered 404 — which told the two
+    # apart. Here the object is looked up first (N-7); the row found is handed on, so there is no
+    # second query.
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is not None:
+            self._require_visible(request, object_id)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._require_visible(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def _require_visible(self, request, object_id) -> None:
+        to_field = request.POST.get(TO_FIELD_VAR, request.GET.get(TO_FIELD_VAR))
+        if to_field and not self.to_field_allowed(request, to_field):
+            return  # Django's own view refuses it with its error
+        key = (self.model, unquote(object_id), to_field)
+        obj = self.get_object(request, *key[1:])
+        if obj is None:
+            raise Http404(_("对象不存在。"))
+        request._shouhou_visible_object = (key, obj)
+
+    def get_object(self, request, object_id, from_field=None):
+        looked_up = getattr(request, "_shouhou_visible_object", None)
+        if looked_up is not None and looked_up[0] == (self.model, object_id, from_field):
+            request._shouhou_visible_object = None
+            return looked_up[1]
+        return super().get_object(request, object_id, from_field)
 
     def redirect_back(self, request, obj=None):
         """After a service-backed action: back to where the user came from (or the object page)."""
