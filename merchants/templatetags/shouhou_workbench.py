@@ -1,0 +1,35 @@
+"""Workbench page parts: the notice bell of the header.
+
+{% load shouhou_workbench %}
+{% notice_bell %}            (templates/unfold/helpers/userlinks.html, workbench pages only)
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+
+from merchants.kernel import notices
+
+register = template.Library()
+
+BELL_CAP = 99
+
+
+@register.inclusion_tag("shouhou/notice_bell.html", takes_context=True)
+def notice_bell(context):
+    """The bell with the user's unread shop notices (one bounded read), linking to the unread list."""
+    request = context.get("request")
+    if request is None or not context.get("is_workbench") or not request.user.is_authenticated:
+        return {"show": False}
+    try:
+        url = reverse("workbench:merchants_notice_changelist")
+    except NoReverseMatch:
+        return {"show": False}
+    count = notices.unread_count(request.user, cap=BELL_CAP)
+    return {
+        "show": True,
+        "url": f"{url}?status=unread" if count else url,
+        "count": count,
+        "count_display": f"{BELL_CAP}+" if count > BELL_CAP else str(count),
+    }
