@@ -8,4 +8,4 @@ class AftersalesConfig(AppConfig):
     platform_app = True  # platform staff may view its models (merchants.kernel.signals)
 
     def ready(self) -> None:
-        from aftersales import registrations  # noqa: F401  (notice kinds, rule names)
+        from aftersales import registrations  # noqa: F401  (notice kinds, rule names, reply-template values)

@@ -1,4 +1,5 @@
-"""What after-sales gives the kernel's registries: its notice kinds and its violation rules' names.
+"""What after-sales gives the kernel's registries: its notice kinds, its violation rules' names, and the
+reply-template values of a case (T-6).
 
 Imported once from AftersalesConfig.ready(), so web and worker processes alike know them. Notices are
 stored as kind + params and read in the reader's language from the texts here.
@@ -11,9 +12,11 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.models import CaseEvent
+from aftersales.models import AfterSaleCase, CaseEvent
 from aftersales.transitions import ArbitrationOutcome, Liability
-from merchants.kernel import notices
+from merchants.kernel import notices, templates
+from merchants.registrations import order_values
+from merchants.transitions import Carrier
 
 REFUND_FAILED = "aftersales.refund_failed"
 ADVANCE_PAID = "aftersales.advance_paid"
@@ -69,3 +72,19 @@ notices.register_kind(
 )
 
 notices.register_rule(VOUCHER_TIMEOUT_RULE, _("货到付款售后超时未上传退款凭证（平台先行赔付）"))
+
+
+def case_values(case: AfterSaleCase) -> dict[str, Any]:
+    """A case fills what its order knows, about the item's own parcel — or the reship, once sent."""
+    item = case.item
+    values = order_values(case.order, package=item.package if item.package_id else None)
+    if case.reship_tracking_no:
+        try:
+            carrier = Carrier(case.reship_carrier).label
+        except ValueError:
+            carrier = case.reship_carrier
+        values.update(carrier=carrier, tracking_no=case.reship_tracking_no, ship_time=case.reshipped_at)
+    return values
+
+
+templates.register_source(AfterSaleCase, case_values)

@@ -17,6 +17,7 @@ from merchants.admin.shops import (
     PlatformSettingsAdmin,
     ProductAdmin,
 )
+from merchants.admin.templates import ReplyTemplateAdmin
 from merchants.admin.violations import WorkbenchViolationAdmin
 from merchants.kernel import registry
 from merchants.kernel.admin.platform import reregister
@@ -29,6 +30,7 @@ from merchants.models import (
     Package,
     PlatformSettings,
     Product,
+    ReplyTemplate,
     Violation,
 )
 
@@ -37,12 +39,14 @@ for site in (workbench_site, admin.site):
     site.register(Product, ProductAdmin)
     site.register(Merchant, MerchantAdmin)
     site.register(Membership, MembershipAdmin)
+    site.register(ReplyTemplate, ReplyTemplateAdmin)
 
 # The shop's inbox and record (the /admin/ pages of notices and violations are registered elsewhere).
 workbench_site.register(Notice, WorkbenchNoticeAdmin)
 workbench_site.register(Violation, WorkbenchViolationAdmin)
 registry.nav_icon("merchants.notice", "notifications", priority=80)
 registry.nav_icon("merchants.violation", "gpp_maybe", priority=85)
+registry.nav_icon("merchants.replytemplate", "quickreply", priority=90)
 
 admin.site.register(Package, PackageAdmin)
 admin.site.register(PlatformSettings, PlatformSettingsAdmin)

@@ -1,4 +1,4 @@
-"""Factories of the kernel's shop records the workbench shows: notices and violations.
+"""Factories of the kernel's shop records the workbench shows: notices, violations, reply templates.
 
 tests/merchants/test_tenancy_http.py finds `<Model>Factory` here for every merchant-owned workbench page.
 """
@@ -6,7 +6,7 @@ tests/merchants/test_tenancy_http.py finds `<Model>Factory` here for every merch
 import factory
 from django.utils import timezone
 
-from merchants.models import Notice, Violation
+from merchants.models import Notice, ReplyTemplate, Violation
 from tests.factories import MerchantFactory
 
 
@@ -31,3 +31,13 @@ class ViolationFactory(factory.django.DjangoModelFactory):
     points = 2
     source_type = "merchants.order"
     source_id = factory.Sequence(lambda n: 10_000 + n)
+
+
+class ReplyTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReplyTemplate
+
+    merchant = factory.SubFactory(MerchantFactory)
+    scene = ReplyTemplate.Scene.CASE_MESSAGE
+    title = factory.Sequence(lambda n: f"本店话术 {n}")
+    text = "亲，您的宝贝已由{carrier}发出，运单号{tracking_no}。[送您{coupon}优惠券。]"
