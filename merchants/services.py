@@ -17,6 +17,10 @@ from django.utils.translation import gettext as _
 
 from merchants import selectors
 from merchants.kernel.events import record_event, record_events
+from merchants.kernel.notices import (
+    mark_notices_read as mark_notices_read,
+)  # the notice services, re-exported
+from merchants.kernel.notices import notify as notify
 from merchants.kernel.scoping import BUYER as BUYER  # the buyer actor (SPEC §9 Actors), re-exported
 from merchants.kernel.scoping import WRITE_ROLES, is_buyer, is_platform, require_role
 from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, require_transition
@@ -449,12 +453,3 @@ def record_violation(merchant_id: int, *, rule: str, points: int, source, note: 
         defaults={"merchant_id": merchant_id, "points": points, "note": note},
     )
     return created
-
-
-def notify(
-    *, audience: str, title: str, body: str = "", merchant_id: int | None = None, link: str = ""
-) -> None:
-    """Leave a notice for a shop's owners or for senior platform staff (shown in the workbench / admin)."""
-    from merchants.models import Notice
-
-    Notice.objects.create(audience=audience, merchant_id=merchant_id, title=title, body=body, link=link)

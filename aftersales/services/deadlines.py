@@ -21,6 +21,7 @@ from django.db.models import Case, F, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from aftersales.models import AfterSaleCase, AftersalesSettings
+from aftersales.registrations import ADVANCE_PAID, ESCALATED
 from aftersales.services._common import Kind, bulk_record, publish_refunds
 from aftersales.tasks import refund_batch_task
 from aftersales.transitions import CaseStatus
@@ -240,9 +241,13 @@ def auto_pay_in_advance(cases: Sequence[AfterSaleCase], now: datetime, *, limits
             audience=Notice.Audience.MERCHANT,
             merchant_id=c.merchant_id,
             created_at=now,
-            title=_("售后单 %(no)s 超时未上传退款凭证，平台已先行赔付") % {"no": c.case_no},
-            body=_("平台已向买家先行赔付 ¥%(amount)s，并记录违规（%(points)d 分）。")
-            % {"amount": c.amount, "points": VOUCHER_TIMEOUT_POINTS},
+            kind=ADVANCE_PAID,
+            params={
+                "case_id": c.pk,
+                "no": c.case_no,
+                "amount": str(c.amount),
+                "points": VOUCHER_TIMEOUT_POINTS,
+            },
         )
         for c in moved
     )
@@ -298,8 +303,8 @@ def auto_escalate(cases: Sequence[AfterSaleCase], now: datetime, *, limits: Afte
             audience=Notice.Audience.PLATFORM,
             merchant_id=c.merchant_id,
             created_at=now,
-            title=_("平台介入售后单 %(no)s 超过 %(hours)d 小时未判定，已升级")
-            % {"no": c.case_no, "hours": limits.arbitration_hours},
+            kind=ESCALATED,
+            params={"case_id": c.pk, "no": c.case_no, "hours": limits.arbitration_hours},
         )
         for c in moved
     )

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from aftersales.exceptions import GatewayError
 from aftersales.gateway import get_gateway
 from aftersales.models import AfterSaleCase, AftersalesSettings, Refund
+from aftersales.registrations import REFUND_FAILED
 from aftersales.services._common import (
     Kind,
     lock_case,
@@ -35,9 +36,9 @@ from aftersales.services._common import (
     transition,
 )
 from aftersales.transitions import CaseStatus, RefundStatus
+from merchants.kernel.notices import notify
 from merchants.kernel.workflow import ApplicationError, InvalidTransitionError, ObjectNotFoundError
 from merchants.models import Notice
-from merchants.services import notify
 
 logger = logging.getLogger(__name__)
 
@@ -146,10 +147,11 @@ def _flag(case: AfterSaleCase, refund: Refund, now: datetime, params: dict) -> N
         at=now,
     )
     notify(
+        REFUND_FAILED,
         audience=Notice.Audience.PLATFORM,
         merchant_id=case.merchant_id,
-        title=_("售后单 %(no)s 退款失败，需要人工处理") % {"no": case.case_no},
-        body=event.sentence(),
+        params={"case_id": case.pk, "no": case.case_no, **event.params},
+        at=now,
     )
 
 

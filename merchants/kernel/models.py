@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from merchants.kernel.uploads import scrub_upload
@@ -316,8 +316,24 @@ class Violation(MerchantOwned):
         return f"{self.merchant} {self.rule}"
 
 
+class NoticeQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for notice in objs:
+            notice.fill_fallback()  # the batch writers (deadline sweeps) build Notice(...) rows directly
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Notice(models.Model):
-    """A message for a shop's owners (merchant) or for senior platform staff (platform)."""
+    """A message for a shop's members (merchant) or for senior platform staff (platform).
+
+    It stores what happened as a `kind` and its `params` (case no, amount, ...; people's own words as
+    typed under "message"); the title and body are rendered when shown, in the reader's language, from
+    the kind the owning app registered with merchants.kernel.notices. `title` and `body` are a fallback
+    only: every write path (save, bulk_create) fills them in the site's default language, for a reader
+    that does not render (an export) and for a kind no app registers any more. Rows written before kinds
+    existed (kind "") show their stored title and body.
+    """
 
     class Audience(models.TextChoices):
         MERCHANT = "merchant", _("商家")
@@ -329,16 +345,59 @@ class Notice(models.Model):
         Merchant, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("店铺")
     )
     audience = models.CharField(_("接收方"), max_length=10, choices=Audience.choices)
-    title = models.CharField(_("标题"), max_length=120)
+    kind = models.CharField(_("通知类型"), max_length=60, blank=True)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    title = models.CharField(_("标题"), max_length=120, blank=True)
     body = models.TextField(_("内容"), blank=True)
     link = models.CharField(_("链接"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
 
+    objects = NoticeQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
         ordering = ("-created_at",)
+        indexes = [
+            # The header bell counts a shop's unread notices on every workbench page.
+            models.Index(
+                fields=["merchant", "audience"],
+                name="notice_unread_idx",
+                condition=models.Q(read_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.display_title
+
+    def save(self, *args, **kwargs):
+        self.fill_fallback()
+        super().save(*args, **kwargs)
+
+    def fill_fallback(self) -> None:
+        """Store the title and body in the default language (a fallback; display renders them anew)."""
+        if not self.kind or self.title:
+            return
+        from merchants.kernel import notices  # noqa: PLC0415  (notices imports this module)
+
+        with translation.override(settings.LANGUAGE_CODE):
+            title, body = notices.render(self)
+        self.title, self.body = title[: self._meta.get_field("title").max_length], body
+
+    @property
+    def display_title(self) -> str:
+        """The title in the active language (merchants.kernel.notices renders it)."""
+        from merchants.kernel import notices  # noqa: PLC0415  (notices imports this module)
+
+        return notices.render(self)[0]
+
+    @property
+    def display_body(self) -> str:
+        from merchants.kernel import notices  # noqa: PLC0415
+
+        return notices.render(self)[1]
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
