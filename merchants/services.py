@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from merchants import selectors
+from merchants.kernel.checks import pk_of
 from merchants.kernel.scoping import BUYER as BUYER  # the buyer actor (SPEC §9 Actors), re-exported
 from merchants.kernel.scoping import WRITE_ROLES, actor_kind_of, is_buyer, is_platform, require_role
 from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, require_transition
@@ -212,12 +213,9 @@ def ship(order: Order, *, items: Iterable[OrderItem | int], carrier: str, tracki
     order = selectors.order_for_update(order.pk, actor=actor)
     require_role(actor, order.merchant_id, WRITE_ROLES, platform=False)
     carrier, tracking_no = clean_tracking(carrier, tracking_no)
-    try:
-        item_ids = sorted({item.pk if isinstance(item, OrderItem) else int(item) for item in items})
-    except (
-        TypeError,
-        ValueError,
-    ) as exc:  # a form or import row with a non-numeric item id: a message, not a 500
+    try:  # a form or import row with a non-numeric or absurd item id: a message, not a 500 (N-9)
+        item_ids = sorted({item.pk if isinstance(item, OrderItem) else pk_of(item) for item in items})
+    except (TypeError, ApplicationError) as exc:
         raise ApplicationError(_("所选商品无效。"), code="items") from exc
     if not item_ids:
         raise ApplicationError(_("请选择要发货的商品。"), code="items")
