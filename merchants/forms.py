@@ -14,7 +14,7 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
-from merchants.kernel.checks import BadInputError, parse_id
+from merchants.kernel.checks import BadInputError, clean_text, normalize_phone, parse_id
 from merchants.models import Merchant, Order, Package
 from merchants.transitions import Carrier
 
@@ -131,10 +131,10 @@ class CancelForm(forms.Form):
     )
 
     def clean_reason(self) -> str:
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError(_("请填写取消原因。"))
-        return reason
+        try:  # zero-width-only text is empty; bidi controls are stripped (N-9)
+            return clean_text(self.cleaned_data["reason"], label=_("取消原因"), max_length=200)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
 
 
 class MerchantSettingsForm(forms.ModelForm):
@@ -150,3 +150,7 @@ class MerchantSettingsForm(forms.ModelForm):
             "return_address",
             "settlement_cycle",
         ]
+
+    def clean_return_phone(self) -> str:
+        """Stored as digits and dashes: '138 0013 8000' and full-width digits become 13800138000."""
+        return normalize_phone(self.cleaned_data.get("return_phone") or "")

@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import django_fsm as fsm
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -55,11 +55,13 @@ def mask_phone(phone: str) -> str:
 class PlatformSettings(SingletonSettings):
     """Order and shipping defaults (M-3, S-5)."""
 
+    # N-9: bounded. 0 would cancel or receive at once; beyond a month (unpaid) or a quarter (receipt)
+    # is a typo, not a rule (the defaults are SPEC M-3's 24 h and S-5's 15 days).
     unpaid_cancel_hours = models.PositiveIntegerField(
-        _("未付款自动取消（小时）"), default=24, validators=[MinValueValidator(1)]
+        _("未付款自动取消（小时）"), default=24, validators=[MinValueValidator(1), MaxValueValidator(720)]
     )
     auto_receive_days = models.PositiveIntegerField(
-        _("发货后自动确认收货（天）"), default=15, validators=[MinValueValidator(1)]
+        _("发货后自动确认收货（天）"), default=15, validators=[MinValueValidator(1), MaxValueValidator(90)]
     )
 
     class Meta:
