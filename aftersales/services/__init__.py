@@ -4,6 +4,7 @@ A package split by sub-domain (STYLE §2); callers import from here:
 `from aftersales import services; services.approve(case, actor=user)`.
 """
 
+from aftersales.services.cancellations import refund_cancelled_order
 from aftersales.services.cases import (
     BulkResult,
     accept_proposal,
@@ -51,6 +52,7 @@ __all__ = [
     "open_case",
     "pay_refund",
     "propose",
+    "refund_cancelled_order",
     "refund_task",
     "refuse_return",
     "reject",

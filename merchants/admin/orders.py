@@ -70,6 +70,7 @@ EVENT_LABELS = {
     EventKind.RECEIVED: _("确认收货"),
     EventKind.AUTO_RECEIVED: _("自动确认收货"),
     EventKind.CANCELLED: _("取消订单"),
+    EventKind.CANCEL_REFUNDED: _("取消订单退款"),
     EventKind.AUTO_CANCELLED: _("超时未付款自动取消"),
     EventKind.SHIPPING_SETTLED: _("发货状态更新"),
 }
@@ -364,11 +365,7 @@ class OrderAdmin(FastListMixin, MerchantScopedAdmin):
             result.add(TRACKING)  # S-4: only once every shippable item has shipped
         if can_proceed(order.confirm_cod):
             result.add(CONFIRM_COD)
-        if (
-            can_proceed(order.cancel)
-            and (order.payment_method == PaymentMethod.COD or is_platform(request.user))
-            and not order.packages.exists()
-        ):
+        if services.cancel_refusal(order, request.user) is None:  # M-3: the service's own rule
             result.add(CANCEL)
         cache[order.pk] = {name for name in result if self.may_act(request, order, name)}
         return cache[order.pk]
@@ -759,8 +756,15 @@ class OrderAdmin(FastListMixin, MerchantScopedAdmin):
                     )
         else:
             form = CancelForm()
+        refund = None
+        if order.payment_method == PaymentMethod.ONLINE and order.status != OrderStatus.UNPAID:
+            amounts = [item.refundable_amount() for item in order.items.all()]
+            refund = {
+                "items": sum(1 for a in amounts if a > 0),
+                "total": money(sum(a for a in amounts if a > 0)),
+            }
         return self._render(
-            request, order, "merchants/admin/order_cancel.html", gettext("取消订单"), form=form
+            request, order, "merchants/admin/order_cancel.html", gettext("取消订单"), form=form, refund=refund
         )
 
     # -- bulk
