@@ -7,5 +7,9 @@ class AftersalesConfig(AppConfig):
     verbose_name = _("售后")
     platform_app = True  # platform staff may view its models (merchants.kernel.signals)
 
-    def ready(self) -> None:
-        from aftersales import registrations  # noqa: F401  (notice kinds, rule names, reply-template values)
+    def ready(self):
+        # M-3: the refund of a cancelled paid order, registered with merchants.services.cancel_order
+        # (merchants imports nothing above it). Registered here, not on first use, so that no cancel
+        # can ever run before it: without a hook a paid order refuses to be cancelled.
+        from aftersales import registrations  # noqa: F401, PLC0415  (notice kinds, rule names, reply-template values)
+        from aftersales.services import cancellations  # noqa: F401, PLC0415

@@ -33,8 +33,27 @@ def express_refund_applies(case: AfterSaleCase, *, limits: AftersalesSettings) -
         and order.status in SHIPPABLE_STATES
         and case.item.package_id is None
         and order.paid_amount < limits.express_max_amount
-        and case.created_at - order.placed_at < timedelta(hours=limits.express_max_hours)
+        and _shorter_than(case.created_at - order.placed_at, limits.express_max_hours)
     )
+
+
+def _longer_than(elapsed: timedelta, hours: int) -> bool:
+    """elapsed > `hours` hours, for any stored number: a limit too large for a timedelta is no limit.
+
+    N-9: a rule saved with 下单后 99999999999 小时 (before the form bounded it) made timedelta() overflow
+    in every open_case of its shop, so no buyer there could open a case.
+    """
+    try:
+        return elapsed > timedelta(hours=hours)
+    except OverflowError:
+        return False
+
+
+def _shorter_than(elapsed: timedelta, hours: int) -> bool:
+    try:
+        return elapsed < timedelta(hours=hours)
+    except OverflowError:
+        return True
 
 
 def rule_matches(rule: AutoRefundRule, case: AfterSaleCase) -> bool:
@@ -52,14 +71,14 @@ def rule_matches(rule: AutoRefundRule, case: AfterSaleCase) -> bool:
         return False
     if rule.max_amount is not None and case.amount > rule.max_amount:
         return False
-    if rule.max_hours_since_order is not None and (
-        case.created_at - order.placed_at > timedelta(hours=rule.max_hours_since_order)
+    if rule.max_hours_since_order is not None and _longer_than(
+        case.created_at - order.placed_at, rule.max_hours_since_order
     ):
         return False
     if rule.max_hours_since_delivery is not None:
         if order.received_at is None:
             return False
-        if case.created_at - order.received_at > timedelta(hours=rule.max_hours_since_delivery):
+        if _longer_than(case.created_at - order.received_at, rule.max_hours_since_delivery):
             return False
     return True
 

@@ -1,5 +1,6 @@
 """After-sales errors: business refusals (ApplicationError, shown to the user) and the gateway's transient one."""
 
+from merchants.kernel.checks import AmountError
 from merchants.kernel.workflow import (
     ActorNotAllowedError,
     ApplicationError,
@@ -20,7 +21,7 @@ class CaseAlreadyOpenError(ApplicationError):
     """A-1: the item already has an open case."""
 
 
-class CaseAmountError(ApplicationError):
+class CaseAmountError(AmountError):
     """A-1 / A-6: the amount or quantity is not positive or exceeds what is still refundable."""
 
 

@@ -10,19 +10,21 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.contrib import admin
-from django.core.validators import EMPTY_VALUES
 from django.db.models import Count, Q, QuerySet
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from unfold.contrib.filters.admin import DropdownFilter, TextFilter
 
 from aftersales import selectors
 from aftersales.models import AfterSaleCase, AftersalesSettings
 from aftersales.transitions import OPEN_STATES, CaseStatus
 from merchants.admin.filters import ProductFilter as OrderProductFilter
-from merchants.kernel.admin.filters import DateRangeOnDateTimeFilter
+from merchants.kernel.admin.filters import (
+    CheckedChoiceFilter,
+    CheckedRangeNumericFilter,
+    CheckedTextFilter,
+    DateRangeOnDateTimeFilter,
+)
+from merchants.kernel.checks import BadInputError, parse_date
 from merchants.kernel.scoping import scope_to_actor
 from merchants.models import Order
 
@@ -99,7 +101,7 @@ class HiddenFilterMixin:
     template = "aftersales/filters/hidden.html"
 
 
-class QuickTabFilter(HiddenFilterMixin, admin.SimpleListFilter):
+class QuickTabFilter(HiddenFilterMixin, CheckedChoiceFilter):
     """The quick tabs (A-10) as a filter, so the export, the counts and the list agree on what a tab holds."""
 
     title = _("快捷分类")
@@ -113,33 +115,36 @@ class QuickTabFilter(HiddenFilterMixin, admin.SimpleListFilter):
         return [(tab.key, tab.label) for tab in tabs_for(self.platform)]
 
     def queryset(self, request, queryset):
-        if not self.value():
+        key = self.parsed_value
+        if not key:
             return queryset
-        q = tab_q(self.value(), now=timezone.now(), hours=due_soon_hours(request), platform=self.platform)
+        q = tab_q(key, now=timezone.now(), hours=due_soon_hours(request), platform=self.platform)
         return queryset.filter(q) if q is not None else queryset.none()
 
 
-class OrderNoFilter(TextFilter):
+class OrderNoFilter(CheckedTextFilter):
     """订单号: exact or prefix, through the unique (and LIKE-indexed) order number of the orders table."""
 
     title = _("订单号")
     parameter_name = "order_no"
+    max_length = AfterSaleCase._meta.get_field("order_no").max_length
 
     def queryset(self, request, queryset):
-        value = (self.value() or "").strip()
+        value = self.parsed_value
         if not value:
             return queryset
         return queryset.filter(order_no__startswith=value)  # the case's own copy, indexed for prefixes
 
 
-class BuyerFilter(TextFilter):
+class BuyerFilter(CheckedTextFilter):
     """买家: the exact buyer id (indexed on the case) or nickname (indexed on the order)."""
 
     title = _("买家ID / 昵称")
     parameter_name = "buyer"
+    max_length = AfterSaleCase._meta.get_field("buyer_name").max_length
 
     def queryset(self, request, queryset):
-        value = (self.value() or "").strip()
+        value = self.parsed_value
         if not value:
             return queryset
         by_name = scope_to_actor(Order.objects.all(), request.user).filter(buyer_name=value).values("pk")
@@ -157,7 +162,11 @@ class CreatedRangeFilter(DateRangeOnDateTimeFilter):
     """申请时间: whole local days, as an index range."""
 
 
-class EscalatedFilter(DropdownFilter):
+class AmountRangeFilter(CheckedRangeNumericFilter):
+    """申请金额 from / to: numbers within the money bounds, or the filter is not applied."""
+
+
+class EscalatedFilter(CheckedChoiceFilter):
     title = _("已升级高级客服")
     parameter_name = "escalated"
 
@@ -165,27 +174,14 @@ class EscalatedFilter(DropdownFilter):
         return (("yes", _("是")), ("no", _("否")))
 
     def queryset(self, request, queryset):
-        if self.value() == "yes":
+        if self.parsed_value == "yes":
             return queryset.filter(escalated=True)
-        if self.value() == "no":
+        if self.parsed_value == "no":
             return queryset.filter(escalated=False)
         return queryset
 
 
 # ---- the export range (B-6): at most EXPORT_MAX_MONTHS months of application dates
-
-
-def _parse_date(value) -> datetime.date | None:
-    if isinstance(value, datetime.date):
-        return value
-    if value in EMPTY_VALUES or not isinstance(value, str):
-        return None
-    for fmt in [*formats.get_format("DATE_INPUT_FORMATS"), *settings.DATE_INPUT_FORMATS]:
-        try:
-            return datetime.datetime.strptime(value.strip(), fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
@@ -201,16 +197,32 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     raise ValueError(day)  # pragma: no cover
 
 
+def _export_date(params, name: str) -> datetime.date | None:
+    return parse_date(params.get(name), label=AfterSaleCase._meta.get_field("created_at").verbose_name)
+
+
 def export_range(params) -> tuple[datetime.date | None, datetime.date | None]:
-    """(from, to) application dates of the list's created-range filter, as the export will use them."""
-    start = _parse_date(params.get("created_at_from"))
-    end = _parse_date(params.get("created_at_to"))
-    return start, end
+    """(from, to) application dates of the list's created-range filter, as the export will use them.
+
+    A date that is not a date within the bounds of merchants.kernel.checks counts as not given.
+    """
+    dates = []
+    for name in ("created_at_from", "created_at_to"):
+        try:
+            dates.append(_export_date(params, name))
+        except BadInputError:
+            dates.append(None)
+    return dates[0], dates[1]
 
 
 def export_range_error(params, *, today=None) -> str | None:
     """Why an export with these list filters is refused, or None when its range is within 6 months."""
     today = today or timezone.localdate()
+    for name in ("created_at_from", "created_at_to"):
+        try:
+            _export_date(params, name)
+        except BadInputError as exc:  # B-6: year 1 or 9999 is a message, never a 500
+            return "；".join(exc.messages)
     start, end = export_range(params)
     if start is None:
         return str(
@@ -230,6 +242,7 @@ def export_range_error(params, *, today=None) -> str | None:
 
 
 __all__ = [
+    "AmountRangeFilter",
     "BuyerFilter",
     "CreatedRangeFilter",
     "EscalatedFilter",

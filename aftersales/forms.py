@@ -7,6 +7,7 @@ merchants.kernel.uploads (type, size, real decoding) before any service sees the
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
@@ -24,8 +25,15 @@ from unfold.widgets import (
     UnfoldBooleanSwitchWidget,
 )
 
-from aftersales.models import AutoRefundRule
-from aftersales.transitions import ArbitrationOutcome, CaseType, Liability, Reason, ShippingStage
+from aftersales.models import MAX_DELAY_DAYS, AutoRefundRule
+from aftersales.transitions import (
+    ArbitrationOutcome,
+    CaseType,
+    Liability,
+    Reason,
+    ShippingStage,
+    arbitration_contradiction,
+)
 from merchants.kernel import templates as replies
 from merchants.kernel.uploads import EvidenceImageField, EvidenceImagesField
 from merchants.models import tracking_validator
@@ -160,8 +168,13 @@ class DelayReportForm(CaseActionForm):
 
     def clean_delay_until(self):
         value = self.cleaned_data["delay_until"]
-        if value is not None and value <= timezone.now():
+        now = timezone.now()
+        if value is not None and value <= now:
             raise forms.ValidationError(_("预计处理时间必须晚于现在。"))
+        if value is not None and value > now + timedelta(days=MAX_DELAY_DAYS):
+            raise forms.ValidationError(
+                _("预计处理时间最多可报备到 %(days)d 天后。") % {"days": MAX_DELAY_DAYS}
+            )
         return value
 
 
@@ -189,6 +202,13 @@ class ArbitrateForm(CaseActionForm):
         label=_("责任方"), choices=Liability.choices, widget=UnfoldAdminRadioSelectWidget
     )
     note = _text(_("判定说明"), required=False, max_length=1000, placeholder=_("写给双方的判定依据"))
+
+    def clean(self):
+        cleaned = super().clean()
+        problem = arbitration_contradiction(cleaned.get("outcome"), cleaned.get("liability"))
+        if problem:
+            self.add_error("liability", problem)
+        return cleaned
 
 
 class DelayDecisionForm(forms.Form):

@@ -10,7 +10,8 @@ from decimal import Decimal
 
 import django_fsm as fsm
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -38,27 +39,53 @@ from merchants.kernel.models import AttachmentBase
 from merchants.models import MONEY, EventBase, MerchantOwned, SingletonSettings
 from merchants.transitions import Carrier, PaymentMethod
 
+# N-9: the bounds that make sense. A setting or rule outside them is a typo, and one of them used to
+# break every case of a shop (下单后 99999999999 小时: timedelta overflowed in every open_case).
+MAX_WAIT_HOURS = 720  # 30 days: no one is given longer than a month to answer, pay or decide
+MAX_WAIT_DAYS = 90  # returns, receipts, idle refusals, exchanges: a quarter at most
+MAX_WINDOW_DAYS = 3650  # A-2 windows: ten years covers the longest 三包 guarantee
+MAX_RULE_HOURS = 8760  # A-12: a rule looks back at most a year since order or delivery
+MAX_AUTO_AMOUNT = Decimal("100000.00")  # A-11 / A-12: an automatic approval never covers more than ¥100,000
+MAX_REFUND_ATTEMPTS = 12  # aftersales.tasks.REFUND_MAX_RETRIES: Celery stops retrying there anyway
+
+
+def _bounded(low, high):
+    return [MinValueValidator(low), MaxValueValidator(high)]
+
+
+def _hours(label, default, high=MAX_WAIT_HOURS):
+    return models.PositiveIntegerField(label, default=default, validators=_bounded(1, high))
+
+
+def _days(label, default, high=MAX_WAIT_DAYS):
+    return models.PositiveIntegerField(label, default=default, validators=_bounded(1, high))
+
 
 class AftersalesSettings(SingletonSettings):
-    """The A-2, A-5, A-11 defaults, editable in /admin/ without a deploy."""
+    """The A-2, A-5, A-11 defaults, editable in /admin/ without a deploy (bounded: N-9)."""
 
-    merchant_response_hours = models.PositiveIntegerField(_("商家处理时限（小时）"), default=48)
-    negotiation_hours = models.PositiveIntegerField(_("协商方案有效期（小时）"), default=48)
-    buyer_return_days = models.PositiveIntegerField(_("买家退货时限（天）"), default=7)
-    merchant_receipt_days = models.PositiveIntegerField(_("商家收货时限（天）"), default=7)
-    voucher_hours = models.PositiveIntegerField(_("货到付款退款凭证时限（小时）"), default=48)
-    rejected_idle_days = models.PositiveIntegerField(_("拒绝后买家无操作关闭（天）"), default=7)
-    exchange_delivery_days = models.PositiveIntegerField(_("换货自动完成（天）"), default=15)
-    arbitration_hours = models.PositiveIntegerField(_("平台介入升级时限（小时）"), default=72)
-    due_soon_hours = models.PositiveIntegerField(_("即将超时提醒（小时）"), default=12)
-    window_days = models.PositiveIntegerField(_("收货后可申请售后（天）"), default=15)
-    three_guarantee_days = models.PositiveIntegerField(_("三包商品质量问题申请期（天）"), default=90)
-    durable_days = models.PositiveIntegerField(_("耐用品质量问题申请期（天）"), default=180)
+    merchant_response_hours = _hours(_("商家处理时限（小时）"), 48)
+    negotiation_hours = _hours(_("协商方案有效期（小时）"), 48)
+    buyer_return_days = _days(_("买家退货时限（天）"), 7)
+    merchant_receipt_days = _days(_("商家收货时限（天）"), 7)
+    voucher_hours = _hours(_("货到付款退款凭证时限（小时）"), 48)
+    rejected_idle_days = _days(_("拒绝后买家无操作关闭（天）"), 7)
+    exchange_delivery_days = _days(_("换货自动完成（天）"), 15)
+    arbitration_hours = _hours(_("平台介入升级时限（小时）"), 72)
+    due_soon_hours = _hours(_("即将超时提醒（小时）"), 12)
+    window_days = _days(_("收货后可申请售后（天）"), 15, high=MAX_WINDOW_DAYS)
+    three_guarantee_days = _days(_("三包商品质量问题申请期（天）"), 90, high=MAX_WINDOW_DAYS)
+    durable_days = _days(_("耐用品质量问题申请期（天）"), 180, high=MAX_WINDOW_DAYS)
     express_max_amount = models.DecimalField(
-        _("极速退款订单金额上限（元，不含）"), **MONEY, default=Decimal("300.00")
+        _("极速退款订单金额上限（元，不含）"),
+        **MONEY,
+        default=Decimal("300.00"),
+        validators=_bounded(Decimal("0.01"), MAX_AUTO_AMOUNT),
     )
-    express_max_hours = models.PositiveIntegerField(_("极速退款下单后时限（小时，不含）"), default=6)
-    refund_max_attempts = models.PositiveIntegerField(_("退款最多尝试次数"), default=5)
+    express_max_hours = _hours(_("极速退款下单后时限（小时，不含）"), 6)
+    refund_max_attempts = models.PositiveIntegerField(
+        _("退款最多尝试次数"), default=5, validators=_bounded(1, MAX_REFUND_ATTEMPTS)
+    )
 
     class Meta:
         verbose_name = _("售后规则设置")
@@ -67,19 +94,48 @@ class AftersalesSettings(SingletonSettings):
     def __str__(self) -> str:
         return str(_("售后规则设置"))
 
+    def clean(self):
+        super().clean()
+        if (
+            self.due_soon_hours is not None
+            and self.merchant_response_hours is not None
+            and self.due_soon_hours >= self.merchant_response_hours
+        ):
+            raise ValidationError(
+                {
+                    "due_soon_hours": _(
+                        "即将超时提醒（%(due)d 小时）须短于商家处理时限（%(answer)d 小时），"
+                        "否则每个新售后单一开始就显示即将超时。"
+                    )
+                    % {"due": self.due_soon_hours, "answer": self.merchant_response_hours}
+                }
+            )
+
 
 class AutoRefundRule(MerchantOwned):
     """A shop owner's custom auto-approve rule (A-12), evaluated when a case opens."""
 
     name = models.CharField(_("规则名称"), max_length=60)
     enabled = models.BooleanField(_("启用"), default=True)
-    priority = models.PositiveSmallIntegerField(_("优先级"), default=10, help_text=_("数字小的先匹配。"))
+    priority = models.PositiveSmallIntegerField(
+        _("优先级"), default=10, help_text=_("数字小的先匹配。"), validators=[MaxValueValidator(999)]
+    )
     case_types = models.JSONField(_("售后类型"), default=list, help_text=_("为空表示全部类型。"))
     shipping_stages = models.JSONField(_("订单发货状态"), default=list, help_text=_("为空表示全部。"))
     reasons = models.JSONField(_("售后原因"), default=list, help_text=_("为空表示全部原因。"))
-    max_amount = models.DecimalField(_("退款金额上限（元，含）"), **MONEY, null=True, blank=True)
-    max_hours_since_order = models.PositiveIntegerField(_("下单后（小时）内"), null=True, blank=True)
-    max_hours_since_delivery = models.PositiveIntegerField(_("签收后（小时）内"), null=True, blank=True)
+    max_amount = models.DecimalField(
+        _("退款金额上限（元，含）"),
+        **MONEY,
+        null=True,
+        blank=True,
+        validators=_bounded(Decimal("0.01"), MAX_AUTO_AMOUNT),
+    )
+    max_hours_since_order = models.PositiveIntegerField(
+        _("下单后（小时）内"), null=True, blank=True, validators=_bounded(1, MAX_RULE_HOURS)
+    )
+    max_hours_since_delivery = models.PositiveIntegerField(
+        _("签收后（小时）内"), null=True, blank=True, validators=_bounded(1, MAX_RULE_HOURS)
+    )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
     class Meta:
@@ -494,6 +550,7 @@ class CaseEvent(EventBase):
             "符合极速退款条件（订单金额低于 ¥%(amount)s，下单 %(hours)d 小时内，未发货），系统自动同意。"
         ),
         "auto_rule": _("命中自动退款规则「%(name)s」，系统自动同意。"),
+        "order_cancelled": _("平台客服应买家要求取消订单 %(no)s，系统全额退款 ¥%(amount)s。"),
         Kind.PROPOSAL_EXPIRED: _("买家超时未回应协商方案，方案失效，售后单回到待商家处理。"),
         "rejected_idle": _("商家拒绝后买家超时未处理，售后单自动关闭。"),
         "return_not_sent": _("买家超时未寄回商品，售后单自动关闭。"),
@@ -605,6 +662,12 @@ class GatewayCall(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+# A-9 / N-9: how far ahead a delay report may reach. The seed (002, JD 延迟售后报备) names only "延迟时间";
+# 30 days is the assessment window of L-2/L-3, so a longer delay would take a case out of more than one
+# whole evaluation, and no waiting state of A-3 lasts longer than 15 days (exchange delivery) anyway.
+MAX_DELAY_DAYS = 30
 
 
 class DelayReport(MerchantOwned):

@@ -100,6 +100,19 @@ class Liability(models.TextChoices):
     NONE = "none", _("无责")
 
 
+def arbitration_contradiction(outcome, liability) -> str | None:
+    """Why an arbitration decision contradicts itself (the form and the service both ask), or None.
+
+    A-7 / N-9: rejecting the buyer's request finds the merchant right; making the merchant liable as well
+    would count a dispute the merchant won against its dispute rate (L-5 counts `both` as merchant).
+    """
+    if outcome == ArbitrationOutcome.REJECT and liability in (Liability.MERCHANT, Liability.BOTH):
+        return str(
+            _("驳回买家申请时，责任方只能是买家或无责：驳回即认定商家没有责任。请修改判定结果或责任方。")
+        )
+    return None
+
+
 class ShippingStage(models.TextChoices):
     """Order shipping state as automation rules see it (A-12)."""
 

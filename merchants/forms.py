@@ -14,10 +14,38 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
+from merchants.kernel.checks import BadInputError, clean_text, normalize_phone, parse_id
 from merchants.models import Merchant, Order, Package
 from merchants.transitions import Carrier
 
 CARRIER_CHOICES = [("", _("请选择快递公司")), *Carrier.choices]
+
+
+def _checked_id(field, value) -> str:
+    """A posted id as a bounded positive integer before any query sees it ('²' or 10^22 used to be a 500)."""
+    try:
+        number = parse_id(value, label=field.label)
+    except BadInputError as exc:
+        raise forms.ValidationError(field.error_messages["invalid_choice"], code="invalid_choice") from exc
+    return "" if number is None else str(number)
+
+
+class CheckedModelChoiceField(forms.ModelChoiceField):
+    """A choice of one object by id (N-9: the id is checked by merchants.kernel.checks first)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        return super().to_python(_checked_id(self, value))
+
+
+class CheckedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A choice of objects by id; each id checked by merchants.kernel.checks before the query."""
+
+    def clean(self, value):
+        if value and isinstance(value, (list, tuple)):
+            value = [_checked_id(self, item) for item in value]
+        return super().clean(value)
 
 
 class TrackingFieldsMixin(forms.Form):
@@ -51,11 +79,15 @@ class ShipForm(TrackingFieldsMixin):
 
     field_order = ["items", "carrier", "tracking_no"]
 
-    items = forms.ModelMultipleChoiceField(
+    items = CheckedModelMultipleChoiceField(
         label=_("发货商品"),
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": _("请选择要发货的商品。")},
+        error_messages={
+            "required": _("请选择要发货的商品。"),
+            "invalid_choice": _("所选商品不属于这个订单，请刷新页面后重新选择。"),
+            "invalid_pk_value": _("所选商品不属于这个订单，请刷新页面后重新选择。"),
+        },
     )
 
     def __init__(self, *args, order: Order, **kwargs):
@@ -71,7 +103,7 @@ class TrackingForm(TrackingFieldsMixin):
 
     field_order = ["package", "carrier", "tracking_no"]
 
-    package = forms.ModelChoiceField(
+    package = CheckedModelChoiceField(
         label=_("包裹"),
         queryset=None,
         empty_label=None,
@@ -99,10 +131,10 @@ class CancelForm(forms.Form):
     )
 
     def clean_reason(self) -> str:
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError(_("请填写取消原因。"))
-        return reason
+        try:  # zero-width-only text is empty; bidi controls are stripped (N-9)
+            return clean_text(self.cleaned_data["reason"], label=_("取消原因"), max_length=200)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
 
 
 class MerchantSettingsForm(forms.ModelForm):
@@ -118,3 +150,7 @@ class MerchantSettingsForm(forms.ModelForm):
             "return_address",
             "settlement_cycle",
         ]
+
+    def clean_return_phone(self) -> str:
+        """Stored as digits and dashes: '138 0013 8000' and full-width digits become 13800138000."""
+        return normalize_phone(self.cleaned_data.get("return_phone") or "")

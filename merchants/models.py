@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import django_fsm as fsm
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -56,11 +56,13 @@ def mask_phone(phone: str) -> str:
 class PlatformSettings(SingletonSettings):
     """Order and shipping defaults (M-3, S-5)."""
 
+    # N-9: bounded. 0 would cancel or receive at once; beyond a month (unpaid) or a quarter (receipt)
+    # is a typo, not a rule (the defaults are SPEC M-3's 24 h and S-5's 15 days).
     unpaid_cancel_hours = models.PositiveIntegerField(
-        _("未付款自动取消（小时）"), default=24, validators=[MinValueValidator(1)]
+        _("未付款自动取消（小时）"), default=24, validators=[MinValueValidator(1), MaxValueValidator(720)]
     )
     auto_receive_days = models.PositiveIntegerField(
-        _("发货后自动确认收货（天）"), default=15, validators=[MinValueValidator(1)]
+        _("发货后自动确认收货（天）"), default=15, validators=[MinValueValidator(1), MaxValueValidator(90)]
     )
 
     class Meta:
@@ -352,6 +354,7 @@ class OrderEvent(EventBase):
         RECEIVED = "received", _("确认收货")
         AUTO_RECEIVED = "auto_received", _("自动确认收货")
         CANCELLED = "cancelled", _("取消订单")
+        CANCEL_REFUNDED = "cancel_refunded", _("取消订单退款")  # M-3: the refund a paid cancel started
         AUTO_CANCELLED = "auto_cancelled", _("超时未付款自动取消")
         SHIPPING_SETTLED = "shipping_settled", _("发货状态更新")
 
@@ -362,7 +365,10 @@ class OrderEvent(EventBase):
         Kind.AUTO_CANCELLED: _("超时未付款，系统自动取消"),
         Kind.AUTO_RECEIVED: _("买家超时未确认，系统自动确认收货"),
         Kind.SHIPPING_SETTLED: _("剩余商品已全部退款，订单视为已发货。"),
-        "all_refunded": _("全部商品已退款，交易关闭"),  # a CANCELLED event's "why" (resettle_shipping)
+        "all_refunded": _("全部商品已退款，交易关闭"),
+        Kind.CANCEL_REFUNDED: _(
+            "已为 %(count)d 件商品发起全额退款，共 ¥%(total)s（售后单 %(cases)s）。"
+        ),  # a CANCELLED event's "why" (resettle_shipping)
     }
     PARAM_CHOICES = {"carrier": Carrier}
 

@@ -23,8 +23,15 @@ class OrderStatus(models.TextChoices):
 
 # States in which items may still go out in packages (S-1).
 SHIPPABLE_STATES = (OrderStatus.TO_SHIP, OrderStatus.PARTIALLY_SHIPPED)
-# States an order may be cancelled from by someone (M-3); who may do it is decided by the service.
-CANCELLABLE_STATES = (OrderStatus.UNPAID, OrderStatus.AWAITING_CONFIRMATION, OrderStatus.TO_SHIP)
+# States an order may be cancelled from by someone (M-3); who may do it is decided by the service
+# (merchants.services.cancel_refusal): once anything shipped only platform staff, and only a cod order.
+CANCELLABLE_STATES = (
+    OrderStatus.UNPAID,
+    OrderStatus.AWAITING_CONFIRMATION,
+    OrderStatus.TO_SHIP,
+    OrderStatus.PARTIALLY_SHIPPED,
+    OrderStatus.SHIPPED,
+)
 
 
 class Carrier(models.TextChoices):

@@ -26,7 +26,6 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.formats import base_formats
-from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeNumericFilter
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import display
 
@@ -46,6 +45,7 @@ from aftersales.admin.display import (
 )
 from aftersales.admin.resources import CaseExportResource
 from aftersales.filters import (
+    AmountRangeFilter,
     BuyerFilter,
     CreatedRangeFilter,
     EscalatedFilter,
@@ -63,6 +63,7 @@ from aftersales.transitions import CaseStatus, CaseType, DelayReportStatus, Reas
 from merchants.kernel.admin.base import is_workbench, member_may, message_errors
 from merchants.kernel.admin.changelist import EmptyState, FastListMixin, QuickTabChangeList
 from merchants.kernel.admin.display import actor_parts, choice_label, member_roles
+from merchants.kernel.admin.filters import CheckedChoicesDropdownFilter, search_term
 from merchants.kernel.admin.importexport import MerchantScopedExportAdmin
 from merchants.kernel.scoping import WRITE_ROLES, is_platform, merchant_ids_for, roles_for, sees_all
 from merchants.models import ActorKind, Merchant
@@ -133,11 +134,11 @@ class CaseAdmin(FastListMixin, MerchantScopedExportAdmin):
     list_fullwidth = True  # twelve columns: the container width would hide the countdown and the row action
     list_filter = (
         QuickTabFilter,
-        ("type", ChoicesDropdownFilter),
-        ("status", ChoicesDropdownFilter),
+        ("type", CheckedChoicesDropdownFilter),
+        ("status", CheckedChoicesDropdownFilter),
         ("created_at", CreatedRangeFilter),
-        ("amount", RangeNumericFilter),
-        ("reason", ChoicesDropdownFilter),
+        ("amount", AmountRangeFilter),
+        ("reason", CheckedChoicesDropdownFilter),
         OrderNoFilter,
         BuyerFilter,
         ProductFilter,
@@ -277,9 +278,13 @@ class CaseAdmin(FastListMixin, MerchantScopedExportAdmin):
             related.append("merchant")
         return related
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(self, request, queryset, term_given):
         """Case no / order no exact, or by prefix through unique indexes: never a LIKE '%x%' scan."""
-        term = (search_term or "").strip()
+        term = search_term(
+            request, term_given, max_length=AfterSaleCase._meta.get_field("case_no").max_length
+        )
+        if term is None:  # N-9: said on the page; nothing can match it
+            return queryset.none(), False
         if not term:
             return queryset, False
         condition = Q(case_no=term) | Q(order_no=term)

@@ -5,6 +5,7 @@ A package split by sub-domain (STYLE §2); callers import from here:
 """
 
 from aftersales.services._common import requeue_refunds
+from aftersales.services.cancellations import refund_cancelled_order
 from aftersales.services.cases import (
     BulkResult,
     accept_proposal,
@@ -52,6 +53,7 @@ __all__ = [
     "open_case",
     "pay_refund",
     "propose",
+    "refund_cancelled_order",
     "refund_task",
     "refuse_return",
     "reject",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import partial
 
 from django.core.exceptions import ValidationError
@@ -24,6 +24,8 @@ from aftersales.models import AfterSaleCase, AftersalesSettings, CaseAttachment,
 from aftersales.tasks import refund_task
 from aftersales.transitions import CaseStatus
 from merchants import selectors as merchant_selectors
+from merchants.kernel import checks
+from merchants.kernel.checks import clean_choice, clean_text, pk_of  # noqa: F401  (re-exported: N-9 cleaning)
 from merchants.kernel.events import record_event, record_events
 from merchants.kernel.scoping import WRITE_ROLES, is_platform, require_role, role_for
 from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, require_transition
@@ -33,16 +35,8 @@ from merchants.transitions import AftersaleLock
 
 log = logging.getLogger(__name__)
 Kind = CaseEvent.Kind
-CENT = Decimal("0.01")
+CENT = checks.CENT
 MAX_FILES = 9
-
-
-def pk_of(obj) -> int:
-    """A model instance or an id (forms, imports and tasks pass ids)."""
-    try:
-        return int(getattr(obj, "pk", obj))
-    except (TypeError, ValueError) as exc:
-        raise ApplicationError(_("无效的编号：%(value)s") % {"value": obj}, code="invalid_id") from exc
 
 
 def clock() -> tuple[datetime, AftersalesSettings]:
@@ -87,34 +81,12 @@ def merchant_may_act(actor, merchant_id: int) -> bool:
     return role_for(actor, merchant_id) in WRITE_ROLES
 
 
-# ---- input cleaning (before anything is locked or written)
-
-
-def clean_choice(value, choices, label) -> str:
-    value = str(value or "").strip()
-    if value not in choices.values:
-        raise ApplicationError(
-            _("%(label)s「%(value)s」无效。") % {"label": label, "value": value or "—"}, code="invalid_choice"
-        )
-    return value
+# ---- input cleaning (before anything is locked or written): merchants.kernel.checks, plus after-sales' own
 
 
 def clean_amount(value, *, label=None) -> Decimal:
-    """A positive money amount with at most two decimals (floats are refused: N-6)."""
-    label = label or _("金额")
-    if isinstance(value, float):
-        value = repr(value)
-    try:
-        amount = Decimal(str(value).strip().replace(",", "").removeprefix("¥"))
-    except (InvalidOperation, ValueError) as exc:
-        raise CaseAmountError(
-            _("%(label)s「%(value)s」不是有效的金额。") % {"label": label, "value": value}
-        ) from exc
-    if not amount.is_finite() or amount <= 0:
-        raise CaseAmountError(_("%(label)s必须大于 0。") % {"label": label}, code="amount_not_positive")
-    if amount != amount.quantize(CENT):
-        raise CaseAmountError(_("%(label)s最多两位小数。") % {"label": label}, code="amount_precision")
-    return amount.quantize(CENT)
+    """A positive money amount with at most two decimals (floats are refused: N-6); CaseAmountError if not."""
+    return checks.clean_amount(value, label=label, error=CaseAmountError)
 
 
 def check_refundable(item: OrderItem, amount: Decimal) -> None:
@@ -128,17 +100,6 @@ def check_refundable(item: OrderItem, amount: Decimal) -> None:
             % {"amount": amount, "refundable": refundable},
             code="over_refundable",
         )
-
-
-def clean_text(value, *, label, required: bool = True, max_length: int = 2000) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise ApplicationError(_("请填写%(label)s。") % {"label": label}, code="required")
-    if len(text) > max_length:
-        raise ApplicationError(
-            _("%(label)s不能超过 %(max)d 个字。") % {"label": label, "max": max_length}, code="too_long"
-        )
-    return text
 
 
 def clean_files(files: Iterable | None, *, required: bool = False, label=None) -> list:

@@ -52,11 +52,13 @@ from aftersales.transitions import (
     Liability,
     Reason,
     ReasonCategory,
+    arbitration_contradiction,
     postage_payer,
 )
 from merchants import selectors as merchant_selectors
 from merchants.kernel.notices import notify
 from merchants.kernel.scoping import BUYER, WRITE_ROLES, get_for_actor, is_buyer, require_role
+from merchants.kernel.workflow import ApplicationError
 from merchants.models import Notice, Order, OrderItem, Product
 from merchants.services import clean_tracking, record_item_aftersale
 from merchants.transitions import AftersaleLock, OrderStatus
@@ -522,6 +524,8 @@ def arbitrate(
     """Platform staff decide a case in arbitration: refund, reship or reject, with the liability (A-7)."""
     outcome = clean_choice(outcome, ArbitrationOutcome, _("判定结果"))
     liability = clean_choice(liability, Liability, _("责任方"))
+    if problem := arbitration_contradiction(outcome, liability):
+        raise ApplicationError(problem, code="arbitration_contradiction")
     note = clean_text(note, label=_("判定说明"), required=False)
     case = lock_case(case, actor)
     require_platform(actor)

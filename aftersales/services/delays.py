@@ -4,14 +4,14 @@ out of assessment (durations, timeouts, violations — L-7)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.exceptions import DelayReportError
-from aftersales.models import AfterSaleCase, DelayReport, DelayReportImage
+from aftersales.models import MAX_DELAY_DAYS, AfterSaleCase, DelayReport, DelayReportImage
 from aftersales.registrations import DELAY_APPROVED, DELAY_REJECTED
 from aftersales.services._common import (
     Kind,
@@ -38,6 +38,10 @@ def _clean_until(value, now: datetime) -> datetime:
         value = timezone.make_aware(value)
     if value <= now:
         raise DelayReportError(_("预计处理时间必须晚于现在。"), code="delay_until_past")
+    if value > now + timedelta(days=MAX_DELAY_DAYS):
+        raise DelayReportError(
+            _("预计处理时间最多可报备到 %(days)d 天后。") % {"days": MAX_DELAY_DAYS}, code="delay_until_far"
+        )
     return value
 
 

@@ -1,22 +1,25 @@
-"""List filters of the order pages. Each one filters through an index and stays inside the user's shops."""
+"""List filters of the order pages. Each one filters through an index and stays inside the user's shops.
+
+Their values are parsed by merchants.kernel.checks (through the kernel's checked filters): a bad value
+is said on the page, naming the filter, and the filter is not applied (N-9).
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.validators import EMPTY_VALUES
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from unfold.contrib.filters.admin import DropdownFilter, TextFilter
 
+from merchants.kernel.admin.filters import CheckedChoiceFilter, CheckedIdFilter, CheckedTextFilter
 from merchants.kernel.scoping import scope_to_actor
-from merchants.models import OrderItem, Product
+from merchants.models import Order, OrderItem, Product
 from merchants.transitions import SHIPPABLE_STATES
 
 # A dropdown of products is fine for a shop's catalogue; beyond this many the newest are offered.
 PRODUCT_FILTER_LIMIT = 300
 
 
-class LateFilter(DropdownFilter):
+class LateFilter(CheckedChoiceFilter):
     """M-4: still owing a shipment after the promised ship-by time (partial index order_late_idx)."""
 
     title = _("超时未发货")
@@ -27,14 +30,14 @@ class LateFilter(DropdownFilter):
 
     def queryset(self, request, queryset):
         now = timezone.now()
-        if self.value() == "yes":
+        if self.parsed_value == "yes":
             return queryset.filter(status__in=SHIPPABLE_STATES, ship_by__lt=now)
-        if self.value() == "no":
+        if self.parsed_value == "no":
             return queryset.exclude(status__in=SHIPPABLE_STATES, ship_by__lt=now)
         return queryset
 
 
-class ProductFilter(DropdownFilter):
+class ProductFilter(CheckedIdFilter):
     """Orders containing a product; the choices are the user's own products only."""
 
     title = _("商品")
@@ -48,13 +51,9 @@ class ProductFilter(DropdownFilter):
         return [(str(pk), f"{name}（{shop}）") for pk, name, shop in rows]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value in EMPTY_VALUES:
+        product_id = self.parsed_value
+        if product_id is None:
             return queryset
-        try:
-            product_id = int(value)
-        except (TypeError, ValueError):
-            return queryset.none()
         return self.filter_product(queryset, product_id)
 
     def filter_product(self, queryset, product_id: int):
@@ -62,14 +61,15 @@ class ProductFilter(DropdownFilter):
         return queryset.filter(pk__in=OrderItem.objects.filter(product_id=product_id).values("order_id"))
 
 
-class BuyerIdFilter(TextFilter):
+class BuyerIdFilter(CheckedTextFilter):
     """Exact buyer id (indexed), never a substring scan."""
 
     title = _("买家ID")
     parameter_name = "buyer"
+    max_length = Order._meta.get_field("buyer_id").max_length
 
     def queryset(self, request, queryset):
-        value = (self.value() or "").strip()
+        value = self.parsed_value
         if value:
             return queryset.filter(buyer_id=value)
         return queryset

@@ -20,7 +20,6 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 
@@ -48,7 +47,12 @@ from merchants.kernel.admin.display import (
     member_roles,
     money,
 )
-from merchants.kernel.admin.filters import DateRangeOnDateTimeFilter
+from merchants.kernel.admin.filters import (
+    CheckedChoicesDropdownFilter,
+    DateRangeOnDateTimeFilter,
+    search_term,
+)
+from merchants.kernel.checks import BadInputError, next_prefix, parse_id
 from merchants.kernel.scoping import WRITE_ROLES, is_platform, merchant_ids_for, sees_all
 from merchants.kernel.workflow import can_proceed, require_transition
 from merchants.models import Order, OrderEvent, OrderItem, Package
@@ -63,9 +67,9 @@ SHIP, TRACKING, CONFIRM_COD, CANCEL = "ship", "change_tracking", "confirm_cod", 
 PLATFORM_ACTIONS = frozenset({CANCEL})
 
 
-def _next_prefix(term: str) -> str:
+def _next_prefix(term: str) -> str | None:
     """The smallest string greater than every string starting with `term` (for an index range)."""
-    return term[:-1] + chr(ord(term[-1]) + 1)
+    return next_prefix(term)
 
 
 class ReadOnlyInline(ScopedTabularInline):
@@ -251,8 +255,8 @@ class OrderAdmin(FastListMixin, MerchantScopedAdmin):
     list_display_links = ("order_no",)
     list_select_related = ("merchant",)  # express_refund_tag and the shop column read it: no per-row query
     list_filter = (
-        ("status", ChoicesDropdownFilter),
-        ("payment_method", ChoicesDropdownFilter),
+        ("status", CheckedChoicesDropdownFilter),
+        ("payment_method", CheckedChoicesDropdownFilter),
         ("placed_at", DateRangeOnDateTimeFilter),
         LateFilter,
         ProductFilter,
@@ -351,11 +355,7 @@ class OrderAdmin(FastListMixin, MerchantScopedAdmin):
             result.add(TRACKING)  # S-4: only once every shippable item has shipped
         if can_proceed(order.confirm_cod):
             result.add(CONFIRM_COD)
-        if (
-            can_proceed(order.cancel)
-            and (order.payment_method == PaymentMethod.COD or is_platform(request.user))
-            and not order.packages.exists()
-        ):
+        if services.cancel_refusal(order, request.user) is None:  # M-3: the service's own rule
             result.add(CANCEL)
         cache[order.pk] = {name for name in result if self.may_act(request, order, name)}
         return cache[order.pk]
@@ -381,14 +381,16 @@ class OrderAdmin(FastListMixin, MerchantScopedAdmin):
             columns.append("shop")
         return columns
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(self, request, queryset, term_given):
         """Order number exact or prefix (an index range), buyer id or name exact: never a LIKE '%x%' scan."""
-        term = (search_term or "").strip()
+        term = search_term(request, term_given, max_length=Order._meta.get_field("buyer_name").max_length)
+        if term is None:  # N-9: said on the page; nothing can match it
+            return queryset.none(), False
         if not term:
             return queryset, False
         condition = Q(order_no=term) | Q(buyer_id=term) | Q(buyer_name=term)
-        if len(term) >= ORDER_NO_PREFIX_MIN:
-            condition |= Q(order_no__gte=term, order_no__lt=_next_prefix(term), order_no__startswith=term)
+        if len(term) >= ORDER_NO_PREFIX_MIN and (upper := _next_prefix(term)):
+            condition |= Q(order_no__gte=term, order_no__lt=upper, order_no__startswith=term)
         return queryset.filter(condition), False
 
     def changelist_view(self, request, extra_context=None):
@@ -692,10 +694,11 @@ class OrderAdmin(FastListMixin, MerchantScopedAdmin):
                     )
         else:
             initial = {}
-            wanted = request.GET.get("package", "")
-            package = (
-                Package.objects.filter(order=order, pk=int(wanted)).first() if wanted.isdigit() else None
-            )
+            try:  # a link from the package list; '²' or a 23-digit id is no package (N-9)
+                wanted = parse_id(request.GET.get("package"), label=gettext("包裹"))
+            except BadInputError:
+                wanted = None
+            package = Package.objects.filter(order=order, pk=wanted).first() if wanted else None
             if package is not None:
                 initial = {"package": package.pk, "carrier": package.carrier}
             form = TrackingForm(order=order, initial=initial)
@@ -743,8 +746,15 @@ class OrderAdmin(FastListMixin, MerchantScopedAdmin):
                     )
         else:
             form = CancelForm()
+        refund = None
+        if order.payment_method == PaymentMethod.ONLINE and order.status != OrderStatus.UNPAID:
+            amounts = [item.refundable_amount() for item in order.items.all()]
+            refund = {
+                "items": sum(1 for a in amounts if a > 0),
+                "total": money(sum(a for a in amounts if a > 0)),
+            }
         return self._render(
-            request, order, "merchants/admin/order_cancel.html", gettext("取消订单"), form=form
+            request, order, "merchants/admin/order_cancel.html", gettext("取消订单"), form=form, refund=refund
         )
 
     # -- bulk

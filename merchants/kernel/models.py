@@ -16,6 +16,7 @@ from django.db import models
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from merchants.kernel.checks import phone_validator
 from merchants.kernel.uploads import scrub_upload
 from merchants.kernel.vocabulary import ActorKind, MerchantStatus, Role
 
@@ -240,7 +241,9 @@ class Merchant(models.Model):
         help_text=_("开启后，符合条件的未发货小额仅退款申请将被系统自动同意（A-11）。"),
     )
     return_contact = models.CharField(_("退货联系人"), max_length=50, blank=True)
-    return_phone = models.CharField(_("退货联系电话"), max_length=20, blank=True)
+    return_phone = models.CharField(
+        _("退货联系电话"), max_length=20, blank=True, validators=[phone_validator]
+    )
     return_address = models.CharField(_("退货地址"), max_length=200, blank=True)
     settlement_cycle = models.PositiveSmallIntegerField(
         _("结算周期"), choices=SettlementCycle.choices, default=SettlementCycle.WEEKLY

@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
 
+from merchants.kernel.admin.filters import CheckedChangeList
 from merchants.kernel.scoping import (
     ALL_ROLES,
     WRITE_ROLES,
@@ -129,6 +130,9 @@ class MerchantScopedAdmin(RolePermissionsMixin, ScopedFormFieldsMixin, ModelAdmi
     def scope_queryset(self, request, qs):
         """Hook for select_related / annotations; the rows are already scoped."""
         return qs
+
+    def get_changelist(self, request, **kwargs):
+        return CheckedChangeList  # a filter value refused (N-9) is not an active filter
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Another shop's id must look exactly like an id that does not exist: 404, no hint.

@@ -18,9 +18,9 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from unfold.admin import ModelAdmin
-from unfold.views import ChangeList
 from unfold.widgets import CHECKBOX_CLASSES
 
+from merchants.kernel.admin.filters import CheckedChangeList, rejected_params
 from merchants.kernel.paginator import EstimatedCountPaginator
 
 # unfold's row checkbox (unfold.admin.checkbox: an UnfoldBooleanWidget with class "action-select").
@@ -42,16 +42,19 @@ def _has_value(value) -> bool:
     return any(str(item).strip() for item in values)
 
 
-class QuickTabChangeList(ChangeList):
+class QuickTabChangeList(CheckedChangeList):
     """Needs on its ModelAdmin: `quick_tab_params(request)` and `empty_state(request, cl)`."""
 
     def __init__(self, request, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
         tab_params = self.model_admin.quick_tab_params(request)
+        refused = rejected_params(request)  # a value a filter refused (N-9) filters nothing
         # Django counts every parameter a filter consumed, even an empty one the filter form submitted;
         # here only a filter with a value, beyond the one the active tab stands for, counts.
         self.has_active_filters = any(
-            _has_value(value) for key, value in self.get_filters_params().items() if key not in tab_params
+            _has_value(value)
+            for key, value in self.get_filters_params().items()
+            if key not in tab_params and key not in refused
         )
         self.tab_selected = any(_has_value(self.filter_params.get(key)) for key in tab_params)
         self.empty_state = self.model_admin.empty_state(request, self)
