@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from aftersales.models import AfterSaleCase, AftersalesSettings, CaseEvent, DelayReport
+from aftersales.models import AfterSaleCase, AftersalesSettings, CaseEvent, DelayReport, Refund
 from aftersales.transitions import CASE_MOVES, OPEN_STATES, CaseStatus, DelayReportStatus
 from merchants.kernel.scoping import get_for_actor, scope_to_actor
 
@@ -19,6 +19,7 @@ QUEUE_STATES = {
     "return_in_transit": CaseStatus.RETURN_IN_TRANSIT,
     "arbitration": CaseStatus.ARBITRATION,
 }
+
 
 def cases_for(actor) -> QuerySet[AfterSaleCase]:
     """The cases the actor may see, with what a list row shows already joined."""
@@ -48,6 +49,16 @@ def case_ref(pk: int, *, actor) -> AfterSaleCase:
 def timeline(case: AfterSaleCase) -> QuerySet[CaseEvent]:
     """The case's events, oldest first, with actors and attachments (A-4)."""
     return case.events.select_related("actor").prefetch_related("attachments").order_by("created_at", "pk")
+
+
+def refund_of(case: AfterSaleCase) -> Refund | None:
+    """The case's one refund (A-6), if one was started."""
+    return Refund.objects.filter(case=case).first()
+
+
+def delay_reports_of(case: AfterSaleCase) -> QuerySet[DelayReport]:
+    """The case's delay reports (A-9), newest first, with who filed and decided and their images."""
+    return case.delay_reports.select_related("filed_by", "decided_by").prefetch_related("images")
 
 
 def due_cases(now: datetime | None = None) -> QuerySet[AfterSaleCase]:

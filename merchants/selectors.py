@@ -30,6 +30,24 @@ def package_for_update(pk: int, *, actor) -> Package:
     return get_for_actor(Package.objects.select_for_update(of=("self",)), actor, pk=pk)
 
 
+def packages_of(order: Order) -> QuerySet[Package]:
+    """The order's packages in the order they went out, with their items' products (S-1, S-4)."""
+    return Package.objects.filter(order=order).prefetch_related("items__product").order_by("shipped_at", "pk")
+
+
+def package_of(order: Order, pk) -> Package | None:
+    """One package of `order` by id (a query parameter: anything else is None, never another order's)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return Package.objects.filter(order=order, pk=pk).first()
+
+
+def has_packages(order: Order) -> bool:
+    return order.packages.exists()
+
+
 def items_for_update(order: Order, item_ids: list[int]) -> list[OrderItem]:
     """Lock the given items of `order` (the order row is already locked: order first, then items)."""
     return list(

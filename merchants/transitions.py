@@ -114,7 +114,7 @@ def system_only(instance, user) -> bool:
     return user is None
 
 
-@permission(SHARED)
+@permission(SHARED, role=is_shop_writer_or_platform_staff)
 def may_cancel_order(order, user) -> bool:
     """M-3: platform staff may cancel any order not shipped; the shop only a cash-on-delivery one."""
     if is_platform(user):

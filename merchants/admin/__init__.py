@@ -3,12 +3,13 @@
 /workbench/ (shop members): orders (the main page), products, the shop's settings and its members —
 all through MerchantScopedAdmin, so rows, URLs, actions and autocomplete stay inside the user's shops.
 /admin/ (platform staff, superusers): the same models across every shop, packages, the order-rule
-settings, and auth / Celery beat re-registered with unfold's classes.
+settings, rule violations and notices (read-only), and auth / Celery beat re-registered with unfold's classes.
 """
 
 from django.contrib import admin
 
 from merchants.admin.orders import OrderAdmin, order_list_url
+from merchants.admin.records import NoticeAdmin, ViolationAdmin
 from merchants.admin.shops import (
     MembershipAdmin,
     MerchantAdmin,
@@ -18,7 +19,16 @@ from merchants.admin.shops import (
 )
 from merchants.kernel.admin.platform import reregister
 from merchants.kernel.admin.sites import workbench_site
-from merchants.models import Membership, Merchant, Order, Package, PlatformSettings, Product
+from merchants.models import (
+    Membership,
+    Merchant,
+    Notice,
+    Order,
+    Package,
+    PlatformSettings,
+    Product,
+    Violation,
+)
 
 for site in (workbench_site, admin.site):
     site.register(Order, OrderAdmin)
@@ -28,6 +38,8 @@ for site in (workbench_site, admin.site):
 
 admin.site.register(Package, PackageAdmin)
 admin.site.register(PlatformSettings, PlatformSettingsAdmin)
+admin.site.register(Violation, ViolationAdmin)
+admin.site.register(Notice, NoticeAdmin)
 reregister(admin.site)
 
 __all__ = ["OrderAdmin", "order_list_url"]

@@ -25,11 +25,17 @@ Predicate = Callable[[Any, Any], bool]
 SHOP, PLATFORM, SHARED, NOBODY = 0, 1, 2, 9
 
 
-def permission(rank: int = SHOP) -> Callable[[Predicate], Predicate]:
-    """Mark `(instance, user) -> bool` as a move's permission: who may make it, whatever the state."""
+def permission(rank: int = SHOP, *, role: Predicate | None = None) -> Callable[[Predicate], Predicate]:
+    """Mark `(instance, user) -> bool` as a move's permission: who may make it on this object, whatever its state.
+
+    `role`: when the permission also reads the object's data (a shop may cancel only a cash-on-delivery
+    order), the part that is the user's role alone. A user with the role who asks anyway is answered by
+    the service, with its reason; a user without it is refused outright (403).
+    """
 
     def decorate(func: Predicate) -> Predicate:
         func.rank = rank  # type: ignore[attr-defined]
+        func.role = role  # type: ignore[attr-defined]
         return func
 
     return decorate
@@ -87,15 +93,19 @@ class Moves:
         return [*self._transitions_of(instance), *self.extra]
 
     def permitted(self, instance, user, name: str) -> bool:
-        """The user's role lets them make this move on this object (whatever its state now)."""
+        """The user's role lets them ask for this move on this object (a page refuses them otherwise)."""
         if not _signed_in(user):
             return False
         transitions = self._transitions_of(instance)
         if name in transitions:
             predicate = transitions[name]
-            return predicate is None or bool(predicate(instance, user))
-        move = self.extra.get(name)
-        return move is not None and bool(move.permission(instance, user))
+        elif name in self.extra:
+            predicate = self.extra[name].permission
+        else:
+            return False
+        if predicate is None:
+            return True
+        return bool((getattr(predicate, "role", None) or predicate)(instance, user))
 
     def possible(self, instance, name: str) -> bool:
         """The object's state (and the transition's conditions) allow the move now, for someone."""
