@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from merchants.kernel.scoping import get_for_actor, scope_to_actor
-from merchants.models import Merchant, Order, OrderItem, Package
+from merchants.kernel.scoping import get_for_actor, merchant_ids_for, roles_for, scope_to_actor, sees_all
+from merchants.kernel.vocabulary import Role
+from merchants.models import Merchant, Order, OrderItem, Package, Product
 from merchants.transitions import SHIPPABLE_STATES
 
 
@@ -17,6 +18,28 @@ def orders_for(actor) -> QuerySet[Order]:
 
 def merchants_for(actor) -> QuerySet[Merchant]:
     return scope_to_actor(Merchant.objects.all(), actor)
+
+
+def member_shops(actor) -> QuerySet[Merchant]:
+    """The shops the actor is a member of (not every shop, even for platform staff)."""
+    return Merchant.objects.filter(pk__in=merchant_ids_for(actor))
+
+
+def owned_shops(actor) -> QuerySet[Merchant]:
+    """The shops the actor may configure as an owner (A-12): every shop for the system and platform staff."""
+    if sees_all(actor):
+        return Merchant.objects.all()
+    return Merchant.objects.filter(pk__in=[pk for pk, role in roles_for(actor).items() if role == Role.OWNER])
+
+
+def products_for(actor) -> QuerySet[Product]:
+    """The products the actor may see, newest first."""
+    return scope_to_actor(Product.objects.all(), actor).order_by("-created_at", "-pk")
+
+
+def orders_with_product(product_id: int) -> QuerySet:
+    """The ids of the orders with an item of this product (a subquery for a list filter on a scoped list)."""
+    return OrderItem.objects.filter(product_id=product_id).values("order_id")
 
 
 def order_for_update(pk: int, *, actor) -> Order:

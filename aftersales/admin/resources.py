@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
+from aftersales import selectors
 from aftersales.models import AfterSaleCase
 from merchants.kernel.scoping import scope_to_actor
 
@@ -74,7 +75,7 @@ class CaseExportResource(resources.ModelResource):
         return str(_("售后单"))
 
     def get_queryset(self):
-        return scope_to_actor(AfterSaleCase.objects.all(), self.actor)
+        return selectors.cases_for(self.actor)
 
     def filter_export(self, queryset, **kwargs):
         # Whatever the caller passes, nothing outside the actor's shops leaves the building.

@@ -8,8 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import DropdownFilter, TextFilter
 
-from merchants.kernel.scoping import scope_to_actor
-from merchants.models import OrderItem, Product
+from merchants import selectors
 from merchants.transitions import SHIPPABLE_STATES
 
 # A dropdown of products is fine for a shop's catalogue; beyond this many the newest are offered.
@@ -41,7 +40,7 @@ class ProductFilter(DropdownFilter):
     parameter_name = "product"
 
     def lookups(self, request, model_admin):
-        products = scope_to_actor(Product.objects.all(), request.user).order_by("-created_at", "-pk")
+        products = selectors.products_for(request.user)
         if not model_admin.show_merchant_column(request):
             return [(str(pk), name) for pk, name in products.values_list("pk", "name")[:PRODUCT_FILTER_LIMIT]]
         rows = products.values_list("pk", "name", "merchant__name")[:PRODUCT_FILTER_LIMIT]
@@ -59,7 +58,7 @@ class ProductFilter(DropdownFilter):
 
     def filter_product(self, queryset, product_id: int):
         """The rows about this product (orders: through their items); other lists override it."""
-        return queryset.filter(pk__in=OrderItem.objects.filter(product_id=product_id).values("order_id"))
+        return queryset.filter(pk__in=selectors.orders_with_product(product_id))
 
 
 class BuyerIdFilter(TextFilter):
