@@ -172,6 +172,7 @@ def has_proposal(case) -> bool:
 # ---- moves that are not transitions (A-4, A-6, A-9); the transitions' permissions are on their decorators
 
 
+@condition(_("只有处理中的售后单可以报备延迟（退款中或已有待审核报备的除外）。"))
 def may_report_delay(case) -> bool:
     """A-9: an open case not already being refunded, without a report waiting for the platform."""
     if case.status not in OPEN_STATES or case.status == CaseStatus.REFUNDING:
@@ -182,6 +183,7 @@ def may_report_delay(case) -> bool:
     return not pending
 
 
+@condition(_("该售后单没有失败待处理的退款。"))
 def has_failed_refund(case) -> bool:
     """A-6: the gateway gave up on the case's refund; platform staff may queue it again."""
     return case.status == CaseStatus.REFUNDING and case.refund_failed
@@ -194,6 +196,7 @@ CASE_MOVES = Moves(
 )
 
 
+@condition(_("该报备已审核，不能重复审核。"))
 def is_pending_report(report) -> bool:
     return report.status == DelayReportStatus.PENDING
 

@@ -5,7 +5,6 @@ at the end for what is not a transition) read the order and the user. Pages offe
 (merchants.kernel.moves); the services check again under the lock and stay the authority.
 """
 
-import django_fsm as fsm
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -131,17 +130,20 @@ def may_confirm_receipt(order, user) -> bool:
 # ---- moves that are not transitions (S-1, S-4)
 
 
-def can_ship(order) -> bool:
-    """S-1: items still to go out in a package (settle_shipping's states, something unshipped left)."""
-    return fsm.can_proceed(order.settle_shipping) and order.unshipped_shippable_items().exists()
+@condition(_("订单没有可以发货的商品：未发货的商品都在售后中或已退款。"))
+def has_items_to_ship(order) -> bool:
+    """S-1, S-2: an unshipped item free of after-sales, to put in a package."""
+    return order.unshipped_shippable_items().filter(aftersale_lock=AftersaleLock.NONE).exists()
 
 
+@condition(_("订单全部发货后才能修改已发货包裹的物流信息。"))
 def can_change_tracking(order) -> bool:
     """S-3, S-4: a package's tracking may change once every shippable item has shipped."""
     return order.status == OrderStatus.SHIPPED and order.packages.exists()
 
 
 ORDER_MOVES = Moves(
-    Move("ship", is_shop_writer, can_ship),
+    # Shipping settles the order's shipping state: it needs settle_shipping's states as well.
+    Move("ship", is_shop_writer, has_items_to_ship, via="settle_shipping"),
     Move("change_tracking", is_shop_writer, can_change_tracking),
 )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import django_fsm as fsm
+from merchants.kernel.workflow import InvalidTransitionError, require_transition
 
 Predicate = Callable[[Any, Any], bool]
 
@@ -47,11 +47,17 @@ def _always(instance) -> bool:
 
 @dataclass(frozen=True)
 class Move:
-    """A person's move that is not a transition: who may make it (permission) and when (condition)."""
+    """A person's move that is not a transition: who may make it (permission) and when (condition).
+
+    `via`: the transition the move runs through (shipping a package settles the order's shipping state),
+    which must be possible too. A condition made with merchants.kernel.workflow.condition() carries the
+    message a page shows when it is false.
+    """
 
     name: str
     permission: Predicate
     condition: Callable[[Any], bool] = _always
+    via: str = ""
 
 
 @cache
@@ -109,10 +115,30 @@ class Moves:
 
     def possible(self, instance, name: str) -> bool:
         """The object's state (and the transition's conditions) allow the move now, for someone."""
+        return self.why_not(instance, name) is None
+
+    def why_not(self, instance, name: str, label=None) -> str | None:
+        """Why the object's state does not allow the move now (None when it does), in the user's words."""
         if name in self._transitions_of(instance):
-            return fsm.can_proceed(getattr(instance, name))
+            return self._transition_refusal(instance, name, label)
         move = self.extra.get(name)
-        return move is not None and bool(move.condition(instance))
+        if move is None:
+            return str(label or name)
+        if move.via:
+            refusal = self._transition_refusal(instance, move.via, label or name)
+            if refusal is not None:
+                return refusal
+        if move.condition(instance):
+            return None
+        return str(getattr(move.condition, "message", "") or "")
+
+    @staticmethod
+    def _transition_refusal(instance, name: str, label) -> str | None:
+        try:
+            require_transition(getattr(instance, name), action=label or name)
+        except InvalidTransitionError as exc:
+            return " ".join(exc.messages)
+        return None
 
     def available(self, instance, user) -> list[str]:
         """The moves this user may make on this object now, in the order a page shows them."""
@@ -125,7 +151,7 @@ class Moves:
             allowed = {transition.name for transition in get_available(user)}
             found = [(_rank(predicate), name) for name, predicate in transitions.items() if name in allowed]
         for move in self.extra.values():
-            if move.permission(instance, user) and move.condition(instance):
+            if move.permission(instance, user) and self.why_not(instance, move.name) is None:
                 found.append((_rank(move.permission), move.name))
         order = {name: index for index, name in enumerate(self.names(instance))}
         return [name for _rank_, name in sorted(found, key=lambda pair: (pair[0], order[pair[1]]))]

@@ -264,14 +264,15 @@ class ObjectActionsMixin:
         return self.render_action_page(request, obj, spec, form)
 
     def not_now_text(self, obj, action: ObjectAction) -> str:
-        state = ""
+        """Why the move cannot be made now: the state machine's words, or the state and the move."""
+        why = self.moves.why_not(obj, action.name, action.label) if self.moves is not None else None
+        if why and action.condition is None:
+            return why
         field_name = getattr(self.moves, "field", "status")
         display = getattr(obj, f"get_{field_name}_display", None)
-        if display is not None:
-            state = display()
         return gettext("%(name)s当前状态「%(state)s」不能执行「%(action)s」。") % {
             "name": self.opts.verbose_name,
-            "state": state,
+            "state": display() if display is not None else "",
             "action": action.label,
         }
 
