@@ -133,7 +133,7 @@ def _context(model_admin, request, title: str, spec: BulkAction) -> dict:
         "title": title,
         "breadcrumb_tail": title,
         "bulk": spec,
-        "object_name": model_admin.opts.verbose_name,
+        "object_name": str(model_admin.opts.verbose_name).lower(),
         "object_column": getattr(model_admin, "bulk_object_column", "") or model_admin.opts.verbose_name,
         "changelist_url": _changelist_url(model_admin, request),
     }
@@ -145,7 +145,8 @@ def render_confirmation(model_admin, request, queryset, spec: BulkAction):
     if not count:
         messages.warning(
             request,
-            gettext("所选的%(name)s都不在您可处理的范围内。") % {"name": model_admin.opts.verbose_name},
+            gettext("所选的%(name)s都不在您可处理的范围内。")
+            % {"name": str(model_admin.opts.verbose_name).lower()},
         )
         return None  # back to the list
     total = None
@@ -177,7 +178,7 @@ def render_confirmation(model_admin, request, queryset, spec: BulkAction):
 def render_results(model_admin, request, rows: list[BulkRow], spec: BulkAction):
     succeeded = sum(1 for row in rows if row.ok)
     failed = len(rows) - succeeded
-    name = model_admin.opts.verbose_name
+    name = str(model_admin.opts.verbose_name).lower()
     if succeeded:
         messages.success(request, gettext("成功 %(count)d 个%(name)s。") % {"count": succeeded, "name": name})
     if failed:

@@ -271,7 +271,7 @@ class ObjectActionsMixin:
         field_name = getattr(self.moves, "field", "status")
         display = getattr(obj, f"get_{field_name}_display", None)
         return gettext("%(name)s当前状态「%(state)s」不能执行「%(action)s」。") % {
-            "name": self.opts.verbose_name,
+            "name": str(self.opts.verbose_name).lower(),
             "state": display() if display is not None else "",
             "action": action.label,
         }
@@ -293,7 +293,7 @@ class ObjectActionsMixin:
             "action": action,
             "form": form,
             "change_url": self.object_url(obj),
-            "back_label": gettext("返回%(name)s") % {"name": self.opts.verbose_name},
+            "back_label": gettext("返回%(name)s") % {"name": str(self.opts.verbose_name).lower()},
             "summary": self.action_summary(request, obj),
             "summary_id": self.action_summary_id or f"{self.opts.model_name}-summary",
             "has_file_field": any(getattr(f.field.widget, "needs_multipart_form", False) for f in form),
