@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +24,9 @@ from merchants.kernel.admin.filters import (
     CheckedTextFilter,
     DateRangeOnDateTimeFilter,
 )
+from merchants.kernel.admin.tabs import QuickTab as KernelQuickTab
+from merchants.kernel.admin.tabs import QuickTabFilter as KernelQuickTabFilter
+from merchants.kernel.admin.tabs import count_tabs
 from merchants.kernel.checks import BadInputError, parse_date
 from merchants.kernel.scoping import scope_to_actor
 from merchants.models import Order
@@ -34,22 +37,21 @@ EXPORT_MAX_MONTHS = 6
 
 
 @dataclass(frozen=True)
-class QuickTab:
-    key: str
-    label: str
+class QuickTab(KernelQuickTab):
+    """A case queue (A-10): a plain state, or a condition of its own (due soon, failed refunds)."""
+
     status: str | None = None  # a plain state tab
-    variant: str = "default"  # the count's badge colour
     platform_only: bool = False
 
 
 QUICK_TABS = (
-    QuickTab("pending", _("待处理"), CaseStatus.PENDING, "warning"),
-    QuickTab("negotiating", _("协商中"), CaseStatus.NEGOTIATING, "info"),
-    QuickTab("awaiting_return", _("待买家退货"), CaseStatus.AWAITING_RETURN, "info"),
-    QuickTab("return_in_transit", _("待商家收货"), CaseStatus.RETURN_IN_TRANSIT, "warning"),
-    QuickTab("arbitration", _("平台介入"), CaseStatus.ARBITRATION, "danger"),
-    QuickTab("due_soon", _("即将超时"), variant="danger"),
-    QuickTab("refund_failed", _("退款失败"), variant="danger", platform_only=True),
+    QuickTab("pending", _("待处理"), "warning", status=CaseStatus.PENDING),
+    QuickTab("negotiating", _("协商中"), "info", status=CaseStatus.NEGOTIATING),
+    QuickTab("awaiting_return", _("待买家退货"), "info", status=CaseStatus.AWAITING_RETURN),
+    QuickTab("return_in_transit", _("待商家收货"), "warning", status=CaseStatus.RETURN_IN_TRANSIT),
+    QuickTab("arbitration", _("平台介入"), "danger", status=CaseStatus.ARBITRATION),
+    QuickTab("due_soon", _("即将超时"), "danger"),
+    QuickTab("refund_failed", _("退款失败"), "danger", platform_only=True),
 )
 
 
@@ -87,39 +89,15 @@ def tab_counts(
     """{tab key: count} of the quick tabs, in one aggregate query over the (already scoped) queryset."""
     now = now or timezone.now()
     hours = due_soon_hours() if hours is None else hours
-    tabs = tabs_for(platform)
-    aggregates = {
-        tab.key: Count("pk", filter=tab_q(tab.key, now=now, hours=hours, platform=platform)) for tab in tabs
+    conditions = {
+        tab.key: tab_q(tab.key, now=now, hours=hours, platform=platform) for tab in tabs_for(platform)
     }
     # Only open cases can be in a tab: the shop/status indexes narrow the scan to them.
-    return queryset.order_by().filter(status__in=OPEN_STATES).aggregate(**aggregates)
+    return count_tabs(queryset.filter(status__in=OPEN_STATES), conditions)
 
 
-class HiddenFilterMixin:
-    """Applied like any filter, but drawn elsewhere (the quick tabs above the list)."""
-
-    template = "aftersales/filters/hidden.html"
-
-
-class QuickTabFilter(HiddenFilterMixin, CheckedChoiceFilter):
-    """The quick tabs (A-10) as a filter, so the export, the counts and the list agree on what a tab holds."""
-
-    title = _("快捷分类")
-    parameter_name = "tab"
-
-    def __init__(self, request, params, model, model_admin):
-        self.platform = model_admin.is_platform_site()
-        super().__init__(request, params, model, model_admin)
-
-    def lookups(self, request, model_admin):
-        return [(tab.key, tab.label) for tab in tabs_for(self.platform)]
-
-    def queryset(self, request, queryset):
-        key = self.parsed_value
-        if not key:
-            return queryset
-        q = tab_q(key, now=timezone.now(), hours=due_soon_hours(request), platform=self.platform)
-        return queryset.filter(q) if q is not None else queryset.none()
+class QuickTabFilter(KernelQuickTabFilter):
+    """The quick tabs (A-10) as a filter: the admin's quick_tab_q() is tab_q() above."""
 
 
 class OrderNoFilter(CheckedTextFilter):

@@ -29,9 +29,13 @@ from aftersales.transitions import (
     Reason,
     RefundStatus,
     ShippingStage,
+    buyer_only,
     has_proposal,
     is_cod,
+    is_platform_staff,
+    is_shop_writer,
     needs_reship,
+    system_only,
     within_refundable,
 )
 from merchants.kernel import files
@@ -320,6 +324,7 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
             CaseStatus.REFUNDING, CaseStatus.AWAITING_RETURN, CaseStatus.AWAITING_VOUCHER
         ),
         conditions=[within_refundable],
+        permission=is_shop_writer,
     )
     def approve(self, *, now, limits) -> str:
         """Accept the request as asked."""
@@ -327,13 +332,23 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
         self._set_deadline_for(target, now, limits)
         return target
 
-    @fsm.transition(field=status, source=CaseStatus.PENDING, target=CaseStatus.REJECTED)
+    @fsm.transition(
+        field=status,
+        source=CaseStatus.PENDING,
+        target=CaseStatus.REJECTED,
+        permission=is_shop_writer,
+    )
     def reject(self, *, now, limits, reason: str) -> None:
         """Refuse, with a reason; the buyer may revise or escalate within the idle period."""
         self.reject_reason = reason
         self._set_deadline_for(CaseStatus.REJECTED, now, limits)
 
-    @fsm.transition(field=status, source=CaseStatus.PENDING, target=CaseStatus.NEGOTIATING)
+    @fsm.transition(
+        field=status,
+        source=CaseStatus.PENDING,
+        target=CaseStatus.NEGOTIATING,
+        permission=is_shop_writer,
+    )
     def propose(self, *, now, limits, type: str, amount: Decimal, text: str) -> None:
         """Offer another solution (A-8); the merchant's own 48 h clock keeps running meanwhile."""
         self.proposed_type, self.proposed_amount, self.proposal_text, self.proposed_at = (
@@ -351,6 +366,7 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
             CaseStatus.REFUNDING, CaseStatus.AWAITING_RETURN, CaseStatus.AWAITING_VOUCHER
         ),
         conditions=[has_proposal],
+        permission=buyer_only,
     )
     def accept_proposal(self, *, now, limits) -> str:
         """The buyer accepts: the case proceeds as approved on the proposed terms, marked negotiated."""
@@ -362,12 +378,22 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
         self._set_deadline_for(target, now, limits)
         return target
 
-    @fsm.transition(field=status, source=CaseStatus.NEGOTIATING, target=CaseStatus.PENDING)
+    @fsm.transition(
+        field=status,
+        source=CaseStatus.NEGOTIATING,
+        target=CaseStatus.PENDING,
+        permission=buyer_only,
+    )
     def decline_proposal(self, *, now, limits) -> None:
         """The buyer declines, or the proposal expires: back to the merchant, on the original clock."""
         self.deadline_at = self.merchant_deadline_at or now
 
-    @fsm.transition(field=status, source=CaseStatus.REJECTED, target=CaseStatus.PENDING)
+    @fsm.transition(
+        field=status,
+        source=CaseStatus.REJECTED,
+        target=CaseStatus.PENDING,
+        permission=buyer_only,
+    )
     def revise(self, *, now, limits, amount: Decimal | None = None, description: str = "") -> None:
         """The buyer revises a refused request; the merchant gets a new answer period."""
         if amount is not None:
@@ -377,7 +403,12 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
         self.merchant_deadline_at = now + timedelta(hours=limits.merchant_response_hours)
         self.deadline_at = self.merchant_deadline_at
 
-    @fsm.transition(field=status, source=CaseStatus.AWAITING_RETURN, target=CaseStatus.RETURN_IN_TRANSIT)
+    @fsm.transition(
+        field=status,
+        source=CaseStatus.AWAITING_RETURN,
+        target=CaseStatus.RETURN_IN_TRANSIT,
+        permission=buyer_only,
+    )
     def buyer_ship_return(self, *, now, limits, carrier: str, tracking_no: str) -> None:
         self.return_carrier, self.return_tracking_no, self.return_shipped_at = carrier, tracking_no, now
         self._set_deadline_for(CaseStatus.RETURN_IN_TRANSIT, now, limits)
@@ -386,6 +417,7 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
         field=status,
         source=CaseStatus.RETURN_IN_TRANSIT,
         target=fsm.RETURN_VALUE(CaseStatus.REFUNDING, CaseStatus.AWAITING_VOUCHER, CaseStatus.RESHIPPING),
+        permission=is_shop_writer,
     )
     def confirm_return(self, *, now, limits) -> str:
         """Goods are back: refund (online), wait for the offline voucher (cod), or send the replacement."""
@@ -399,12 +431,22 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
         self._set_deadline_for(target, now, limits)
         return target
 
-    @fsm.transition(field=status, source=CaseStatus.RETURN_IN_TRANSIT, target=CaseStatus.ARBITRATION)
+    @fsm.transition(
+        field=status,
+        source=CaseStatus.RETURN_IN_TRANSIT,
+        target=CaseStatus.ARBITRATION,
+        permission=is_shop_writer,
+    )
     def refuse_return(self, *, now, limits) -> None:
         """The merchant refuses the returned goods: the platform decides."""
         self._start_arbitration(now, limits)
 
-    @fsm.transition(field=status, source=CaseStatus.REJECTED, target=CaseStatus.ARBITRATION)
+    @fsm.transition(
+        field=status,
+        source=CaseStatus.REJECTED,
+        target=CaseStatus.ARBITRATION,
+        permission=buyer_only,
+    )
     def escalate(self, *, now, limits) -> None:
         """The buyer asks the platform to step in (官方客服介入)."""
         self._start_arbitration(now, limits)
@@ -415,6 +457,7 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
         target=fsm.RETURN_VALUE(
             CaseStatus.REFUNDING, CaseStatus.AWAITING_VOUCHER, CaseStatus.RESHIPPING, CaseStatus.CLOSED
         ),
+        permission=is_platform_staff,
     )
     def arbitrate(self, *, now, limits, outcome: str, liability: str) -> str:
         self.arbitration_outcome, self.liability, self.arbitrated_at = outcome, liability, now
@@ -433,14 +476,22 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
         return target
 
     @fsm.transition(
-        field=status, source=CaseStatus.AWAITING_VOUCHER, target=CaseStatus.REFUNDED, conditions=[is_cod]
+        field=status,
+        source=CaseStatus.AWAITING_VOUCHER,
+        target=CaseStatus.REFUNDED,
+        conditions=[is_cod],
+        permission=is_shop_writer,
     )
     def upload_voucher(self, *, now) -> None:
         """The merchant refunded a cod order offline and proved it."""
         self._mark_paid(now)
 
     @fsm.transition(
-        field=status, source=CaseStatus.AWAITING_VOUCHER, target=CaseStatus.REFUNDED, conditions=[is_cod]
+        field=status,
+        source=CaseStatus.AWAITING_VOUCHER,
+        target=CaseStatus.REFUNDED,
+        conditions=[is_cod],
+        permission=system_only,
     )
     def pay_in_advance(self, *, now) -> None:
         """48 h without a voucher: the platform pays the buyer (先行赔付); a violation goes on the merchant."""
@@ -452,29 +503,48 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
         source=CaseStatus.RESHIPPING,
         target=CaseStatus.EXCHANGE_SHIPPED,
         conditions=[needs_reship],
+        permission=is_shop_writer,
     )
     def reship(self, *, now, limits, carrier: str, tracking_no: str) -> None:
         self.reship_carrier, self.reship_tracking_no, self.reshipped_at = carrier, tracking_no, now
         self._set_deadline_for(CaseStatus.EXCHANGE_SHIPPED, now, limits)
 
-    @fsm.transition(field=status, source=CaseStatus.EXCHANGE_SHIPPED, target=CaseStatus.EXCHANGED)
+    @fsm.transition(
+        field=status,
+        source=CaseStatus.EXCHANGE_SHIPPED,
+        target=CaseStatus.EXCHANGED,
+        permission=buyer_only,
+    )
     def confirm_exchange(self, *, now) -> None:
         """The buyer (or, after 15 days, the system) confirms the replacement arrived."""
         self.deadline_at, self.closed_at = None, now
 
-    @fsm.transition(field=status, source=CaseStatus.REFUNDING, target=CaseStatus.REFUNDED)
+    @fsm.transition(
+        field=status,
+        source=CaseStatus.REFUNDING,
+        target=CaseStatus.REFUNDED,
+        permission=system_only,
+    )
     def mark_refunded(self, *, now) -> None:
         """The gateway confirmed the refund."""
         self._mark_paid(now)
 
     @fsm.transition(
-        field=status, source=[CaseStatus.AWAITING_RETURN, CaseStatus.REJECTED], target=CaseStatus.CLOSED
+        field=status,
+        source=[CaseStatus.AWAITING_RETURN, CaseStatus.REJECTED],
+        target=CaseStatus.CLOSED,
+        permission=system_only,
     )
     def close(self, *, now) -> None:
         """The buyer let the case lapse (no return shipped / no reply to a refusal)."""
         self.deadline_at, self.closed_at = None, now
 
-    @fsm.transition(field=status, source=WITHDRAWABLE_STATES, target=CaseStatus.CANCELLED)
+    @fsm.transition(
+        field=status,
+        source=WITHDRAWABLE_STATES,
+        target=CaseStatus.CANCELLED,
+        permission=buyer_only,
+    )
     def cancel(self, *, now) -> None:
         """The buyer withdraws the request while no money has moved."""
         self.deadline_at, self.closed_at = None, now

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from aftersales.models import AfterSaleCase, AftersalesSettings, CaseEvent, DelayReport
-from aftersales.transitions import OPEN_STATES, CaseStatus, DelayReportStatus
-from merchants.kernel.scoping import WRITE_ROLES, get_for_actor, is_platform, role_for, scope_to_actor
+from aftersales.models import AfterSaleCase, AftersalesSettings, CaseEvent, DelayReport, Refund
+from aftersales.transitions import CASE_MOVES, OPEN_STATES, CaseStatus, DelayReportStatus
+from merchants.kernel.scoping import get_for_actor, scope_to_actor
 
 # The workbench quick tabs (A-10): tab name -> the state it shows. `due_soon` is computed separately.
 QUEUE_STATES = {
@@ -18,14 +18,6 @@ QUEUE_STATES = {
     "awaiting_return": CaseStatus.AWAITING_RETURN,
     "return_in_transit": CaseStatus.RETURN_IN_TRANSIT,
     "arbitration": CaseStatus.ARBITRATION,
-}
-
-# Every action name the UI may show as a button (available_actions returns a subset).
-MERCHANT_ACTIONS_BY_STATE = {
-    CaseStatus.PENDING: ("approve", "reject", "propose"),
-    CaseStatus.RETURN_IN_TRANSIT: ("confirm_return", "refuse_return"),
-    CaseStatus.RESHIPPING: ("reship",),
-    CaseStatus.AWAITING_VOUCHER: ("upload_voucher",),
 }
 
 
@@ -57,6 +49,16 @@ def case_ref(pk: int, *, actor) -> AfterSaleCase:
 def timeline(case: AfterSaleCase) -> QuerySet[CaseEvent]:
     """The case's events, oldest first, with actors and attachments (A-4)."""
     return case.events.select_related("actor").prefetch_related("attachments").order_by("created_at", "pk")
+
+
+def refund_of(case: AfterSaleCase) -> Refund | None:
+    """The case's one refund (A-6), if one was started."""
+    return Refund.objects.filter(case=case).first()
+
+
+def delay_reports_of(case: AfterSaleCase) -> QuerySet[DelayReport]:
+    """The case's delay reports (A-9), newest first, with who filed and decided and their images."""
+    return case.delay_reports.select_related("filed_by", "decided_by").prefetch_related("images")
 
 
 def due_cases(now: datetime | None = None) -> QuerySet[AfterSaleCase]:
@@ -110,39 +112,10 @@ def with_pending_delay_report(queryset: QuerySet[AfterSaleCase]) -> QuerySet[Aft
     return queryset.annotate(has_pending_delay_report=Exists(pending))
 
 
-def _has_pending_delay_report(case: AfterSaleCase) -> bool:
-    annotated = getattr(case, "has_pending_delay_report", None)
-    if annotated is not None:
-        return bool(annotated)
-    return case.delay_reports.filter(status=DelayReportStatus.PENDING).exists()
-
-
 def available_actions(case: AfterSaleCase, actor) -> list[str]:
-    """The action names the case's state and the actor's role allow (the UI shows only these buttons).
+    """The moves the case's state and the actor's role allow now (the case page shows only these buttons).
 
-    Merchant owners/agents of the case's shop get the merchant moves of the state; platform staff get
-    `arbitrate` (arbitration) and `retry_refund` (flagged refund); superusers get both; viewers,
-    other shops and the system get nothing to click.
+    The state machine decides (aftersales/transitions.py CASE_MOVES: the transitions' permissions and the
+    moves beside them); viewers, other shops, the system and the buyer get nothing to click.
     """
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return []
-    platform = is_platform(actor)
-    merchant_role = role_for(actor, case.merchant_id) in WRITE_ROLES
-    acts_as_merchant = merchant_role or (platform and actor.is_superuser)
-    actions: list[str] = []
-    if acts_as_merchant:
-        actions.extend(MERCHANT_ACTIONS_BY_STATE.get(case.status, ()))
-        if (
-            case.status in OPEN_STATES
-            and case.status != CaseStatus.REFUNDING
-            and not _has_pending_delay_report(case)
-        ):
-            actions.append("file_delay_report")
-    if platform:
-        if case.status == CaseStatus.ARBITRATION:
-            actions.append("arbitrate")
-        if case.status == CaseStatus.REFUNDING and case.refund_failed:
-            actions.append("retry_refund")
-    if acts_as_merchant or platform:
-        actions.append("add_message")
-    return actions
+    return CASE_MOVES.available(case, actor)

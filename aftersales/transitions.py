@@ -1,10 +1,25 @@
-"""After-sales vocabulary (A-1, A-2, A-3, A-7) and the pure predicates that guard case transitions."""
+"""After-sales vocabulary (A-1, A-2, A-3, A-7), the pure predicates that guard case transitions, and who
+makes each move.
+
+The conditions read the case; the permissions (`permission=` on the transitions in aftersales/models.py, and
+the `Move`s declared at the end for what is not a transition: a delay report, a refund retry, a message) read
+the case and the user. The case page offers what these allow (merchants.kernel.moves); the services check
+again under the lock and stay the authority.
+"""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from merchants.kernel.moves import Move, Moves
 from merchants.kernel.workflow import condition
-from merchants.transitions import PaymentMethod
+from merchants.transitions import (
+    PaymentMethod,
+    buyer_only,
+    is_platform_staff,
+    is_shop_writer,
+    is_shop_writer_or_platform_staff,
+    system_only,
+)
 
 
 class CaseType(models.TextChoices):
@@ -165,3 +180,49 @@ def within_refundable(case) -> bool:
 @condition(_("没有待买家回应的协商方案"))
 def has_proposal(case) -> bool:
     return case.proposed_at is not None
+
+
+# ---- moves that are not transitions (A-4, A-6, A-9); the transitions' permissions are on their decorators
+
+
+@condition(_("只有处理中的售后单可以报备延迟（退款中或已有待审核报备的除外）。"))
+def may_report_delay(case) -> bool:
+    """A-9: an open case not already being refunded, without a report waiting for the platform."""
+    if case.status not in OPEN_STATES or case.status == CaseStatus.REFUNDING:
+        return False
+    pending = getattr(case, "has_pending_delay_report", None)  # selectors.with_pending_delay_report
+    if pending is None:
+        pending = case.delay_reports.filter(status=DelayReportStatus.PENDING).exists()
+    return not pending
+
+
+@condition(_("该售后单没有失败待处理的退款。"))
+def has_failed_refund(case) -> bool:
+    """A-6: the gateway gave up on the case's refund; platform staff may queue it again."""
+    return case.status == CaseStatus.REFUNDING and case.refund_failed
+
+
+CASE_MOVES = Moves(
+    Move("file_delay_report", is_shop_writer, may_report_delay),
+    Move("retry_refund", is_platform_staff, has_failed_refund),
+    Move("add_message", is_shop_writer_or_platform_staff),
+)
+
+
+@condition(_("该报备已审核，不能重复审核。"))
+def is_pending_report(report) -> bool:
+    return report.status == DelayReportStatus.PENDING
+
+
+# A-9: a delay report has no state machine; platform staff decide a pending one.
+DELAY_REPORT_MOVES = Moves(Move("decide", is_platform_staff, is_pending_report))
+
+__all__ = [
+    "CASE_MOVES",
+    "DELAY_REPORT_MOVES",
+    "buyer_only",
+    "is_platform_staff",
+    "is_shop_writer",
+    "is_shop_writer_or_platform_staff",
+    "system_only",
+]

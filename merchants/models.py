@@ -34,8 +34,13 @@ from merchants.transitions import (
     Carrier,
     OrderStatus,
     PaymentMethod,
+    buyer_only,
     is_cod,
     is_online,
+    is_shop_writer,
+    may_cancel_order,
+    may_confirm_receipt,
+    system_only,
 )
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -205,7 +210,11 @@ class Order(fsm.ConcurrentTransitionMixin, MerchantOwned):
     # -- transitions (in memory; merchants.services saves and records)
 
     @fsm.transition(
-        field=status, source=OrderStatus.UNPAID, target=OrderStatus.TO_SHIP, conditions=[is_online]
+        field=status,
+        source=OrderStatus.UNPAID,
+        target=OrderStatus.TO_SHIP,
+        conditions=[is_online],
+        permission=buyer_only,
     )
     def pay(self, *, at) -> None:
         """The buyer paid an online order."""
@@ -217,6 +226,7 @@ class Order(fsm.ConcurrentTransitionMixin, MerchantOwned):
         source=OrderStatus.AWAITING_CONFIRMATION,
         target=OrderStatus.TO_SHIP,
         conditions=[is_cod],
+        permission=is_shop_writer,
     )
     def confirm_cod(self) -> None:
         """The merchant confirmed a cash-on-delivery order."""
@@ -225,6 +235,7 @@ class Order(fsm.ConcurrentTransitionMixin, MerchantOwned):
         field=status,
         source=SHIPPABLE_STATES,
         target=fsm.RETURN_VALUE(OrderStatus.TO_SHIP, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED),
+        permission=system_only,  # never a button: it follows from shipping (the "ship" move) and refunds
     )
     def settle_shipping(self, *, at, auto_receive_after: timedelta) -> str:
         """Recompute the shipping state from the items: shipped once every shippable item is in a package."""
@@ -236,14 +247,18 @@ class Order(fsm.ConcurrentTransitionMixin, MerchantOwned):
         self.deadline_at = at + auto_receive_after  # S-5
         return OrderStatus.SHIPPED
 
-    @fsm.transition(field=status, source=OrderStatus.SHIPPED, target=OrderStatus.RECEIVED)
+    @fsm.transition(
+        field=status, source=OrderStatus.SHIPPED, target=OrderStatus.RECEIVED, permission=may_confirm_receipt
+    )
     def confirm_receipt(self, *, at) -> None:
         """The buyer (or, after the S-5 period, the system) confirmed receipt; settlement falls due."""
         self.received_at = at
         self.deadline_at = None
         self.settlement_due_on = next_settlement_day(at, self.merchant.settlement_cycle)
 
-    @fsm.transition(field=status, source=CANCELLABLE_STATES, target=OrderStatus.CANCELLED)
+    @fsm.transition(
+        field=status, source=CANCELLABLE_STATES, target=OrderStatus.CANCELLED, permission=may_cancel_order
+    )
     def cancel(self, *, at, reason: str) -> None:
         """Cancel the order (who may is decided by merchants.services.cancel_order, M-3)."""
         self.cancelled_at = at

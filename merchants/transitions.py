@@ -1,8 +1,15 @@
-"""States and the pure predicates that guard order transitions (M-2, M-3, S-1..S-5)."""
+"""States, the pure predicates that guard order transitions (M-2, M-3, S-1..S-5), and who makes each move.
+
+The conditions read the order; the permissions (`permission=` on the transitions, and the `Move`s declared
+at the end for what is not a transition) read the order and the user. Pages offer what these allow
+(merchants.kernel.moves); the services check again under the lock and stay the authority.
+"""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from merchants.kernel.moves import NOBODY, PLATFORM, SHARED, SHOP, Move, Moves, permission
+from merchants.kernel.scoping import WRITE_ROLES, is_buyer, is_platform, merchant_id_of, role_for
 from merchants.kernel.workflow import condition
 
 
@@ -73,3 +80,77 @@ def nothing_shipped(order) -> bool:
 @condition(_("订单还有可发货的商品未发货"))
 def all_shippable_items_shipped(order) -> bool:
     return not order.unshipped_shippable_items().exists()
+
+
+# ---- who makes each move (permissions: (instance, user) -> bool, whatever the state)
+
+
+def _active(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+@permission(SHOP)
+def is_shop_writer(instance, user) -> bool:
+    """An owner or agent of the object's shop; a superuser answers for any shop (require_role, platform=False)."""
+    if not _active(user):
+        return False
+    return user.is_superuser or role_for(user, merchant_id_of(instance)) in WRITE_ROLES
+
+
+@permission(PLATFORM)
+def is_platform_staff(instance, user) -> bool:
+    """Platform staff (the `platform` group) and superusers."""
+    return is_platform(user)
+
+
+@permission(SHARED)
+def is_shop_writer_or_platform_staff(instance, user) -> bool:
+    return is_shop_writer(instance, user) or is_platform_staff(instance, user)
+
+
+@permission(NOBODY)
+def buyer_only(instance, user) -> bool:
+    """The buyer's own move (the buyer feed, imports): never a button in the panel."""
+    return is_buyer(user)
+
+
+@permission(NOBODY)
+def system_only(instance, user) -> bool:
+    """Deadlines, the payment gateway, the services' own follow-ups: never a button."""
+    return user is None
+
+
+@permission(SHARED, role=is_shop_writer_or_platform_staff)
+def may_cancel_order(order, user) -> bool:
+    """M-3, as merchants.services.cancel_refusal decides it (the one rule: buttons and service agree)."""
+    from merchants import services  # noqa: PLC0415  (services import the models, which import this module)
+
+    return services.cancel_refusal(order, user) is None
+
+
+@permission(PLATFORM)
+def may_confirm_receipt(order, user) -> bool:
+    """S-5: the buyer confirms receipt; platform staff may do it for them (no page offers it yet)."""
+    return is_buyer(user) or is_platform(user)
+
+
+# ---- moves that are not transitions (S-1, S-4)
+
+
+@condition(_("订单没有可以发货的商品：未发货的商品都在售后中或已退款。"))
+def has_items_to_ship(order) -> bool:
+    """S-1, S-2: an unshipped item free of after-sales, to put in a package."""
+    return order.unshipped_shippable_items().filter(aftersale_lock=AftersaleLock.NONE).exists()
+
+
+@condition(_("订单全部发货后才能修改已发货包裹的物流信息。"))
+def can_change_tracking(order) -> bool:
+    """S-3, S-4: a package's tracking may change once every shippable item has shipped."""
+    return order.status == OrderStatus.SHIPPED and order.packages.exists()
+
+
+ORDER_MOVES = Moves(
+    # Shipping settles the order's shipping state: it needs settle_shipping's states as well.
+    Move("ship", is_shop_writer, has_items_to_ship, via="settle_shipping"),
+    Move("change_tracking", is_shop_writer, can_change_tracking),
+)

@@ -4,24 +4,18 @@
 owner's auto-refund rules (A-12) — all through MerchantScopedAdmin, so rows, URLs, actions, autocomplete
 and exports stay inside the user's shops.
 /admin/ (platform staff): every shop's cases with the arbitration queue and failed refunds (A-6, A-7),
-the delay-report queue (A-9), refunds, the after-sales settings, violations and notices.
+the delay-report queue (A-9), refunds and the after-sales settings. Violations and notices are the
+merchants app's (merchants/admin/records.py).
 """
 
 from django.contrib import admin
 
 from aftersales import dashboard  # noqa: F401  (registers the home-page cards)
 from aftersales.admin.cases import CaseAdmin, PlatformCaseAdmin, WorkbenchCaseAdmin
-from aftersales.admin.platform import (
-    AftersalesSettingsAdmin,
-    DelayReportAdmin,
-    NoticeAdmin,
-    RefundAdmin,
-    ViolationAdmin,
-)
+from aftersales.admin.platform import AftersalesSettingsAdmin, DelayReportAdmin, RefundAdmin
 from aftersales.admin.rules import AutoRefundRuleAdmin
 from aftersales.models import AfterSaleCase, AftersalesSettings, AutoRefundRule, DelayReport, Refund
 from merchants.kernel.admin.sites import workbench_site
-from merchants.models import Notice, Violation
 
 workbench_site.register(AfterSaleCase, WorkbenchCaseAdmin)
 workbench_site.register(DelayReport, DelayReportAdmin)
@@ -32,10 +26,5 @@ admin.site.register(DelayReport, DelayReportAdmin)
 admin.site.register(AutoRefundRule, AutoRefundRuleAdmin)
 admin.site.register(Refund, RefundAdmin)
 admin.site.register(AftersalesSettings, AftersalesSettingsAdmin)
-
-# Shared merchant-side records: registered here only while the merchants admin does not show them.
-for model, model_admin in ((Violation, ViolationAdmin), (Notice, NoticeAdmin)):
-    if not admin.site.is_registered(model):
-        admin.site.register(model, model_admin)
 
 __all__ = ["CaseAdmin", "PlatformCaseAdmin", "WorkbenchCaseAdmin"]

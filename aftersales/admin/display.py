@@ -1,16 +1,16 @@
-"""Display helpers of the case pages: state badges, the deadline countdown, the automation tag."""
+"""Display helpers of the case pages: state badges, what the countdown waits for, the automation tag.
+
+The countdown itself is the kernel's (merchants.kernel.admin.display.countdown), re-exported here.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.automation import EXPRESS_REFUND
 from aftersales.transitions import CaseStatus
-from merchants.kernel.admin.display import badge, choice_label, local_time, money
+from merchants.kernel.admin.display import badge, choice_label, countdown, local_time, money, remaining_text
 
 # Badge colours of unfold's label component: default (grey), info, success, warning, danger, primary.
 STATUS_VARIANTS = {
@@ -66,35 +66,6 @@ def status_badge(case) -> str:
 def waiting_for_queue(case) -> bool:
     """N-3: a refunding case whose refund the broker refused; requeue_refunds is retrying it."""
     return case.status == CaseStatus.REFUNDING and getattr(case, "refund_requeue_at", None) is not None
-
-
-def remaining_text(delta: timedelta) -> str:
-    """'剩 2 天 3 小时' / '剩 5 小时 12 分' / '剩 8 分'."""
-    minutes = max(int(delta.total_seconds() // 60), 0)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return gettext("剩 %(days)d 天 %(hours)d 小时") % {"days": days, "hours": hours}
-    if hours:
-        return gettext("剩 %(hours)d 小时 %(minutes)d 分") % {"hours": hours, "minutes": minutes}
-    return gettext("剩 %(minutes)d 分") % {"minutes": minutes}
-
-
-def countdown(deadline: datetime | None, *, now: datetime | None = None, due_soon_hours: int = 12) -> dict:
-    """What the countdown to `deadline` shows: text, colour, overdue / due soon flags."""
-    if deadline is None:
-        return {"text": "", "variant": "default", "overdue": False, "due_soon": False}
-    now = now or timezone.now()
-    delta = deadline - now
-    if delta <= timedelta(0):
-        return {"text": gettext("已超时"), "variant": "danger", "overdue": True, "due_soon": True}
-    due_soon = delta < timedelta(hours=due_soon_hours)
-    return {
-        "text": remaining_text(delta),
-        "variant": "danger" if due_soon else "default",
-        "overdue": False,
-        "due_soon": due_soon,
-    }
 
 
 def automation_tag(case) -> tuple[str, str] | None:

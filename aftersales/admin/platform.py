@@ -1,34 +1,31 @@
 """Delay reports (A-9) on both sites, and the platform's own after-sales pages on /admin/.
 
-/admin/: the delay-report queue (pending first) with approve / reject, refunds (read-only), the
-after-sales settings singleton, and — unless the merchants admin registers them — violations and
-notices (read-only). On /workbench/ a shop reads its own delay reports; it files them from the case page.
+/admin/: the delay-report queue (pending first) with its decision (approve / reject, the kernel's action
+kit), refunds (read-only) and the after-sales settings singleton. On /workbench/ a shop reads its own
+delay reports; it files them from the case page.
 """
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django import forms
 from django.db.models import Case, IntegerField, Value, When
-from django.http import Http404, HttpResponseRedirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import display
+from unfold.widgets import UnfoldAdminRadioSelectWidget
 
 from aftersales import services
 from aftersales.admin.cases import DELAY_VARIANTS
 from aftersales.admin.display import badge, local_time, money, status_badge
 from aftersales.forms import DelayDecisionForm
-from aftersales.models import AftersalesSettings
-from aftersales.transitions import DelayReportStatus, RefundStatus
-from merchants.kernel.admin.base import MerchantScopedAdmin, is_workbench, message_errors
-from merchants.kernel.scoping import is_platform
+from aftersales.transitions import DELAY_REPORT_MOVES, DelayReportStatus, RefundStatus
+from merchants.kernel.admin.actions import ObjectAction, ObjectActionsMixin
+from merchants.kernel.admin.base import MerchantScopedAdmin, is_workbench
+from merchants.kernel.admin.readonly import ReadOnlyAdminMixin, SingletonSettingsAdmin
 
 REFUND_VARIANTS = {
     RefundStatus.PENDING: "info",
@@ -47,19 +44,51 @@ def _case_link(site_name: str, case) -> str:
     return format_html('<a class="text-primary-600" href="{}">{}</a>', url, case.case_no)
 
 
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, *args):
-        return False
+class DecisionForm(DelayDecisionForm):
+    """A-9: approve or reject, with a note (required to reject: the service says so)."""
 
-    def has_change_permission(self, request, obj=None):
-        return False
+    field_order = ["decision", "note"]
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    decision = forms.ChoiceField(
+        label=_("审核结果"),
+        choices=(("approve", _("通过")), ("reject", _("驳回"))),
+        widget=UnfoldAdminRadioSelectWidget,
+        error_messages={"required": _("请选择通过或驳回。"), "invalid_choice": _("请选择通过或驳回。")},
+    )
+
+    def service_kwargs(self) -> dict:
+        return {"approve": self.cleaned_data["decision"] == "approve", "note": self.cleaned_data["note"]}
 
 
-class DelayReportAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
+def _decided(report, result, data) -> str:
+    text = (
+        gettext("已通过延迟报备（售后单 %(case_no)s），该售后单不计入考核。")
+        if data["approve"]
+        else gettext("已驳回延迟报备（售后单 %(case_no)s）。")
+    )
+    return text % {"case_no": report.case.case_no}
+
+
+DECIDE = ObjectAction(
+    "decide",
+    _("审核延迟报备"),
+    services.decide_delay_report,
+    DecisionForm,
+    _decided,
+    icon="fact_check",
+    variant="primary",
+    intro=_("通过后，该售后单不计入商家的考核数据（处理时长、超时、违规）。"),
+    submit=_("提交审核"),
+    platform_only=True,
+    then="changelist",
+)
+
+
+class DelayReportAdmin(ObjectActionsMixin, ReadOnlyAdminMixin, MerchantScopedAdmin):
     """A-9: read-only rows; platform staff decide through the decide page (services.decide_delay_report)."""
+
+    object_actions = (DECIDE,)
+    moves = DELAY_REPORT_MOVES
 
     list_display = ("reason_short", "case_link", "status_badge", "delay_until_display", "filed", "decision")
     list_display_links = ("reason_short",)  # the case column links to the case itself
@@ -102,9 +131,6 @@ class DelayReportAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
         if not is_workbench(self.admin_site):
             related.append("merchant")
         return related
-
-    def may_decide(self, request) -> bool:
-        return not is_workbench(self.admin_site) and is_platform(request.user)
 
     @display(description=_("售后单"))
     def case_link(self, obj):
@@ -187,63 +213,28 @@ class DelayReportAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
             ((image.url, image.display_name, image.url) for image in images),
         )
 
-    # -- the decision (A-9), /admin/ only
-
-    def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
-        return [
-            path(
-                "<path:object_id>/decide/",
-                self.admin_site.admin_view(self.decide_view),
-                name="{}_{}_decide".format(*info),
-            ),
-        ] + super().get_urls()
+    # -- the decision (A-9), /admin/ only: the kit's page at <id>/decide/, also posted from the report's page
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if obj is not None and self.may_decide(request) and obj.status == DelayReportStatus.PENDING:
-            context["decide_url"] = reverse(
-                f"{self.admin_site.name}:aftersales_delayreport_decide", args=[obj.pk]
-            )
-            context["decision_form"] = DelayDecisionForm(report=obj)
+        if obj is not None and self.action_visible(request, obj, DECIDE.name):
+            context["decide_url"] = self.action_url(DECIDE.name, obj)
+            context["decision_form"] = DecisionForm(report=obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def decide_view(self, request, object_id):
-        report = self.get_object(request, unquote(object_id))
-        if report is None:
-            raise Http404(_("对象不存在。"))
-        if not self.may_decide(request):
-            raise PermissionDenied
-        change_url = reverse(f"{self.admin_site.name}:aftersales_delayreport_change", args=[report.pk])
-        if request.method != "POST":
-            return HttpResponseRedirect(change_url)
-        form = DelayDecisionForm(request.POST, report=report)
-        decision = request.POST.get("decision")
-        if decision not in ("approve", "reject"):
-            messages.error(request, gettext("请选择通过或驳回。"))
-            return HttpResponseRedirect(change_url)
-        if form.is_valid():
-            approve = decision == "approve"
-            try:
-                services.decide_delay_report(
-                    report, actor=request.user, approve=approve, note=form.cleaned_data["note"]
-                )
-            except ValidationError as exc:
-                message_errors(request, exc)
-            else:
-                text = (
-                    gettext("已通过延迟报备（售后单 %(case_no)s），该售后单不计入考核。")
-                    if approve
-                    else gettext("已驳回延迟报备（售后单 %(case_no)s）。")
-                )
-                messages.success(request, text % {"case_no": report.case.case_no})
-                return HttpResponseRedirect(
-                    reverse(f"{self.admin_site.name}:aftersales_delayreport_changelist")
-                )
-        else:
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
-        return HttpResponseRedirect(change_url)
+    def action_form_kwargs(self, request, obj, action) -> dict:
+        return {"report": obj}
+
+    def action_message_params(self, obj) -> dict:
+        return {"obj": str(obj), "case_no": obj.case.case_no}
+
+    def action_summary(self, request, report) -> list[tuple]:
+        return [
+            (_("售后单"), report.case.case_no),
+            (_("售后状态"), status_badge(report.case)),
+            (_("店铺"), report.merchant.name),
+            (_("预计处理时间"), local_time(report.delay_until)),
+            (_("报备原因"), Truncator(report.reason).chars(60)),
+        ]
 
 
 class RefundAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
@@ -307,7 +298,7 @@ class RefundAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
         return Truncator(obj.last_error).chars(40) or "-"
 
 
-class AftersalesSettingsAdmin(ModelAdmin):
+class AftersalesSettingsAdmin(SingletonSettingsAdmin):
     """The A-2 / A-5 / A-11 defaults: one row, edited in place (no list, no add, no delete)."""
 
     fieldsets = (
@@ -328,49 +319,5 @@ class AftersalesSettingsAdmin(ModelAdmin):
         (_("退款（A-6）"), {"fields": ("refund_max_attempts",)}),
     )
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        settings_row = AftersalesSettings.load()
-        return HttpResponseRedirect(
-            reverse(f"{self.admin_site.name}:aftersales_aftersalessettings_change", args=[settings_row.pk])
-        )
-
-
-class ViolationAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
-    list_display = ("created_at", "merchant", "rule", "points", "source", "excluded")
-    list_select_related = ("merchant",)
-    list_filter = ("excluded",)
-    ordering = ("-created_at", "-pk")
-    show_full_result_count = False
-
-    @display(description=_("来源"))
-    def source(self, obj):
-        return f"{obj.source_type} #{obj.source_id}"
-
-
-class NoticeAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
-    list_display = ("created_at", "audience", "merchant", "title", "read")
-    list_select_related = ("merchant",)
-    list_filter = ("audience",)
-    ordering = ("-created_at", "-pk")
-    show_full_result_count = False
-
-    @display(description=_("已读"), boolean=True)
-    def read(self, obj):
-        return obj.read_at is not None
-
-
-__all__ = [
-    "AftersalesSettingsAdmin",
-    "DelayReportAdmin",
-    "NoticeAdmin",
-    "RefundAdmin",
-    "ViolationAdmin",
-    "admin",
-    "badge",
-]
+__all__ = ["AftersalesSettingsAdmin", "DelayReportAdmin", "RefundAdmin", "badge"]

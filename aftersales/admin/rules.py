@@ -16,10 +16,10 @@ from aftersales.admin.display import money
 from aftersales.forms import AutoRefundRuleForm
 from aftersales.models import AftersalesSettings
 from aftersales.transitions import CaseType, Reason, ShippingStage
+from merchants import selectors as merchant_selectors
 from merchants.kernel.admin.base import MerchantScopedAdmin, is_workbench, member_may
-from merchants.kernel.scoping import is_platform, merchant_ids_for, roles_for
+from merchants.kernel.scoping import is_platform, merchant_ids_for
 from merchants.kernel.vocabulary import Role
-from merchants.models import Merchant
 
 OWNER_ONLY = frozenset({Role.OWNER})
 
@@ -64,11 +64,7 @@ class AutoRefundRuleAdmin(MerchantScopedAdmin):
         return super().has_delete_permission(request, obj)
 
     def owned_shops(self, request):
-        shops = Merchant.objects.all()
-        if is_workbench(self.admin_site) and not request.user.is_superuser:
-            owned = [pk for pk, role in roles_for(request.user).items() if role == Role.OWNER]
-            shops = shops.filter(pk__in=owned)
-        return shops.order_by("code")
+        return merchant_selectors.owned_shops(request.user).order_by("code")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -105,11 +101,7 @@ class AutoRefundRuleAdmin(MerchantScopedAdmin):
         """Where the express-refund switch (A-11) is: each of the user's shops' settings page."""
         if not is_workbench(self.admin_site) and not is_platform(request.user):
             return []
-        shops = (
-            Merchant.objects.filter(pk__in=merchant_ids_for(request.user))
-            if is_workbench(self.admin_site)
-            else []
-        )
+        shops = merchant_selectors.member_shops(request.user) if is_workbench(self.admin_site) else []
         links = []
         for shop in shops:
             try:

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 
 from aftersales.models import AfterSaleCase, AftersalesSettings, _case_no
 from aftersales.services._common import Kind, record
-from aftersales.services.cases import approve_locked
+from aftersales.services.cases import _approve_locked  # lock held: the order and item rows are ours
 from aftersales.transitions import OPEN_STATES, CaseType, Reason, postage_payer
 from merchants.kernel.scoping import actor_kind_of
 from merchants.models import Order, OrderItem
@@ -102,7 +102,7 @@ def refund_cancelled_order(order: Order, *, actor, reason: str, at: datetime) ->
             },
             at=at,
         )
-        approve_locked(
+        _approve_locked(
             case,
             actor=None,
             now=at,

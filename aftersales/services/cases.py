@@ -222,7 +222,7 @@ def open_case(
     match = automation.evaluate(case, limits=limits)
     if match is not None:
         case.auto_approved_by = match.label
-        approve_locked(case, actor=None, now=now, limits=limits, params=match.params, data=match.data)
+        _approve_locked(case, actor=None, now=now, limits=limits, params=match.params, data=match.data)
     return case
 
 
@@ -230,10 +230,14 @@ def open_case(
 # The merchant answers (A-3 pending)
 
 
-def approve_locked(case: AfterSaleCase, *, actor, now, limits, params=None, data=None) -> AfterSaleCase:
-    """Approve a locked pending case: refund only pays (online) or waits for the voucher (cod); others wait for goods."""
+def _approve_locked(case: AfterSaleCase, *, actor, now, limits, params=None, data=None) -> AfterSaleCase:
+    """Approve a pending case; lock held (order, item, case: lock_case), the actor already checked.
+
+    Refund only pays (online) or waits for the voucher (cod); the others wait for the goods. The caller is
+    approve() or open_case() (automation), inside their transaction.
+    """
     source = transition(case, case.approve, action=_("同意申请"), now=now, limits=limits)
-    case.save()
+    case.save(update_fields=["status", "deadline_at", "closed_at", "auto_approved_by", "updated_at"])
     record(
         case,
         Kind.APPROVED,
@@ -254,7 +258,7 @@ def approve(case: AfterSaleCase | int, *, actor) -> AfterSaleCase:
     case = lock_case(case, actor)
     require_merchant(actor, case)
     now, limits = clock()
-    return approve_locked(case, actor=actor, now=now, limits=limits)
+    return _approve_locked(case, actor=actor, now=now, limits=limits)
 
 
 @transaction.atomic
@@ -619,7 +623,6 @@ __all__ = [
     "accept_proposal",
     "add_message",
     "approve",
-    "approve_locked",
     "arbitrate",
     "bulk_approve",
     "bulk_results_summary",

@@ -3,13 +3,14 @@
 /workbench/ (shop members): orders (the main page), products, the shop's settings and its members —
 all through MerchantScopedAdmin, so rows, URLs, actions and autocomplete stay inside the user's shops.
 /admin/ (platform staff, superusers): the same models across every shop, packages, the order-rule
-settings, and auth / Celery beat re-registered with unfold's classes.
+settings, rule violations and notices (read-only), and auth / Celery beat re-registered with unfold's classes.
 """
 
 from django.contrib import admin
 
 from merchants.admin.notices import WorkbenchNoticeAdmin
 from merchants.admin.orders import OrderAdmin, order_list_url
+from merchants.admin.records import NoticeAdmin, ViolationAdmin
 from merchants.admin.shops import (
     MembershipAdmin,
     MerchantAdmin,
@@ -41,7 +42,7 @@ for site in (workbench_site, admin.site):
     site.register(Membership, MembershipAdmin)
     site.register(ReplyTemplate, ReplyTemplateAdmin)
 
-# The shop's inbox and record (the /admin/ pages of notices and violations are registered elsewhere).
+# The shop's inbox and record; /admin/ lists every shop's (read-only, merchants/admin/records.py) below.
 workbench_site.register(Notice, WorkbenchNoticeAdmin)
 workbench_site.register(Violation, WorkbenchViolationAdmin)
 registry.nav_icon("merchants.notice", "notifications", priority=80)
@@ -50,6 +51,8 @@ registry.nav_icon("merchants.replytemplate", "quickreply", priority=90)
 
 admin.site.register(Package, PackageAdmin)
 admin.site.register(PlatformSettings, PlatformSettingsAdmin)
+admin.site.register(Violation, ViolationAdmin)
+admin.site.register(Notice, NoticeAdmin)
 reregister(admin.site)
 
 __all__ = ["OrderAdmin", "order_list_url"]

@@ -10,9 +10,9 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from merchants import selectors
 from merchants.kernel.admin.filters import CheckedChoiceFilter, CheckedIdFilter, CheckedTextFilter
-from merchants.kernel.scoping import scope_to_actor
-from merchants.models import Order, OrderItem, Product
+from merchants.models import Order
 from merchants.transitions import SHIPPABLE_STATES
 
 # A dropdown of products is fine for a shop's catalogue; beyond this many the newest are offered.
@@ -44,7 +44,7 @@ class ProductFilter(CheckedIdFilter):
     parameter_name = "product"
 
     def lookups(self, request, model_admin):
-        products = scope_to_actor(Product.objects.all(), request.user).order_by("-created_at", "-pk")
+        products = selectors.products_for(request.user)
         if not model_admin.show_merchant_column(request):
             return [(str(pk), name) for pk, name in products.values_list("pk", "name")[:PRODUCT_FILTER_LIMIT]]
         rows = products.values_list("pk", "name", "merchant__name")[:PRODUCT_FILTER_LIMIT]
@@ -58,7 +58,7 @@ class ProductFilter(CheckedIdFilter):
 
     def filter_product(self, queryset, product_id: int):
         """The rows about this product (orders: through their items); other lists override it."""
-        return queryset.filter(pk__in=OrderItem.objects.filter(product_id=product_id).values("order_id"))
+        return queryset.filter(pk__in=selectors.orders_with_product(product_id))
 
 
 class BuyerIdFilter(CheckedTextFilter):

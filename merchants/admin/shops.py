@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from django.db.models import Q
-from django.http import HttpResponseRedirect
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import display
 
 from merchants.forms import MerchantSettingsForm
 from merchants.kernel.admin.base import MerchantScopedAdmin, ScopedTabularInline, is_workbench, member_may
 from merchants.kernel.admin.display import badge, local_time
+from merchants.kernel.admin.readonly import SingletonSettingsAdmin
 from merchants.kernel.scoping import WRITE_ROLES, roles_for
 from merchants.kernel.vocabulary import MerchantStatus, Role
-from merchants.models import Membership, PlatformSettings
+from merchants.models import Membership
 
 ROLE_VARIANTS = {Role.OWNER: "primary", Role.AGENT: "info", Role.VIEWER: "default"}
 OWNER_ONLY = frozenset({Role.OWNER})
@@ -255,23 +253,11 @@ class PackageAdmin(MerchantScopedAdmin):
         return badge(_("虚假发货"), "danger") if obj.fake_shipping else "-"
 
 
-class PlatformSettingsAdmin(ModelAdmin):
+class PlatformSettingsAdmin(SingletonSettingsAdmin):
     """The one row of order-rule defaults (M-3, S-5): edited, never added or deleted."""
 
     fields = ("unpaid_cancel_hours", "auto_receive_days", "updated_at")
     readonly_fields = ("updated_at",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        obj = PlatformSettings.load()
-        return HttpResponseRedirect(
-            reverse(f"{self.admin_site.name}:merchants_platformsettings_change", args=[obj.pk])
-        )
 
 
 __all__ = ["MembershipAdmin", "MerchantAdmin", "PackageAdmin", "PlatformSettingsAdmin", "ProductAdmin"]

@@ -221,20 +221,26 @@ def test_A10_platform_list_has_the_shop_column_and_every_shop(client, shop, othe
 # Bulk approve
 
 
-def test_A10_bulk_approve_shows_a_result_per_case_and_one_failure_undoes_nothing(client, shop, clerk):
-    first, second = open_pending(shop), open_pending(shop)
-    refused = walk_to(CaseStatus.REJECTED, shop, clerk)
+def test_A10_bulk_approve_asks_first_then_shows_a_result_per_case_and_one_failure_undoes_nothing(
+    client, shop, clerk
+):
+    first, second = open_pending(shop, amount=Decimal("30.00")), open_pending(shop, amount=Decimal("20.00"))
+    refused = walk_to(CaseStatus.REJECTED, shop, clerk, amount=Decimal("10.00"))
     login(client, clerk)
+    selection = {"action": "bulk_approve_selected", ACTION_CHECKBOX_NAME: [first.pk, second.pk, refused.pk]}
 
-    response = client.post(
-        wb("aftersalecase_changelist"),
-        {"action": "bulk_approve_selected", ACTION_CHECKBOX_NAME: [first.pk, second.pk, refused.pk]},
-    )
+    asked = client.post(wb("aftersalecase_changelist"), selection)
+    untouched = set(AfterSaleCase.objects.values_list("status", flat=True))
+    response = client.post(wb("aftersalecase_changelist"), {**selection, "post": "yes"})
 
+    assert asked.status_code == 200 and asked.context["count"] == 3
+    assert asked.context["total"] == "¥60.00"
+    assert "将对 <strong>3</strong> 个售后单执行「批量同意退款」" in asked.content.decode()
+    assert untouched == {CaseStatus.PENDING, CaseStatus.REJECTED}  # asking changed nothing
     assert response.status_code == 200
-    rows = {row["case_no"]: row for row in response.context["rows"]}
+    rows = {row["label"]: row for row in response.context["rows"]}
     assert rows[first.case_no]["ok"] and rows[second.case_no]["ok"]
-    assert not rows[refused.case_no]["ok"] and rows[refused.case_no]["message"]
+    assert not rows[refused.case_no]["ok"] and "不能执行" in rows[refused.case_no]["message"]
     assert (response.context["succeeded"], response.context["failed"]) == (2, 1)
     statuses = dict(
         AfterSaleCase.objects.filter(pk__in=[first.pk, second.pk, refused.pk]).values_list("pk", "status")
@@ -252,7 +258,8 @@ def test_A10_a_viewer_gets_no_bulk_action(client, shop, viewer):
 
     page = client.get(wb("aftersalecase_changelist"))
     post = client.post(
-        wb("aftersalecase_changelist"), {"action": "bulk_approve_selected", ACTION_CHECKBOX_NAME: [case.pk]}
+        wb("aftersalecase_changelist"),
+        {"action": "bulk_approve_selected", ACTION_CHECKBOX_NAME: [case.pk], "post": "yes"},
     )
 
     assert "bulk_approve_selected" not in page.content.decode()

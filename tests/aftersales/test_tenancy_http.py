@@ -133,7 +133,7 @@ def test_A10_bulk_approve_with_another_shops_ids_changes_nothing(client, clerk, 
 
     response = client.post(
         url("aftersalecase_changelist"),
-        {"action": "bulk_approve_selected", ACTION_CHECKBOX_NAME: [theirs.pk]},
+        {"action": "bulk_approve_selected", ACTION_CHECKBOX_NAME: [theirs.pk], "post": "yes"},
     )
 
     theirs.refresh_from_db()

@@ -165,12 +165,15 @@ def test_tenancy_bulk_action_with_another_shops_ids_changes_nothing(client, shop
     login(client, clerk)
     url = reverse("workbench:merchants_order_changelist")
 
-    client.post(url, {"action": "confirm_cod_selected", ACTION_CHECKBOX_NAME: [theirs.pk]})
+    # "post": the confirmation page's answer (the bulk kit asks first)
+    client.post(url, {"action": "confirm_cod_selected", ACTION_CHECKBOX_NAME: [theirs.pk], "post": "yes"})
     theirs.refresh_from_db()
     assert theirs.status == OrderStatus.AWAITING_CONFIRMATION
     assert not theirs.events.exists()
 
-    client.post(url, {"action": "confirm_cod_selected", ACTION_CHECKBOX_NAME: [mine.pk, theirs.pk]})
+    client.post(
+        url, {"action": "confirm_cod_selected", ACTION_CHECKBOX_NAME: [mine.pk, theirs.pk], "post": "yes"}
+    )
     mine.refresh_from_db()
     theirs.refresh_from_db()
     assert mine.status == OrderStatus.TO_SHIP

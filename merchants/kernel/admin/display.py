@@ -1,7 +1,8 @@
-"""Display helpers every admin page shares: badges, money, local times, who acted in a timeline row."""
+"""Display helpers every admin page shares: badges, money, local times, countdowns, who acted in a timeline row."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from merchants.kernel.models import ActorKind, Membership, Role
 
@@ -85,6 +87,45 @@ def local_time(value, fmt: str = "Y-m-d H:i") -> str:
     local = timezone.localtime(value)
     pattern = _strftime_pattern(fmt)
     return local.strftime(pattern) if pattern else date_format(local, fmt)
+
+
+def remaining_text(delta: timedelta) -> str:
+    """'剩 2 天 3 小时' / '剩 5 小时 12 分' / '剩 8 分'."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return gettext("剩 %(days)d 天 %(hours)d 小时") % {"days": days, "hours": hours}
+    if hours:
+        return gettext("剩 %(hours)d 小时 %(minutes)d 分") % {"hours": hours, "minutes": minutes}
+    return gettext("剩 %(minutes)d 分") % {"minutes": minutes}
+
+
+def countdown(deadline: datetime | None, *, now: datetime | None = None, due_soon_hours: int = 12) -> dict:
+    """What the countdown to `deadline` shows: text, colour, overdue / due soon flags (any deadline: A-5, T-4…)."""
+    if deadline is None:
+        return {"text": "", "variant": "default", "overdue": False, "due_soon": False}
+    now = now or timezone.now()
+    delta = deadline - now
+    if delta <= timedelta(0):
+        return {"text": gettext("已超时"), "variant": "danger", "overdue": True, "due_soon": True}
+    due_soon = delta < timedelta(hours=due_soon_hours)
+    return {
+        "text": remaining_text(delta),
+        "variant": "danger" if due_soon else "default",
+        "overdue": False,
+        "due_soon": due_soon,
+    }
+
+
+def countdown_cell(deadline: datetime | None, *, due_soon_hours: int = 12) -> str:
+    """The countdown in a list cell: "-" without a deadline, a red badge when due soon or overdue."""
+    shown = countdown(deadline, due_soon_hours=due_soon_hours)
+    if not shown["text"]:
+        return "-"
+    if shown["variant"] == "danger":
+        return badge(shown["text"], "danger")
+    return shown["text"]
 
 
 def choice_label(choices, value) -> str:

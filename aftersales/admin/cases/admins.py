@@ -1,0 +1,74 @@
+"""The case admins of both sites: the list, the read-only case page and its moves, composed (A-4, A-7, A-10).
+
+Nothing here edits a case: the page is read-only, and every move is an action page of the kernel's kit
+(aftersales/admin/actions.py), which loads the case through the scoped `get_object()` (another shop's id
+is a 404), refuses a role the state machine does not name (403), calls the service with
+`actor=request.user` and shows its refusal as a message (never a 500).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from aftersales.admin.actions import BULK_APPROVE, BULK_RETRY_REFUND, CaseActionPagesMixin
+from aftersales.admin.cases.listing import CaseListMixin
+from aftersales.admin.cases.page import CasePageMixin
+from aftersales.filters import EscalatedFilter
+from merchants.kernel.admin.actions import bulk_action
+from merchants.kernel.admin.base import is_workbench, member_may
+from merchants.kernel.admin.changelist import FastListMixin
+from merchants.kernel.admin.importexport import MerchantScopedExportAdmin
+from merchants.kernel.admin.readonly import ReadOnlyAdminMixin
+from merchants.kernel.scoping import WRITE_ROLES, is_platform
+
+
+class CaseAdmin(
+    CaseActionPagesMixin,
+    CasePageMixin,
+    CaseListMixin,
+    ReadOnlyAdminMixin,
+    FastListMixin,
+    MerchantScopedExportAdmin,
+):
+    """Shared by the workbench and /admin/: list, filters, tabs, search, export, the case page, its moves.
+
+    Cases are opened by buyers (imports, services), never typed in; the page is read-only.
+    """
+
+    def is_platform_site(self) -> bool:
+        return not is_workbench(self.admin_site)
+
+    def has_act_permission(self, request) -> bool:
+        """Bulk moves: a member who may act in at least one shop (workbench), platform staff (/admin/)."""
+        if is_workbench(self.admin_site):
+            return member_may(request, None, WRITE_ROLES)
+        return is_platform(request.user)
+
+    def case_actions(self, request, case) -> list:
+        """The moves the case page offers this user now (the state machine's, this site's)."""
+        return self.visible_actions(request, case)
+
+
+class WorkbenchCaseAdmin(CaseAdmin):
+    """/workbench/: the shop's cases; owners and agents act, viewers read."""
+
+    actions = (bulk_action(BULK_APPROVE),)
+
+
+class PlatformCaseAdmin(CaseAdmin):
+    """/admin/: every shop's cases, the arbitration queue and failed refunds."""
+
+    actions = (bulk_action(BULK_RETRY_REFUND),)
+    product_chars = 10  # the shop column takes the room: the row must fit 1440 px with 操作 visible
+
+    def get_list_filter(self, request):
+        return (*super().get_list_filter(request), EscalatedFilter)
+
+    def get_ordering(self, request):
+        # A-7: the arbitration queue shows escalated cases first, then the oldest.
+        if request.GET.get("tab") == "arbitration" and "o" not in request.GET:
+            return ("-escalated", "arbitration_started_at", "pk")
+        return super().get_ordering(request)
+
+
+__all__ = ["CaseAdmin", "PlatformCaseAdmin", "WorkbenchCaseAdmin", "admin"]

@@ -1,0 +1,313 @@
+"""The case list (A-10) on both sites: columns, search, quick tabs and their counts, the empty list, export (B-6)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.db.models import BooleanField, Case, IntegerField, Q, Value, When
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from import_export.formats import base_formats
+from unfold.contrib.import_export.forms import ExportForm
+from unfold.decorators import display
+
+from aftersales.admin.display import automation_tag, badge, local_time, money, status_badge
+from aftersales.admin.resources import CaseExportResource
+from aftersales.filters import (
+    AmountRangeFilter,
+    BuyerFilter,
+    CreatedRangeFilter,
+    OrderNoFilter,
+    ProductFilter,
+    QuickTabFilter,
+    due_soon_hours,
+    export_range,
+    export_range_error,
+    tab_counts,
+    tab_q,
+    tabs_for,
+)
+from aftersales.models import AfterSaleCase
+from aftersales.transitions import CaseStatus, CaseType, Reason
+from merchants.kernel.admin.changelist import EmptyState
+from merchants.kernel.admin.display import choice_label, countdown_cell
+from merchants.kernel.admin.filters import CheckedChoicesDropdownFilter, search_term
+from merchants.kernel.admin.tabs import QuickTabsMixin
+from merchants.kernel.scoping import WRITE_ROLES, merchant_ids_for, roles_for, sees_all
+
+# Prefix search (case no / order no) starts at this many characters; shorter terms match exactly only.
+PREFIX_MIN = 4
+
+
+class CaseListMixin(QuickTabsMixin):
+    """What the case list shows and how it is narrowed; needs `is_platform_site()`."""
+
+    product_chars = 14  # product names are cut (full name on hover) so a row stays on one line
+    resource_classes = [CaseExportResource]
+    export_form_class = ExportForm
+    export_formats = (base_formats.CSV, base_formats.XLSX)  # B-6
+    export_template_name = "aftersales/case_export.html"
+    to_encoding = "utf-8-sig"  # CSV with a BOM: Excel (the usual reader in China) then reads UTF-8 correctly
+
+    list_display = (
+        "numbers",
+        "product_name",
+        "buyer",
+        "type_and_reason",
+        "status_and_tags",
+        "amount_display",
+        "timing",
+        "row_action",
+    )
+    list_display_links = ("numbers",)
+    list_select_related = ("product",)
+    list_fullwidth = True  # twelve columns: the container width would hide the countdown and the row action
+    list_filter = (
+        QuickTabFilter,
+        ("type", CheckedChoicesDropdownFilter),
+        ("status", CheckedChoicesDropdownFilter),
+        ("created_at", CreatedRangeFilter),
+        ("amount", AmountRangeFilter),
+        ("reason", CheckedChoicesDropdownFilter),
+        OrderNoFilter,
+        BuyerFilter,
+        ProductFilter,
+    )
+    list_filter_submit = True
+    list_per_page = 25
+    list_max_show_all = 200
+    show_full_result_count = False  # no second COUNT over the whole table
+    sortable_by = ("timing", "numbers")  # the order the (merchant, -created_at) index serves
+    ordering = ("-created_at", "-pk")
+    search_fields = ("case_no",)  # the real search is get_search_results below
+    search_help_text = _("售后单号或订单号（完整，或前 4 位以上的开头部分）")
+    list_before_template = "aftersales/case_list_tabs.html"
+    quick_tabs_context = "case_tabs"
+
+    def scope_queryset(self, request, qs):
+        # Per request constants the list columns read (a row method has no request): the due-soon window
+        # and whether the user may act in the row's shop (the 处理退款 link of a pending row).
+        write_shops = [pk for pk, role in roles_for(request.user).items() if role in WRITE_ROLES]
+        may_act = (
+            # On /admin/ only a superuser answers for a shop (transitions.is_shop_writer).
+            Value(request.user.is_superuser, output_field=BooleanField())
+            if self.is_platform_site()
+            else Case(
+                When(merchant_id__in=write_shops, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        return qs.annotate(
+            ui_due_soon_hours=Value(due_soon_hours(request), output_field=IntegerField()),
+            ui_may_act=may_act,
+        )
+
+    def show_merchant_column(self, request) -> bool:
+        return self.is_platform_site() or len(merchant_ids_for(request.user)) > 1
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if self.show_merchant_column(request):
+            columns.insert(1, "shop")
+        return columns
+
+    def get_list_select_related(self, request):
+        related = list(super().get_list_select_related(request))
+        if self.show_merchant_column(request):
+            related.append("merchant")
+        return related
+
+    def get_search_results(self, request, queryset, term_given):
+        """Case no / order no exact, or by prefix through unique indexes: never a LIKE '%x%' scan."""
+        term = search_term(
+            request, term_given, max_length=AfterSaleCase._meta.get_field("case_no").max_length
+        )
+        if term is None:  # N-9: said on the page; nothing can match it
+            return queryset.none(), False
+        if not term:
+            return queryset, False
+        condition = Q(case_no=term) | Q(order_no=term)
+        if len(term) >= PREFIX_MIN:
+            # The case carries its order number: a prefix match on its own indexed column, no join.
+            condition |= Q(case_no__startswith=term) | Q(order_no__startswith=term)
+        return queryset.filter(condition), False
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "case_filtered": self.is_filtered(request)}
+        return super().changelist_view(request, extra_context)
+
+    # -- quick tabs (A-10)
+
+    def get_quick_tabs(self, request):
+        return tabs_for(self.is_platform_site())
+
+    def quick_tab_q(self, request, key: str):
+        return tab_q(key, now=timezone.now(), hours=due_soon_hours(request), platform=self.is_platform_site())
+
+    def quick_tab_counts(self, request) -> dict[str, int]:
+        """One aggregate query over the user's open cases."""
+        platform = self.is_platform_site()
+        hours = due_soon_hours(request)
+
+        def count():
+            return tab_counts(self.get_queryset(request), hours=hours, platform=platform)
+
+        if platform and sees_all(request.user):
+            # Across every shop the counts scan all open cases (~250 ms at 170k open): staff share one
+            # result for a few seconds (settings.SHOUHOU_STAFF_COUNTS_CACHE_SECONDS). Shop members, whose
+            # counts are cheap and must be exact after each action, are never cached.
+            key = f"aftersales:staff-tab-counts:{hours}"
+            return cache.get_or_set(key, count, settings.SHOUHOU_STAFF_COUNTS_CACHE_SECONDS)
+        return count()
+
+    def quick_tabs(self, request) -> list[dict]:
+        return self.quick_tab_links(request)
+
+    def empty_state(self, request, cl) -> EmptyState:
+        """What an empty case list says (read by templates/unfold/helpers/empty_results.html)."""
+        tab = self.active_quick_tab(request)
+        if cl.is_narrowed:
+            return EmptyState(
+                gettext("没有符合条件的售后单"),
+                gettext("请检查售后单号、订单号或筛选条件，或清除筛选后查看全部售后单。"),
+                "?",
+                gettext("清除筛选和搜索"),
+            )
+        if tab is not None:
+            return EmptyState(
+                gettext("「%(tab)s」下暂时没有售后单") % {"tab": tab.label},
+                gettext("这一类的售后单都处理完了。"),
+                "?",
+                gettext("查看全部售后单"),
+            )
+        return EmptyState(gettext("暂时没有售后单"), gettext("买家申请售后后，售后单会显示在这里。"))
+
+    @staticmethod
+    def is_filtered(request) -> bool:
+        """Filters or a search beyond the quick tab (what the 清除筛选 link clears)."""
+        return any(key not in ("o", "p", "tab", "all") for key in request.GET)
+
+    # -- columns
+
+    @display(description=_("店铺"))
+    def shop(self, obj):
+        # One line per row: a wrapped shop name made every staff row three or four lines tall.
+        name = obj.merchant.name
+        return format_html(
+            '<span class="whitespace-nowrap" title="{}">{}</span>', name, Truncator(name).chars(8)
+        )
+
+    @display(description=_("售后单号 / 订单号"), ordering="created_at")
+    def numbers(self, obj):
+        return format_html(
+            "<span class='font-medium'>{}</span><br><span class='text-base-500 text-xs'>{}</span>",
+            obj.case_no,
+            obj.order_no,
+        )
+
+    @display(description=_("售后状态"))
+    def status_and_tags(self, obj):
+        tags = self.tags(obj)
+        state = status_badge(obj)
+        return state if tags == "-" else format_html("{}<br>{}", state, tags)
+
+    @display(description=_("商品"))
+    def product_name(self, obj):
+        name = obj.product.name
+        return format_html(
+            '<span class="whitespace-nowrap" title="{}">{}</span>',
+            name,
+            Truncator(name).chars(self.product_chars),
+        )
+
+    @display(description=_("类型 / 原因"))
+    def type_and_reason(self, obj):
+        return format_html(
+            "{}<br><span class='text-base-500 text-xs'>{}</span>",
+            choice_label(CaseType, obj.type),  # get_FOO_display() rebuilds the choices on every row
+            choice_label(Reason, obj.reason),
+        )
+
+    @display(description=_("买家"))
+    def buyer(self, obj):
+        return format_html(
+            "{}<br><span class='text-base-500 text-xs'>{}</span>", obj.buyer_name, obj.buyer_id
+        )
+
+    @display(description=_("申请金额"))
+    def amount_display(self, obj):
+        return money(obj.amount)
+
+    @display(description=_("处理倒计时 / 申请时间"), ordering="created_at")
+    def timing(self, obj):
+        return format_html(
+            '<span class="whitespace-nowrap">{}</span><br><span class="text-base-500 text-xs whitespace-nowrap">{}</span>',
+            self.countdown_display(obj),
+            local_time(obj.created_at, "m-d H:i"),
+        )
+
+    @display(description=_("处理倒计时"))
+    def countdown_display(self, obj):
+        hours = getattr(obj, "ui_due_soon_hours", None) or due_soon_hours()
+        return countdown_cell(obj.deadline_at, due_soon_hours=hours)
+
+    @display(description=_("标签"))
+    def tags(self, obj):
+        parts = []
+        tag = automation_tag(obj)
+        if tag is not None:
+            parts.append(format_html('<span title="{}">{}</span>', tag[1], badge(tag[0], "info")))
+        if obj.negotiated:
+            parts.append(badge(_("协商一致"), "default"))
+        if obj.escalated:
+            parts.append(badge(_("已升级"), "danger"))
+        if obj.refund_failed:
+            parts.append(badge(_("退款失败"), "danger"))
+        if obj.excluded_from_assessment:
+            parts.append(badge(_("不计考核"), "default"))
+        return format_html(" ".join(["{}"] * len(parts)), *parts) if parts else "-"
+
+    @display(description=_("操作"))
+    def row_action(self, obj):
+        url = reverse(f"{self.admin_site.name}:aftersales_aftersalecase_change", args=[obj.pk])
+        if obj.status == CaseStatus.PENDING and getattr(obj, "ui_may_act", False):
+            return format_html(
+                '<a class="font-semibold text-primary-600 whitespace-nowrap" href="{}">{}</a>',
+                url,
+                gettext("处理退款"),
+            )
+        return format_html(
+            '<a class="text-primary-600 whitespace-nowrap" href="{}">{}</a>', url, gettext("查看详情")
+        )
+
+    # -- export (A-10, B-6): the scoped, filtered list, at most 6 months of application dates
+
+    def get_export_filename(self, request, queryset, file_format):
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return f"aftersale-cases-{stamp}.{file_format.get_extension()}"
+
+    def export_action(self, request):
+        error = export_range_error(request.GET)
+        if error:
+            messages.error(request, error)
+            changelist = reverse(f"{self.admin_site.name}:aftersales_aftersalecase_changelist")
+            query = request.GET.urlencode()
+            return HttpResponseRedirect(f"{changelist}?{query}" if query else changelist)
+        return super().export_action(request)
+
+    def init_request_context_data(self, request, form):
+        context = super().init_request_context_data(request, form)
+        start, end = export_range(request.GET)
+        context["export_start"] = start.isoformat() if start else ""
+        context["export_end"] = (end or timezone.localdate()).isoformat()
+        return context
+
+
+__all__ = ["PREFIX_MIN", "CaseListMixin"]

@@ -1,0 +1,198 @@
+"""The order list on both sites (M-2, M-4): columns, search, state tabs with counts, the empty list."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from unfold.decorators import display
+
+from merchants.admin.display import STATUS_VARIANTS, status_label
+from merchants.admin.filters import BuyerIdFilter, LateFilter, ProductFilter
+from merchants.dashboard import open_order_counts
+from merchants.kernel.admin.base import is_workbench
+from merchants.kernel.admin.changelist import EmptyState, QuickTabChangeList
+from merchants.kernel.admin.display import badge, badges, header_cell, label_cell, local_time, money
+from merchants.kernel.admin.filters import (
+    CheckedChoicesDropdownFilter,
+    DateRangeOnDateTimeFilter,
+    search_term,
+)
+from merchants.kernel.admin.tabs import QuickTab, QuickTabsMixin
+from merchants.kernel.checks import next_prefix
+from merchants.kernel.scoping import merchant_ids_for, sees_all
+from merchants.models import Order
+from merchants.transitions import SHIPPABLE_STATES, OrderStatus, PaymentMethod
+
+# Prefix search on the order number starts at this many characters; shorter terms match exactly only.
+ORDER_NO_PREFIX_MIN = 4
+
+
+def _next_prefix(term: str) -> str | None:
+    """The smallest string greater than every string starting with `term` (for an index range)."""
+    return next_prefix(term)
+
+
+def _state_tab(key: str, status: str, variant: str = "default", counted: bool = True) -> QuickTab:
+    return QuickTab(key, OrderStatus(status).label, variant, {"status__exact": status}, counted)
+
+
+# The open-work tabs carry counts (one query over unshipped orders only); the others are shortcuts.
+ORDER_TABS = (
+    _state_tab("awaiting", OrderStatus.AWAITING_CONFIRMATION, "primary"),
+    _state_tab("to_ship", OrderStatus.TO_SHIP, "warning"),
+    QuickTab("late", _("超时未发货"), "danger", {"late": "yes"}),
+    _state_tab("partial", OrderStatus.PARTIALLY_SHIPPED, "info"),
+    _state_tab("shipped", OrderStatus.SHIPPED, counted=False),
+    _state_tab("received", OrderStatus.RECEIVED, counted=False),
+    _state_tab("cancelled", OrderStatus.CANCELLED, counted=False),
+    _state_tab("unpaid", OrderStatus.UNPAID, counted=False),
+)
+
+
+class OrderChangeList(QuickTabChangeList):
+    """Without filters the page count is the total: say so, rather than offer "show all" of what is shown."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        if self.full_result_count is None and not self.has_active_filters and not self.query:
+            self.full_result_count = self.result_count
+
+
+class OrderListMixin(QuickTabsMixin):
+    list_display = ("order_no", "buyer", "paid", "status_badge", "placed", "ship_by_display", "tags")
+    list_display_links = ("order_no",)
+    list_select_related = ("merchant",)  # express_refund_tag and the shop column read it: no per-row query
+    list_filter = (
+        ("status", CheckedChoicesDropdownFilter),
+        ("payment_method", CheckedChoicesDropdownFilter),
+        ("placed_at", DateRangeOnDateTimeFilter),
+        LateFilter,
+        ProductFilter,
+        BuyerIdFilter,
+    )
+    list_filter_submit = True
+    list_per_page = 25
+    list_max_show_all = 200
+    show_full_result_count = False  # no second COUNT over the whole table
+    sortable_by = ("placed",)  # the one order an index serves (merchant, -placed_at)
+    ordering = ("-placed_at", "-pk")
+    search_fields = ("order_no",)  # the real search is get_search_results below
+    search_help_text = _("订单号（完整或前 4 位以上）、买家ID 或买家昵称（完整）")
+    list_before_template = "merchants/admin/order_tabs.html"
+    quick_tabs_context = "order_tabs"
+    quick_tabs_exact = False  # a state tab stays highlighted under other filters
+
+    def get_changelist(self, request, **kwargs):
+        return OrderChangeList
+
+    def show_merchant_column(self, request) -> bool:
+        user = request.user
+        return not is_workbench(self.admin_site) or sees_all(user) or len(merchant_ids_for(user)) > 1
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if self.show_merchant_column(request):
+            columns.append("shop")
+        return columns
+
+    def get_search_results(self, request, queryset, term_given):
+        """Order number exact or prefix (an index range), buyer id or name exact: never a LIKE '%x%' scan."""
+        term = search_term(request, term_given, max_length=Order._meta.get_field("buyer_name").max_length)
+        if term is None:  # N-9: said on the page; nothing can match it
+            return queryset.none(), False
+        if not term:
+            return queryset, False
+        condition = Q(order_no=term) | Q(buyer_id=term) | Q(buyer_name=term)
+        if len(term) >= ORDER_NO_PREFIX_MIN:
+            if upper := _next_prefix(term):
+                condition |= Q(order_no__gte=term, order_no__lt=upper, order_no__startswith=term)
+        return queryset.filter(condition), False
+
+    # -- the state tabs
+
+    def get_quick_tabs(self, request):
+        return ORDER_TABS
+
+    def quick_tab_counts(self, request) -> dict[str, int]:
+        found = open_order_counts(
+            self.get_queryset(request), statuses=(OrderStatus.AWAITING_CONFIRMATION, *SHIPPABLE_STATES)
+        )
+        return {
+            "awaiting": found[OrderStatus.AWAITING_CONFIRMATION],
+            "to_ship": found[OrderStatus.TO_SHIP],
+            "partial": found[OrderStatus.PARTIALLY_SHIPPED],
+            "late": found["late"],
+        }
+
+    def status_tabs(self, request) -> list[dict]:
+        return self.quick_tab_links(request)
+
+    def empty_state(self, request, cl) -> EmptyState:
+        """What an empty order list says (read by templates/unfold/helpers/empty_results.html)."""
+        if cl.is_narrowed:
+            return EmptyState(
+                gettext("没有符合条件的订单"),
+                gettext("请检查订单号、买家或筛选条件，或清除筛选后查看全部订单。"),
+                "?",
+                gettext("清除筛选和搜索"),
+            )
+        tab = self.active_quick_tab(request)
+        if tab is not None:
+            return EmptyState(
+                gettext("「%(tab)s」下暂时没有订单") % {"tab": tab.label}, "", "?", gettext("查看全部订单")
+            )
+        return EmptyState(gettext("暂时没有订单"), gettext("买家下单后，订单会显示在这里。"))
+
+    # -- columns. The cells below are what unfold's @display(header=True) / @display(label=…) show, without
+    # the template render per row those options cost (merchants/kernel/admin/display.py).
+
+    @display(description=_("买家"))
+    def buyer(self, obj):
+        return header_cell(obj.buyer_name, f"{obj.buyer_phone_masked or '-'} · {obj.buyer_id}")
+
+    @display(description=_("实付金额"))
+    def paid(self, obj):
+        return money(obj.paid_amount)
+
+    @display(description=_("订单状态"))
+    def status_badge(self, obj):
+        # status_label: get_status_display() rebuilds the choices dict on every call.
+        return label_cell(status_label(obj.status), STATUS_VARIANTS.get(obj.status, "default"))
+
+    @display(description=_("下单时间"), ordering="placed_at")
+    def placed(self, obj):
+        return format_html('<span class="whitespace-nowrap">{}</span>', local_time(obj.placed_at))
+
+    @display(description=_("承诺发货时间"))
+    def ship_by_display(self, obj):
+        when = format_html(
+            '<span class="whitespace-nowrap">{}</span>', local_time(obj.ship_by) if obj.ship_by else "-"
+        )
+        if obj.is_late:  # M-4
+            return format_html("{}<br>{}", when, badge(_("超时未发货"), "danger"))
+        if obj.shipped_late:
+            return format_html("{}<br>{}", when, badge(_("超时发货"), "default"))
+        return when
+
+    @display(description=_("标签"))
+    def tags(self, obj):
+        pairs = []
+        if obj.express_refund_tag:  # A-11
+            pairs.append((_("极速退款"), "info"))
+        if obj.payment_method == PaymentMethod.COD:
+            pairs.append((_("货到付款"), "default"))
+        return badges(pairs) if pairs else "-"
+
+    @display(description=_("店铺"))
+    def shop(self, obj):
+        # One line per row: wrapped dates and shop names made the staff list rows three lines tall.
+        name = obj.merchant.name
+        return format_html(
+            '<span class="whitespace-nowrap" title="{}">{}</span>', name, Truncator(name).chars(8)
+        )
+
+
+__all__ = ["ORDER_TABS", "OrderChangeList", "OrderListMixin"]
