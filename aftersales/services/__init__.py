@@ -27,6 +27,7 @@ from aftersales.services.cases import (
     upload_voucher,
     window_days,
 )
+from aftersales.services.deadlines import on_deadline, run_deadlines
 from aftersales.services.delays import decide_delay_report, file_delay_report
 from aftersales.services.refunds import idempotency_key, pay_refund, retry_refund, stuck_refund_case_ids
 from aftersales.tasks import refund_task
@@ -48,6 +49,7 @@ __all__ = [
     "escalate",
     "file_delay_report",
     "idempotency_key",
+    "on_deadline",
     "open_case",
     "pay_refund",
     "propose",
@@ -57,6 +59,7 @@ __all__ = [
     "reship",
     "retry_refund",
     "revise",
+    "run_deadlines",
     "stuck_refund_case_ids",
     "upload_voucher",
     "window_days",

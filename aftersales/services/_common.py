@@ -12,22 +12,17 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales import selectors
 from aftersales.exceptions import CaseAmountError
 from aftersales.models import AfterSaleCase, AftersalesSettings, CaseAttachment, CaseEvent
-from aftersales.tasks import refund_task
-from aftersales.transitions import CaseStatus
 from merchants import selectors as merchant_selectors
 from merchants.kernel.events import record_event, record_events
 from merchants.kernel.scoping import WRITE_ROLES, is_platform, require_role, role_for
-from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, require_transition
+from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, can_proceed, require_transition
 from merchants.models import OrderItem
-from merchants.services import record_item_aftersale
-from merchants.transitions import AftersaleLock
 
 Kind = CaseEvent.Kind
 CENT = Decimal("0.01")
@@ -169,6 +164,20 @@ def transition(case: AfterSaleCase, method, *, action, **kwargs) -> str:
     return source
 
 
+def transition_many(cases: Sequence[AfterSaleCase], method: str, *, now: datetime, **kwargs) -> list:
+    """transition()'s batch form: run `method` on every case that may take it now (re-checked per row);
+    returns those, `updated_at` set (save_batch writes only the fields it is given). The others stay."""
+    moved = []
+    for case in cases:
+        bound = getattr(case, method)
+        if not can_proceed(bound):
+            continue
+        bound(now=now, **kwargs)
+        case.updated_at = now
+        moved.append(case)
+    return moved
+
+
 def record(
     case: AfterSaleCase,
     kind: str,
@@ -205,39 +214,17 @@ def bulk_record(
     *,
     source: str,
     at: datetime,
+    actor=None,
     params: dict | None = None,
     with_amount: bool = False,
 ) -> None:
-    """System events for a batch of cases, in one INSERT (the deadline sweep): record()'s batch form."""
+    """record()'s batch form: one event per case, one INSERT (the deadline sweep, bulk approval)."""
     record_events(
         cases,
         kind,
         source=source,
         at=at,
+        actor=actor,
         params=params,
         per_subject=(lambda case: {"amount": case.amount}) if with_amount else None,
     )
-
-
-def queue_refund(case: AfterSaleCase) -> None:
-    """Hand the refund to the worker once this transaction commits (never before: STYLE rule 4).
-
-    robust: a broker hiccup after the commit is logged, not shown to the person who approved; the case
-    stays `refunding` and retry_stuck_refunds queues it again a few minutes later.
-    """
-    transaction.on_commit(lambda pk=case.pk: refund_task.delay(pk), robust=True)
-
-
-def settle(case: AfterSaleCase) -> None:
-    """After a move: final states release the item (S-2), a refunding case queues its refund.
-
-    The caller holds the order and item locks (lock_case).
-    """
-    if case.status == CaseStatus.REFUNDING:
-        queue_refund(case)
-    elif case.status == CaseStatus.REFUNDED:
-        record_item_aftersale(
-            case.item, lock=AftersaleLock.REFUNDED, refunded=case.refunded_amount or case.amount
-        )
-    elif case.status in (CaseStatus.CLOSED, CaseStatus.CANCELLED, CaseStatus.EXCHANGED):
-        record_item_aftersale(case.item, lock=AftersaleLock.NONE)

@@ -25,15 +25,8 @@ from django.utils.translation import gettext as _
 from aftersales.exceptions import GatewayError
 from aftersales.gateway import get_gateway
 from aftersales.models import AfterSaleCase, AftersalesSettings, Refund
-from aftersales.services._common import (
-    Kind,
-    lock_case,
-    queue_refund,
-    record,
-    require_platform,
-    settle,
-    transition,
-)
+from aftersales.services._common import Kind, lock_case, record, require_platform, transition
+from aftersales.services.effects import queue_refund, settle
 from aftersales.transitions import CaseStatus, RefundStatus
 from merchants.kernel.workflow import ApplicationError, InvalidTransitionError, ObjectNotFoundError
 from merchants.models import Notice

@@ -1,5 +1,6 @@
 """Load SHOUHOU_BEAT_SCHEDULE into django-celery-beat's tables (created once, then staff's to tune)."""
 
+import json
 from datetime import timedelta
 
 from django.conf import settings
@@ -8,7 +9,8 @@ from django.conf import settings
 def sync_beat_schedule(*, using: str = "default", overwrite: bool = False) -> int:
     """Create the periodic tasks that are missing; with `overwrite`, also reset their schedules.
 
-    Entries that set "enabled" explicitly are switched on or off to match it at every sync.
+    Entries that set "enabled" explicitly are switched on or off to match it at every sync. An entry's
+    "kwargs" (a sweep's `limit`) are written on creation, and into a task that has none yet.
     """
     from celery.schedules import crontab
     from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
@@ -16,9 +18,11 @@ def sync_beat_schedule(*, using: str = "default", overwrite: bool = False) -> in
     created = 0
     for name, entry in settings.SHOUHOU_BEAT_SCHEDULE.items():
         schedule = entry["schedule"]
+        kwargs = json.dumps(entry.get("kwargs", {}))
         defaults = {
             "task": entry["task"],
             "enabled": entry.get("enabled", True),
+            "kwargs": kwargs,
             "interval": None,
             "crontab": None,
         }
@@ -42,9 +46,13 @@ def sync_beat_schedule(*, using: str = "default", overwrite: bool = False) -> in
         else:
             task, was_created = PeriodicTask.objects.using(using).get_or_create(name=name, defaults=defaults)
             created += was_created
+            changed = False
             if "enabled" in entry and task.enabled != entry["enabled"]:
                 # An entry that names "enabled" follows its setting (the demo simulator), not the staff's
                 # toggle; save() rather than update() so beat's change tracker notices.
-                task.enabled = entry["enabled"]
+                task.enabled, changed = entry["enabled"], True
+            if entry.get("kwargs") and task.kwargs in ("", "{}"):  # a task made before it had kwargs
+                task.kwargs, changed = kwargs, True
+            if changed:
                 task.save()
     return created
