@@ -65,29 +65,24 @@ class SweepRun:
 # ---- reading due rows
 
 
-def due_rows(
-    queryset: QuerySet,
-    *,
-    now: datetime,
-    batch: int,
-    deadline_field: str = "deadline_at",
-    after: tuple[datetime, int] | None = None,
-    limit: int | None = None,
-) -> Iterator[list[tuple[int, datetime]]]:
-    """(id, deadline) of the rows whose deadline has passed, oldest first, `batch` at a time.
-
-    `after` (a deadline and an id) starts after that row; `limit` stops after that many rows.
-    """
+def _due(
+    queryset: QuerySet, now: datetime, deadline_field: str, after: tuple[datetime, int] | None
+) -> QuerySet:
     due = queryset.filter(**{f"{deadline_field}__lte": now})
-    if after is not None:
+    if after is not None:  # keyset: the rows after (deadline, id) in the sweep's order
         at, pk = after
         due = due.filter(Q(**{f"{deadline_field}__gt": at}) | Q(**{deadline_field: at, "pk__gt": pk}))
-    rows = due.order_by(deadline_field, "pk").values_list("pk", deadline_field)
-    if limit is not None:
-        rows = rows[:limit]
-    chunk: list[tuple[int, datetime]] = []
-    for row in rows.iterator(chunk_size=max(batch, 2000)):
-        chunk.append(row)
+    return due.order_by(deadline_field, "pk")
+
+
+def due_ids(
+    queryset: QuerySet, *, now: datetime, batch: int, deadline_field: str = "deadline_at"
+) -> Iterator[list[int]]:
+    """Ids of the rows of `queryset` whose deadline has passed, oldest first, `batch` at a time."""
+    chunk: list[int] = []
+    ids = _due(queryset, now, deadline_field, None).values_list("pk", flat=True)
+    for pk in ids.iterator(chunk_size=max(batch, 2000)):
+        chunk.append(pk)
         if len(chunk) >= batch:
             yield chunk
             chunk = []
@@ -95,12 +90,19 @@ def due_rows(
         yield chunk
 
 
-def due_ids(
-    queryset: QuerySet, *, now: datetime, batch: int, deadline_field: str = "deadline_at"
-) -> Iterator[list[int]]:
-    """Ids of the rows of `queryset` whose deadline has passed, oldest first, `batch` at a time."""
-    for chunk in due_rows(queryset, now=now, batch=batch, deadline_field=deadline_field):
-        yield [pk for pk, _at in chunk]
+def due_rows(
+    queryset: QuerySet,
+    *,
+    now: datetime,
+    limit: int | None,
+    deadline_field: str = "deadline_at",
+    after: tuple[datetime, int] | None = None,
+) -> list[tuple[int, datetime]]:
+    """(id, deadline) of at most `limit` due rows, oldest first, after the row `after` if given.
+
+    A bounded run reads the deadlines too: where it stops is a (deadline, id) its follow-up starts after.
+    """
+    return list(_due(queryset, now, deadline_field, after).values_list("pk", deadline_field)[:limit])
 
 
 def _lock(queryset: QuerySet, ids: Iterable[int], now: datetime, deadline_field: str) -> list[Model]:
@@ -166,21 +168,19 @@ def run_sweeps(
             if rest is not None:
                 run.resume = {"sweep": rest.name, "after": None}
             break
-        chunks = list(
-            due_rows(
-                sweep.queryset,
-                now=now,
-                batch=batch,
-                deadline_field=sweep.deadline_field,
-                after=after if index == start else None,
-                limit=None if room is None else room + 1,  # one more than room: is there more?
+        cursor = after if index == start else None
+        if room is None and cursor is None:  # every due row: ids only, read as they come
+            ids = due_ids(sweep.queryset, now=now, batch=batch, deadline_field=sweep.deadline_field)
+            rows = [(pk, None) for chunk in ids for pk in chunk]
+        else:  # one more row than there is room for tells whether a follow-up is needed
+            more = None if room is None else room + 1
+            rows = due_rows(
+                sweep.queryset, now=now, limit=more, deadline_field=sweep.deadline_field, after=cursor
             )
-        )
-        rows = [row for chunk in chunks for row in chunk]
-        if room is not None and len(rows) > room:
-            rows = rows[:room]
-            last_pk, last_at = rows[-1]
-            run.resume = {"sweep": sweep.name, "after": [last_at.isoformat(), last_pk]}
+            if room is not None and len(rows) > room:
+                rows = rows[:room]
+                last_pk, last_at = rows[-1]
+                run.resume = {"sweep": sweep.name, "after": [last_at.isoformat(), last_pk]}
         for offset in range(0, len(rows), batch):
             ids = [pk for pk, _at in rows[offset : offset + batch]]
             run.changed += _handle(sweep, ids, now)
