@@ -53,7 +53,7 @@ def _race(*calls, timeout=30):
 @pytest.fixture
 def slow_writes(monkeypatch):
     """Hold the row locks a little longer: the other racer must arrive while the first is still writing."""
-    record, bulk_record = services._record, services._bulk_record
+    record, bulk_record = services.record_event, services.record_events  # the kernel writer, as imported
 
     def slow_record(*args, **kwargs):
         time.sleep(0.3)
@@ -63,8 +63,8 @@ def slow_writes(monkeypatch):
         time.sleep(0.3)
         return bulk_record(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_record", slow_record)
-    monkeypatch.setattr(services, "_bulk_record", slow_bulk_record)
+    monkeypatch.setattr(services, "record_event", slow_record)
+    monkeypatch.setattr(services, "record_events", slow_bulk_record)
 
 
 def _fresh_user(user):
