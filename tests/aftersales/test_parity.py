@@ -177,3 +177,81 @@ def test_A5_on_deadline_twice_or_before_the_deadline_does_nothing(scenario, shop
 
     assert case.events.count() == 1
     assert Violation.objects.count() == (1 if scenario.startswith("awaiting_voucher") else 0)
+
+
+# --------------------------------------------------------------------------------------------
+# A-10 bulk approval: approve's batch form (the sweep's too), each case its own result and refund
+
+
+def test_A10_rule6_bulk_approve_and_approve_leave_the_same_rows(
+    shop, clerk, refund_queue, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(T0, tick=False):
+        singles = [_twin(shop, "pending_refund_only"), _twin(shop, "pending_return_cod")]
+        batch = [_twin(shop, "pending_refund_only"), _twin(shop, "pending_return_cod")]
+
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            for case in singles:
+                services.approve(case, actor=clerk)
+        with django_capture_on_commit_callbacks(execute=True):
+            results = services.bulk_approve(batch, actor=clerk)
+
+    assert [(r.case_id, r.case_no, r.ok) for r in results] == [(c.pk, c.case_no, True) for c in batch]
+    for single, twin in zip(singles, batch, strict=True):
+        ours, theirs = _outcome(single, refund_queue), _outcome(twin, refund_queue)
+        assert ours == theirs
+        assert ours["events"][0][2:4] == ("merchant", clerk.pk)  # the person, not the system
+    assert refund_queue.count(batch[0].pk) == 1 and batch[1].pk not in refund_queue
+
+
+def test_A10_bulk_approve_takes_the_same_queries_for_3_cases_as_for_12(shop, clerk, refund_queue):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(n):
+        cases = [_twin(shop, "pending_refund_only") for _i in range(n)]
+        with CaptureQueriesContext(connection) as captured:
+            results = services.bulk_approve(
+                AfterSaleCase.objects.filter(pk__in=[c.pk for c in cases]), actor=clerk
+            )
+        assert all(r.ok for r in results) and len(results) == n
+        return len(captured)
+
+    queries(1)  # the first call also reads the clerk's roles and the settings row
+    assert queries(3) == queries(12)
+
+
+def test_A10_bulk_approve_refuses_bad_ids_and_repeats_without_undoing_the_others(shop, clerk, refund_queue):
+    good = _twin(shop, "pending_refund_only")
+
+    results = services.bulk_approve([good, "x", good.pk, 10**9], actor=clerk)
+
+    assert [(r.case_id, r.ok) for r in results] == [(good.pk, True), (0, False), (10**9, False)]
+    assert "无效的编号" in results[1].message and "不存在" in results[2].message
+    assert AfterSaleCase.objects.get(pk=good.pk).status == CaseStatus.REFUNDING
+    assert good.events.count() == 1
+
+
+def test_A10_bulk_approve_whose_batch_write_fails_approves_each_case_on_its_own(
+    shop, clerk, refund_queue, monkeypatch
+):
+    from django.db import DatabaseError
+
+    from aftersales.services import cases as case_services
+
+    cases = [_twin(shop, "pending_refund_only") for _i in range(3)]
+    real = case_services.save_batch
+
+    def failing_once(*args, **kwargs):
+        monkeypatch.setattr(case_services, "save_batch", real)
+        raise DatabaseError("the batch UPDATE failed")
+
+    monkeypatch.setattr(case_services, "save_batch", failing_once)
+
+    results = services.bulk_approve(cases, actor=clerk)
+
+    assert [(r.case_id, r.case_no, r.ok) for r in results] == [(c.pk, c.case_no, True) for c in cases]
+    for case in cases:
+        assert AfterSaleCase.objects.get(pk=case.pk).status == CaseStatus.REFUNDING
+        assert case.events.count() == 1  # the failed batch wrote nothing
