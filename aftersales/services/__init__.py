@@ -4,14 +4,12 @@ A package split by sub-domain (STYLE §2); callers import from here:
 `from aftersales import services; services.approve(case, actor=user)`.
 """
 
+from aftersales.services.bulk import BulkResult, bulk_approve, bulk_results_summary
 from aftersales.services.cases import (
-    BulkResult,
     accept_proposal,
     add_message,
     approve,
     arbitrate,
-    bulk_approve,
-    bulk_results_summary,
     buyer_ship_return,
     cancel,
     confirm_exchange,

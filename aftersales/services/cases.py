@@ -1,4 +1,4 @@
-"""The case's life (A-1..A-3, A-7, A-8, A-10): opening, the merchant's and buyer's moves, arbitration.
+"""The case's life (A-1..A-3, A-7, A-8): opening, the merchant's and buyer's moves, arbitration.
 
 Each service: one transaction; lock order, item, case (scoped to the actor); check the actor and the
 state; then its locked step (`_approve`, …: transition, save, one event, the after-effects of
@@ -10,14 +10,10 @@ same transition, saved in bulk, recorded in one INSERT, with the batch forms of 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -63,13 +59,10 @@ from aftersales.transitions import (
 from merchants import selectors as merchant_selectors
 from merchants.effects import hold_item
 from merchants.kernel.deadlines import save_batch
-from merchants.kernel.scoping import BUYER, WRITE_ROLES, get_for_actor, is_buyer, require_role, scope_to_actor
-from merchants.kernel.workflow import ObjectNotFoundError, require_transition
+from merchants.kernel.scoping import BUYER, WRITE_ROLES, get_for_actor, is_buyer, require_role
 from merchants.models import Order, OrderItem, Product
 from merchants.services import clean_tracking
 from merchants.transitions import OrderStatus
-
-logger = logging.getLogger(__name__)
 
 # What each move writes on the case row: its single form saves these fields, its batch form too.
 APPROVE_FIELDS = ("status", "deadline_at", "updated_at")
@@ -639,7 +632,7 @@ def arbitrate(
 
 
 # --------------------------------------------------------------------------------------------
-# Messages (A-4) and bulk approval (A-10)
+# Messages (A-4)
 
 
 @transaction.atomic
@@ -662,137 +655,11 @@ def add_message(case: AfterSaleCase | int, *, actor, text: str, attachments: Ite
     )
 
 
-@dataclass(frozen=True)
-class BulkResult:
-    case_id: int
-    case_no: str
-    ok: bool
-    message: str
-
-
-def _messages(exc: ValidationError) -> str:
-    return "；".join(str(m) for m in exc.messages)
-
-
-def bulk_approve(cases: Iterable[AfterSaleCase | int], *, actor) -> list[BulkResult]:
-    """Approve each case (A-10): each its own check, result, event and refund; a refusal undoes nothing else.
-
-    The batch form of approve: the cases are read in one scoped query, locked in one query per table
-    in the agreed order (orders, items, cases), checked one by one, then saved, recorded and their
-    refunds queued in bulk (_approve_many, as the deadline sweep does). Should the bulk write itself
-    fail, each case is approved again on its own, in its own transaction. One result per case, in the
-    order given (a case given twice is approved once).
-    """
-    if isinstance(cases, QuerySet):
-        cases = cases.values_list("pk", flat=True)  # the admin's selection: ids are all this needs
-    given: list[int | BulkResult] = []  # per case given: its id, or the result for what is no id at all
-    for case in cases:
-        try:
-            given.append(pk_of(case))
-        except ValidationError as exc:
-            given.append(BulkResult(0, "", False, _messages(exc)))
-    ids = list(dict.fromkeys(pk for pk in given if isinstance(pk, int)))
-    try:
-        results = _bulk_approve(ids, actor=actor)
-    except DatabaseError:
-        logger.exception("bulk approve of %d cases failed as a batch; approving them one by one", len(ids))
-        results = _approve_each(ids, actor=actor)
-    out, seen = [], set()
-    for entry in given:
-        if isinstance(entry, BulkResult):
-            out.append(entry)
-        elif entry not in seen:
-            seen.add(entry)
-            out.append(results[entry])
-    return out
-
-
-@transaction.atomic
-def _bulk_approve(ids: list[int], *, actor) -> dict[int, BulkResult]:
-    refused: dict[int, str] = {}
-    # "status" too: the FSM mixin reads the state of every row it loads (a query each if deferred).
-    refs = scope_to_actor(
-        AfterSaleCase.objects.only("pk", "status", "case_no", "order_id", "item_id", "merchant_id"), actor
-    ).in_bulk(ids)
-    allowed = []
-    for pk in ids:
-        ref = refs.get(pk)
-        if ref is None:
-            refused[pk] = str(ObjectNotFoundError().message)  # another shop's case: never say whose
-            continue
-        try:
-            require_merchant(actor, ref)
-        except ValidationError as exc:
-            refused[pk] = _messages(exc)
-            continue
-        allowed.append(ref)
-    # The agreed lock order (order, item, case), one query per table, rows in id order: no cycle with a
-    # person's move (one order, then its item, then its case) nor with another bulk approval.
-    list(
-        Order.objects.select_for_update()
-        .filter(pk__in={ref.order_id for ref in allowed})
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    list(
-        OrderItem.objects.select_for_update()
-        .filter(pk__in={ref.item_id for ref in allowed})
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    locked = (
-        AfterSaleCase.objects.select_for_update(of=("self",))
-        .select_related("order", "item")
-        .in_bulk([ref.pk for ref in allowed])
-    )
-    now, limits = clock()
-    approvable = []
-    for ref in allowed:
-        case = locked[ref.pk]
-        try:
-            require_transition(case.approve, action=_("同意申请"))
-        except ValidationError as exc:
-            refused[case.pk] = _messages(exc)
-            continue
-        approvable.append(case)
-    approved = {case.pk for case in _approve_many(approvable, actor=actor, now=now, limits=limits)}
-    done = str(_("已同意"))
-    results = {}
-    for pk in ids:
-        case_no = refs[pk].case_no if pk in refs else ""  # a case the actor may not see stays unnamed
-        if pk in approved:
-            results[pk] = BulkResult(pk, case_no, True, done)
-        else:
-            results[pk] = BulkResult(pk, case_no, False, refused.get(pk) or str(_("未能同意")))
-    return results
-
-
-def _approve_each(ids: list[int], *, actor) -> dict[int, BulkResult]:
-    """bulk_approve's fallback: one transaction per case, as a person approving them one after another."""
-    results = {}
-    for pk in ids:
-        try:
-            case = approve(pk, actor=actor)
-        except ValidationError as exc:
-            results[pk] = BulkResult(pk, "", False, _messages(exc))
-        else:
-            results[pk] = BulkResult(pk, case.case_no, True, str(_("已同意")))
-    return results
-
-
-def bulk_results_summary(results: Sequence[BulkResult]) -> str:
-    ok = sum(1 for r in results if r.ok)
-    return _("成功 %(ok)d 单，失败 %(failed)d 单。") % {"ok": ok, "failed": len(results) - ok}
-
-
 __all__ = [
-    "BulkResult",
     "accept_proposal",
     "add_message",
     "approve",
     "arbitrate",
-    "bulk_approve",
-    "bulk_results_summary",
     "buyer_ship_return",
     "cancel",
     "confirm_exchange",
