@@ -26,10 +26,12 @@ from unfold.widgets import (
 
 from aftersales.models import AutoRefundRule
 from aftersales.transitions import ArbitrationOutcome, CaseType, Liability, Reason, ShippingStage
+from merchants.kernel import templates as replies
 from merchants.kernel.uploads import EvidenceImageField, EvidenceImagesField
 from merchants.models import tracking_validator
 from merchants.transitions import Carrier
 
+Scene = replies.ReplyTemplate.Scene
 CARRIER_CHOICES = [("", _("请选择快递公司")), *Carrier.choices]
 
 
@@ -72,6 +74,10 @@ class ConfirmForm(CaseActionForm):
 class RejectForm(CaseActionForm):
     reason = _text(_("拒绝原因"), placeholder=_("例如：商品已使用，影响二次销售"))
     attachments = _images(_("凭证图片"))
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, case=case, **kwargs)
+        replies.offer(self.fields["reason"], source=case, scenes=(Scene.CASE_REJECT,))
 
 
 class ProposeForm(CaseActionForm):
@@ -167,6 +173,10 @@ class MessageForm(CaseActionForm):
         placeholder=_("写给买家或平台的说明，会记录在协商记录中"),
     )
     attachments = _images(_("图片"))
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, case=case, **kwargs)
+        replies.offer(self.fields["text"], source=case, scenes=(Scene.CASE_MESSAGE, Scene.SHIPPING))
 
 
 class ArbitrateForm(CaseActionForm):

@@ -33,6 +33,8 @@ from aftersales.transitions import (
     needs_reship,
     within_refundable,
 )
+from merchants.kernel import files
+from merchants.kernel.models import AttachmentBase
 from merchants.models import MONEY, EventBase, MerchantOwned, SingletonSettings
 from merchants.transitions import Carrier, PaymentMethod
 
@@ -158,6 +160,10 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
     refunded_amount = models.DecimalField(_("退款金额"), **MONEY, null=True, blank=True)
     refunded_at = models.DateTimeField(_("退款时间"), null=True, blank=True)
     refund_failed = models.BooleanField(_("退款失败待处理"), default=False)
+    # N-3: the refund could not be handed to the broker after the commit; aftersales.tasks.requeue_refunds
+    # publishes it again at this time (with backoff) and clears both fields once it went.
+    refund_requeue_at = models.DateTimeField(_("退款重新排队时间"), null=True, blank=True)
+    refund_queue_failures = models.PositiveSmallIntegerField(_("退款排队失败次数"), default=0)
     advance_paid = models.BooleanField(_("平台先行赔付"), default=False)
 
     # Arbitration (A-7)
@@ -192,6 +198,12 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
             models.Index(fields=["merchant", "-created_at"], name="case_shop_recent_idx"),
             models.Index(fields=["merchant", "status", "-created_at"], name="case_shop_status_idx"),
             models.Index(fields=["-created_at"], name="case_recent_idx"),
+            # requeue_refunds (every few seconds) reads only the few cases waiting to be queued again.
+            models.Index(
+                fields=["refund_requeue_at"],
+                name="case_refund_requeue_idx",
+                condition=Q(refund_requeue_at__isnull=False),
+            ),
             # Staff lists across every shop: one state (quick tab), newest first; also its count.
             models.Index(fields=["status", "-created_at"], name="case_status_recent_idx"),
             # varchar_pattern_ops (PostgreSQL): also serves `order_no LIKE 'x%'` (search by prefix) under
@@ -520,26 +532,27 @@ class CaseEvent(EventBase):
 
 
 def evidence_path(instance, filename: str) -> str:
+    """The old upload path (original names in the path); kept because migrations 0001.. name it."""
     return f"evidence/{timezone.now():%Y/%m}/{filename}"
 
 
-class CaseAttachment(models.Model):
-    """An image attached to a timeline event (evidence, vouchers); checked by merchants.kernel.uploads."""
+class CaseAttachment(AttachmentBase):
+    """An image attached to a timeline event (evidence, vouchers); checked by merchants.kernel.uploads,
+    served by the kernel's protected file view at /files/evidence/<id>/."""
 
     merchant_path = "event__case__merchant"
+    upload_folder = "evidence"
 
     event = models.ForeignKey(
         CaseEvent, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("记录")
     )
-    file = models.FileField(_("文件"), upload_to=evidence_path)
-    created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("附件")
         verbose_name_plural = _("附件")
 
-    def __str__(self) -> str:
-        return self.file.name
+
+files.register(CaseAttachment, kind="evidence")
 
 
 class Refund(models.Model):
@@ -638,17 +651,19 @@ class DelayReport(MerchantOwned):
         return f"{self.case} {self.get_status_display()}"
 
 
-class DelayReportImage(models.Model):
+class DelayReportImage(AttachmentBase):
+    """A proof image of a delay report (A-9), served at /files/delay-proof/<id>/."""
+
     merchant_path = "report__merchant"
+    upload_folder = "evidence/delay"
 
     report = models.ForeignKey(
         DelayReport, on_delete=models.CASCADE, related_name="images", verbose_name=_("报备")
     )
-    file = models.FileField(_("证明图片"), upload_to=evidence_path)
 
     class Meta:
         verbose_name = _("报备图片")
         verbose_name_plural = _("报备图片")
 
-    def __str__(self) -> str:
-        return self.file.name
+
+files.register(DelayReportImage, kind="delay-proof")

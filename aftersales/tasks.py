@@ -68,3 +68,12 @@ def retry_stuck_refunds() -> int:
     for case_id in ids:
         refund_task.delay(case_id)
     return len(ids)
+
+
+@shared_task(acks_late=True)
+def requeue_refunds() -> int:
+    """N-3 beat entry point (every 15 s): publish again the refunds whose queueing failed after commit,
+    with backoff; returns how many went."""
+    from aftersales import services
+
+    return services.requeue_refunds()

@@ -168,8 +168,8 @@ MSG = {
 
 
 def _texts():
-    """Buyer, merchant and staff wording, shared with the demo (aftersales/demo.py)."""
-    from aftersales.demo import (
+    """Buyer, merchant and staff wording, shared with the demo (demo/aftersales/wording.py)."""
+    from demo.aftersales.wording import (
         ARBITRATION_NOTES,
         DESCRIPTIONS,
         ESCALATE_REASONS,

@@ -25,7 +25,7 @@ def broker_ok() -> tuple[bool, str]:
     if scheme == "memory":
         return True, scheme  # in-process (tests): nothing outside can fail
     if scheme == "filesystem":
-        options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
         for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
             folder = options.get(key)
             if not folder:

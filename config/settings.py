@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "aftersales",
     "reviews",
     "tickets",
+    "demo",  # the top layer: seeders, simulator and their commands; no product app imports it
 ]
 
 MIDDLEWARE = [
@@ -77,6 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",  # {{ CSP_NONCE }} for an inline <script nonce="…">
             ],
         },
     },
@@ -111,12 +114,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Three counters within the cool-off, each with its limit (merchants/kernel/logins.py): one username from
+# one address (AXES_FAILURE_LIMIT: the login pages and the lockout page quote this number and the
+# cool-off), one address trying any usernames (password spraying), one username from any addresses.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+SHOUHOU_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("SHOUHOU_LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+SHOUHOU_LOGIN_USERNAME_FAILURE_LIMIT = env_int("SHOUHOU_LOGIN_USERNAME_FAILURE_LIMIT", 20)
+AXES_HANDLER = "merchants.kernel.logins.LoginThrottleHandler"
+AXES_RESET_ON_SUCCESS = True  # clears the username-and-address counter only (LoginThrottleHandler)
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
+# How many reverse proxies in front of the site append to X-Forwarded-For (nginx: proxy_add_x_forwarded_for).
+# 0 (default): the client is REMOTE_ADDR and the header is ignored; N: the N-th entry from the right,
+# the one the outermost trusted proxy wrote. Never more than really stand there: the entries to the left
+# are whatever the client sent. (django-ipware is not used: merchants/kernel/logins.py client_ip.)
+SHOUHOU_TRUSTED_PROXY_COUNT = env_int("SHOUHOU_TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "merchants.kernel.logins.client_ip"
 LOGIN_URL = reverse_lazy("workbench:login")
+# After a login whose `next` was refused (another host) or missing: the site's own home. Both sites'
+# login views put their index there themselves (merchants/kernel/admin/sites.py); this is the fallback.
+LOGIN_REDIRECT_URL = "/"
 
 # --- Languages and time (N-4, N-5).
 LANGUAGE_CODE = "zh-hans"
@@ -130,8 +148,21 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files are never served by URL (no /media/ in config/urls.py, in any mode): each one goes
+# through the protected file view, merchants/kernel/files.py, at /files/<kind>/<id>/ (N-7).
+# MEDIA_URL only completes Django's storage configuration.
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
+# How the file view hands over the bytes once it has checked who asks:
+#   ""         Django streams them from the storage (any storage: the filesystem, an S3-compatible one);
+#   "nginx"    an empty answer with X-Accel-Redirect: <prefix>/<stored name>; nginx serves the file from
+#              an `internal` location, e.g. `location /protected-files/ { internal; alias <MEDIA_ROOT>/; }`;
+#   "sendfile" an empty answer with X-Sendfile: <absolute path> (Apache mod_xsendfile, lighttpd;
+#              filesystem storage only, other storages are streamed).
+SHOUHOU_FILES_ACCEL = env("SHOUHOU_FILES_ACCEL", "")
+SHOUHOU_FILES_ACCEL_PREFIX = env("SHOUHOU_FILES_ACCEL_PREFIX", "/protected-files/")
+# Seconds a browser may keep a file it was allowed to see (Cache-Control: private; stored names never change).
+SHOUHOU_FILES_CACHE_SECONDS = env_int("SHOUHOU_FILES_CACHE_SECONDS", 3600)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -140,9 +171,11 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-# Upload checks (merchants/uploads.py): what an evidence image may be.
+# Upload checks (merchants/kernel/uploads.py): what an evidence image may be.
 SHOUHOU_UPLOAD_MAX_BYTES = env_int("SHOUHOU_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 SHOUHOU_UPLOAD_IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
+# Decompression-bomb guard: an uploaded image with more pixels than this is refused before it is decoded.
+SHOUHOU_UPLOAD_MAX_PIXELS = env_int("SHOUHOU_UPLOAD_MAX_PIXELS", 60_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Security (N-7). Strict when DEBUG is off; HTTPS is assumed to terminate at a proxy.
@@ -158,19 +191,28 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
-# The admin theme ships inline styles and Alpine.js expressions; scripts stay same-origin.
+# Content-security policy (N-7; README "Security" says why each exception is there):
+# - scripts: this site's files only, plus inline <script> that carries the request's nonce
+#   (`<script nonce="{{ request.csp_nonce }}">`); no inline script or on*= handler without it.
+#   'unsafe-eval' stays because the admin theme (django-unfold 0.91) ships the standard Alpine.js build,
+#   which compiles its x-data / x-on expressions with the Function constructor; unfold has no CSP build.
+# - styles: 'unsafe-inline', for the style="" attributes in unfold's and Django's admin templates.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'", "'unsafe-inline'", "'unsafe-eval'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:"],
-        "font-src": ["'self'", "data:"],
-        "connect-src": ["'self'"],
-        "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
-        "base-uri": ["'self'"],
-        "object-src": ["'none'"],
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, UNSAFE_EVAL],
+        "script-src-attr": [NONE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-src": [NONE],
+        "worker-src": [NONE],
+        "manifest-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
     }
 }
 
@@ -178,6 +220,7 @@ CONTENT_SECURITY_POLICY = {
 # the worker and beat on one machine, with no server to install. Production sets
 # CELERY_BROKER_URL=redis://… and runs many workers.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -225,6 +268,12 @@ SHOUHOU_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         "kwargs": {"limit": SHOUHOU_SWEEP_LIMIT},
     },
+    # N-3: refunds whose queueing failed after the commit (broker hiccup) are published again within
+    # seconds, with backoff (aftersales/services/_common.py requeue_refunds); shown as 退款排队中 meanwhile.
+    "aftersales.requeue_refunds": {
+        "task": "aftersales.tasks.requeue_refunds",
+        "schedule": timedelta(seconds=15),
+    },
     # A-6: refunds the gateway has not confirmed are retried, then flagged.
     "aftersales.retry_stuck_refunds": {
         "task": "aftersales.tasks.retry_stuck_refunds",
@@ -235,9 +284,11 @@ SHOUHOU_BEAT_SCHEDULE = {
         "task": "merchants.tasks.nightly_housekeeping",
         "schedule": crontab(hour=3, minute=17),
     },
-    # Demo only: buyers act in the demo shops. "enabled" follows the setting at every migrate (merchants/beat.py).
+    # Demo only: buyers act in the demo shops. "enabled" follows the setting at every migrate
+    # (merchants/kernel/beat.py). The name predates the demo app and is kept, so a database's existing row
+    # (and staff's tuning of it) carries on; the sync repoints its task at every migrate.
     "merchants.simulate_demo_tick": {
-        "task": "merchants.tasks.simulate_demo_tick",
+        "task": "demo.tasks.simulate_demo_tick",
         "schedule": timedelta(seconds=30),
         "enabled": SHOUHOU_DEMO_SIMULATOR,
     },
@@ -248,6 +299,8 @@ SHOUHOU_BEAT_SCHEDULE = {
 SHOUHOU_SWEEP_BATCH = env_int("SHOUHOU_SWEEP_BATCH", 500)
 # The refund gateway backend (A-6): dotted path to a class implementing aftersales.gateway.RefundGateway.
 SHOUHOU_REFUND_GATEWAY = env("SHOUHOU_REFUND_GATEWAY", "aftersales.gateway.SimulatedGateway")
+# A refund still `refunding` this long after its last gateway attempt is queued again by retry_stuck_refunds.
+SHOUHOU_REFUND_STUCK_AFTER = timedelta(minutes=env_int("SHOUHOU_REFUND_STUCK_AFTER_MINUTES", 5))
 
 # --- The admin theme (django-unfold), for both sites.
 UNFOLD = {

@@ -1,19 +1,20 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from django.views.static import serve
 
-from merchants.kernel.admin.sites import workbench_site
+from merchants.kernel.admin.sites import PlatformLoginForm, safe_next_login, workbench_site
 from merchants.kernel.health import healthz
 
+# /admin/ is Django's own site: its login gets the same wording and the same `next` rule as the workbench's.
+admin.site.login_form = PlatformLoginForm
+
+# No /media/ here, in any mode: uploaded files are served only by the protected file view (N-7).
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("files/", include("merchants.kernel.files")),
     path("workbench/", workbench_site.urls),
+    path("admin/login/", safe_next_login(admin.site)),
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(pattern_name="workbench:index", permanent=False)),
 ]
-
-if settings.DEBUG:
-    urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))

@@ -8,4 +8,5 @@ class MerchantsConfig(AppConfig):
     platform_app = True  # platform staff may view its models (merchants.kernel.signals)
 
     def ready(self) -> None:
+        from merchants import registrations  # noqa: F401  (reply-template values of an order)
         from merchants.kernel import signals  # noqa: F401  (post_migrate: beat schedule, platform group)

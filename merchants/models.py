@@ -26,6 +26,7 @@ from merchants.kernel.models import (  # noqa: F401  (registered under the merch
     SingletonSettings,
     Violation,
 )
+from merchants.kernel.templates import ReplyTemplate  # noqa: F401  (registered under the merchants app)
 from merchants.transitions import (
     CANCELLABLE_STATES,
     SHIPPABLE_STATES,

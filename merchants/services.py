@@ -17,6 +17,10 @@ from django.utils.translation import gettext as _
 
 from merchants import selectors
 from merchants.kernel.events import record_event, record_events
+from merchants.kernel.notices import (
+    mark_notices_read as mark_notices_read,
+)  # the notice services, re-exported
+from merchants.kernel.notices import notify as notify
 from merchants.kernel.scoping import BUYER as BUYER  # the buyer actor (SPEC §9 Actors), re-exported
 from merchants.kernel.scoping import WRITE_ROLES, is_buyer, is_platform, require_role
 from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, require_transition
@@ -469,34 +473,3 @@ def confirm_due_receipts(*, now: datetime, limit: int | None = None, resume: dic
 
     sweep = Sweep("shipped", Order.objects.filter(status=OrderStatus.SHIPPED), auto_confirm_receipt)
     return run_sweeps([sweep], now=now, limit=limit, resume=resume)
-
-
-# --------------------------------------------------------------------------------------------
-# Notices (called by other apps' services, inside their transaction)
-
-
-def notify(
-    *, audience: str, title: str, body: str = "", merchant_id: int | None = None, link: str = ""
-) -> None:
-    """Leave a notice for a shop's owners or for senior platform staff (shown in the workbench / admin)."""
-    from merchants.models import Notice
-
-    Notice.objects.create(audience=audience, merchant_id=merchant_id, title=title, body=body, link=link)
-
-
-def notify_many(notices: Iterable[dict]) -> None:
-    """The batch form of notify: each item holds notify()'s keyword arguments; one INSERT."""
-    from merchants.models import Notice
-
-    rows = [
-        Notice(
-            audience=notice["audience"],
-            title=notice["title"],
-            body=notice.get("body", ""),
-            merchant_id=notice.get("merchant_id"),
-            link=notice.get("link", ""),
-        )
-        for notice in notices
-    ]
-    if rows:
-        Notice.objects.bulk_create(rows)

@@ -33,15 +33,3 @@ def nightly_housekeeping() -> int:
     return AccessAttempt.objects.filter(
         attempt_time__lt=timezone.now() - settings.AXES_COOLOFF_TIME
     ).delete()[0]
-
-
-@shared_task(acks_late=True)
-def simulate_demo_tick() -> int:
-    """Demo only: one tick of buyer activity in the demo shops; a no-op unless SHOUHOU_DEMO_SIMULATOR is on."""
-    from django.conf import settings
-
-    from merchants import demo
-
-    if not settings.SHOUHOU_DEMO_SIMULATOR:  # never invent orders outside the demo, whatever beat says
-        return 0
-    return demo.simulate_tick().changed

@@ -1,5 +1,7 @@
 """/healthz: what a load balancer or a process supervisor asks before sending traffic (SPEC §9 URLs)."""
 
+import os
+import tempfile
 import time
 from unittest.mock import patch
 
@@ -51,3 +53,74 @@ def test_healthz_is_503_when_the_database_fails(client):
 
 def test_healthz_accepts_only_get(client):
     assert client.post("/healthz").status_code == 405
+
+
+def _filesystem_broker(folder) -> dict:
+    return {
+        "CELERY_BROKER_URL": "filesystem://",
+        "CELERY_BROKER_TRANSPORT_OPTIONS": {
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+            "processed_folder": str(folder),
+        },
+    }
+
+
+def test_N3_healthz_checks_the_filesystem_broker_folder(client, tmp_path):
+    with override_settings(**_filesystem_broker(tmp_path)):
+        response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json()["broker"] == {"ok": True, "detail": "filesystem"}
+    assert not list(tmp_path.iterdir())  # the probe file is gone again
+
+
+def test_N3_healthz_is_503_when_the_broker_folder_is_missing(client, tmp_path):
+    with override_settings(**_filesystem_broker(tmp_path / "gone")):
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["broker"]["ok"] is False
+    assert "not writable" in response.json()["broker"]["detail"]
+
+
+def test_N3_healthz_is_503_when_the_broker_folder_is_a_file(client, tmp_path):
+    squatter = tmp_path / "queue"
+    squatter.write_text("not a folder")
+
+    with override_settings(**_filesystem_broker(squatter)):
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["broker"]["ok"] is False
+
+
+def _read_only_folder(tmp_path):
+    """A folder this process cannot write to: chmod 555, or for root (who ignores modes) sysfs."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    if os.geteuid() != 0:
+        return folder
+    if os.path.isdir("/sys") and _sys_refuses_files():
+        return "/sys"
+    pytest.skip("running as root with no read-only folder to point the broker at")
+
+
+def _sys_refuses_files() -> bool:
+    try:
+        with tempfile.NamedTemporaryFile(dir="/sys"):
+            return False
+    except OSError:
+        return True
+
+
+def test_N3_healthz_is_503_when_the_broker_folder_is_not_writable(client, tmp_path):
+    folder = _read_only_folder(tmp_path)
+
+    with override_settings(**_filesystem_broker(folder)):
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["broker"]["ok"] is False
+    assert "not writable" in response.json()["broker"]["detail"]

@@ -3,10 +3,12 @@
 import io
 import json
 import os
+import re
 import secrets
 import string
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -147,6 +149,49 @@ def test_N7_pages_carry_a_content_security_policy(client, url):
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
+def _directives(policy: str) -> dict[str, list[str]]:
+    return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/workbench/login/", "/admin/login/"])
+def test_N7_scripts_are_same_origin_or_nonced_never_inline(client, url):
+    directives = _directives(client.get(url)["Content-Security-Policy"])
+
+    assert "'self'" in directives["script-src"]
+    assert "'unsafe-inline'" not in directives["script-src"]
+    assert directives["script-src-attr"] == ["'none'"]  # no onclick= handlers
+    assert directives["object-src"] == ["'none'"]
+    assert directives["base-uri"] == ["'self'"]
+    assert directives["form-action"] == ["'self'"]
+    assert not any(source.startswith(("http:", "https:", "*")) for source in directives["script-src"])
+
+
+def test_N7_an_inline_script_runs_only_with_the_requests_nonce(rf):
+    from csp.middleware import CSPMiddleware
+    from django.http import HttpResponse
+
+    middleware = CSPMiddleware(lambda request: HttpResponse())
+    request = rf.get("/")
+    middleware.process_request(request)
+    nonce = str(request.csp_nonce)  # what a template writes as <script nonce="{{ request.csp_nonce }}">
+
+    policy = middleware.process_response(request, HttpResponse())["Content-Security-Policy"]
+
+    assert f"'nonce-{nonce}'" in _directives(policy)["script-src"]
+
+
+def test_N7_every_inline_script_in_our_templates_carries_the_nonce():
+    scripts = [
+        (path.name, tag)
+        for path in (ROOT / "templates").rglob("*.html")
+        for tag in re.findall(r"<script\b[^>]*>", path.read_text(encoding="utf-8"))
+    ]
+    inline = [(name, tag) for name, tag in scripts if "src=" not in tag and "application/json" not in tag]
+
+    assert [item for item in inline if "csp_nonce" not in item[1] and "CSP_NONCE" not in item[1]] == []
+
+
 # --------------------------------------------------------------------------------------------
 # Login throttling (django-axes) on both sites' unfold login forms
 
@@ -221,6 +266,248 @@ def test_N7_lockout_page_is_translated(client, clerk):
     assert '<html lang="en">' in page
     assert "Sign-in temporarily locked" in page
     assert "登录已被暂时锁定" not in page
+
+
+# --------------------------------------------------------------------------------------------
+# Password spraying and one account attacked from many addresses (merchants/kernel/logins.py)
+
+SPRAY = 20  # SHOUHOU_LOGIN_ADDRESS_FAILURE_LIMIT and SHOUHOU_LOGIN_USERNAME_FAILURE_LIMIT by default
+
+
+def test_N7_one_address_trying_many_usernames_is_locked(client, clerk):
+    for i in range(SPRAY - 1):
+        assert _login(client, "/workbench/login/", f"guess{i}", "Summer2026!").status_code == 200
+    assert _login(client, "/workbench/login/", "guess-last", "Summer2026!").status_code == 429
+
+    locked = _login(client, "/workbench/login/", clerk.username, PASSWORD)
+
+    assert locked.status_code == 429
+    assert "此网络地址" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+    elsewhere = _login(client, "/workbench/login/", clerk.username, PASSWORD, REMOTE_ADDR="10.0.0.9")
+    assert elsewhere.status_code == 302
+
+
+def test_N7_fewer_guesses_from_one_address_still_let_people_in(client, clerk):
+    for i in range(SPRAY - 1):
+        _login(client, "/workbench/login/", f"guess{i}", "Summer2026!")
+
+    assert _login(client, "/workbench/login/", clerk.username, PASSWORD).status_code == 302
+
+
+def test_N7_one_username_from_many_addresses_is_locked(client, clerk, owner):
+    for i in range(SPRAY):
+        _login(
+            client, "/workbench/login/", clerk.username, "wrong-password", REMOTE_ADDR=f"198.51.100.{i + 1}"
+        )
+
+    locked = _login(client, "/workbench/login/", clerk.username, PASSWORD, REMOTE_ADDR="192.0.2.1")
+
+    assert locked.status_code == 429
+    assert "从多个地址" in locked.content.decode()
+    assert (
+        _login(client, "/workbench/login/", owner.username, PASSWORD, REMOTE_ADDR="192.0.2.1").status_code
+        == 302
+    )
+
+
+def test_N7_logging_into_ones_own_account_does_not_clear_the_addresss_failures(client, clerk, owner):
+    for i in range(SPRAY - 1):
+        _login(client, "/workbench/login/", f"guess{i}", "Summer2026!")
+    assert _login(client, "/workbench/login/", owner.username, PASSWORD).status_code == 302
+    client.logout()
+
+    _login(client, "/workbench/login/", "guess-last", "Summer2026!")
+
+    assert _login(client, "/workbench/login/", clerk.username, PASSWORD).status_code == 429
+
+
+def test_N7_forwarded_for_is_not_believed_without_trusted_proxies(client, clerk):
+    for i in range(SPRAY):
+        _login(client, "/workbench/login/", f"guess{i}", "x", HTTP_X_FORWARDED_FOR=f"203.0.113.{i + 1}")
+
+    locked = _login(
+        client, "/workbench/login/", clerk.username, PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.99"
+    )
+
+    assert locked.status_code == 429  # a header anyone can set changes nothing
+
+
+def test_N7_behind_one_trusted_proxy_the_client_is_the_address_it_appended(client, clerk, settings):
+    settings.SHOUHOU_TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for _ in range(5):
+        _login(
+            client,
+            "/workbench/login/",
+            clerk.username,
+            "wrong",
+            HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.7",
+            **proxy,
+        )
+
+    # The attacker's forged left-hand entry changes nothing: the proxy's own entry is the client.
+    same_client = _login(
+        client,
+        "/workbench/login/",
+        clerk.username,
+        PASSWORD,
+        HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.7",
+        **proxy,
+    )
+    assert same_client.status_code == 429
+    other_client = _login(
+        client, "/workbench/login/", clerk.username, PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.8", **proxy
+    )
+    assert other_client.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("count", "meta", "expected"),
+    [
+        (0, {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.7"}, "10.0.0.2"),
+        (1, {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 203.0.113.7"}, "203.0.113.7"),
+        (
+            2,
+            {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 203.0.113.7, 10.0.0.1"},
+            "203.0.113.7",
+        ),
+        (1, {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.7:51234"}, "203.0.113.7"),
+        (1, {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "[2001:db8::7]:443"}, "2001:db8::7"),
+        (
+            2,
+            {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.7"},
+            "10.0.0.2",
+        ),  # header too short
+        (1, {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "not-an-address"}, "10.0.0.2"),
+        (1, {"REMOTE_ADDR": "10.0.0.2"}, "10.0.0.2"),
+    ],
+)
+def test_N7_client_address_trusts_exactly_the_configured_proxies(rf, settings, count, meta, expected):
+    from merchants.kernel.logins import client_ip
+
+    settings.SHOUHOU_TRUSTED_PROXY_COUNT = count
+
+    assert client_ip(rf.get("/", **meta)) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# The login pages' own words, and where a login lands
+
+
+@pytest.mark.parametrize(("login_url", "index_url", "user_fixture"), SITES)
+def test_N7_login_error_says_five_failures_lock_for_15_minutes(
+    client, request, login_url, index_url, user_fixture
+):
+    user = request.getfixturevalue(user_fixture)
+
+    page = _login(client, login_url, user.username, "wrong-password").content.decode()
+
+    assert "用户名或密码不正确" in page
+    assert "连续 5 次登录失败后，登录将被锁定 15 分钟" in page
+    assert "工作人员" not in page
+
+
+def test_N7_login_error_numbers_come_from_the_lockout_settings(client, clerk, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=30)
+
+    page = _login(client, "/workbench/login/", clerk.username, "wrong-password").content.decode()
+
+    assert "连续 3 次登录失败后，登录将被锁定 30 分钟" in page
+
+
+def test_N7_login_error_is_translated(client, clerk):
+    page = _login(
+        client, "/workbench/login/", clerk.username, "wrong", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert "5 failed" in page
+    assert "15 minutes" in page
+
+
+def test_N7_a_shop_member_on_the_admin_login_is_sent_to_the_workbench(client, clerk):
+    page = _login(client, "/admin/login/", clerk.username, PASSWORD).content.decode()
+
+    assert "该账号不是平台人员账号。商家请使用 /workbench/ 登录。" in page
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(("login_url", "index_url", "user_fixture"), SITES)
+@pytest.mark.parametrize("next_url", ["https://evil.example/steal", "//evil.example/", "", None])
+def test_N7_rejected_or_missing_next_lands_on_the_sites_home(
+    client, request, login_url, index_url, user_fixture, next_url
+):
+    user = request.getfixturevalue(user_fixture)
+    data = {"username": user.username, "password": PASSWORD}
+    if next_url is not None:
+        data["next"] = next_url
+
+    response = client.post(login_url, data)
+
+    assert response.status_code == 302
+    assert response["Location"] == index_url
+
+
+def test_N7_a_safe_next_is_still_followed(client, clerk):
+    response = client.post(
+        "/workbench/login/?next=/workbench/aftersales/aftersalecase/",
+        {"username": clerk.username, "password": PASSWORD},
+    )
+
+    assert response["Location"] == "/workbench/aftersales/aftersalecase/"
+
+
+# --------------------------------------------------------------------------------------------
+# Another shop's id on a change or delete page: 404 for every method, like a GET
+
+
+def _other_shops_objects(other_shop, other_clerk):
+    from merchants.models import Membership
+    from tests.aftersales.factories import DelayReportFactory, make_order, open_pending
+
+    case = open_pending(other_shop)
+    return {
+        "aftersales_aftersalecase": case,
+        "merchants_order": make_order(other_shop),
+        "aftersales_delayreport": DelayReportFactory(merchant=other_shop),
+        "merchants_membership": Membership.objects.get(user=other_clerk),
+    }
+
+
+@pytest.mark.parametrize(
+    "name", ["aftersales_aftersalecase", "merchants_order", "aftersales_delayreport", "merchants_membership"]
+)
+@pytest.mark.parametrize("who", ["owner", "clerk", "viewer"])
+def test_N7_another_shops_id_on_change_or_delete_is_404_for_every_method(
+    client, request, other_shop, other_clerk, name, who
+):
+    from django.urls import reverse
+
+    obj = _other_shops_objects(other_shop, other_clerk)[name]
+    client.force_login(request.getfixturevalue(who), backend="django.contrib.auth.backends.ModelBackend")
+    change = reverse(f"workbench:{name}_change", args=[obj.pk])
+    delete = reverse(f"workbench:{name}_delete", args=[obj.pk])
+
+    assert client.get(change).status_code == 404
+    assert client.post(change, {"anything": "1"}).status_code == 404
+    assert client.get(delete).status_code == 404
+    assert client.post(delete, {"post": "yes"}).status_code == 404
+    assert type(obj).objects.filter(pk=obj.pk).exists()
+
+
+def test_N7_own_objects_keep_their_permission_answers(client, shop, viewer):
+    from django.urls import reverse
+
+    from tests.aftersales.factories import open_pending
+
+    case = open_pending(shop)
+    client.force_login(viewer, backend="django.contrib.auth.backends.ModelBackend")
+
+    assert client.get(reverse("workbench:aftersales_aftersalecase_change", args=[case.pk])).status_code == 200
+    assert (
+        client.post(reverse("workbench:aftersales_aftersalecase_delete", args=[case.pk])).status_code == 403
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,7 +25,6 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeNumericFilter
 from unfold.contrib.import_export.forms import ExportForm
@@ -43,6 +42,7 @@ from aftersales.admin.display import (
     local_time,
     money,
     status_badge,
+    waiting_for_queue,
 )
 from aftersales.admin.resources import CaseExportResource
 from aftersales.filters import (
@@ -60,9 +60,10 @@ from aftersales.filters import (
 )
 from aftersales.models import AfterSaleCase, Refund
 from aftersales.transitions import CaseStatus, CaseType, DelayReportStatus, Reason
-from merchants.kernel.admin.base import MerchantScopedAdmin, is_workbench, member_may, message_errors
+from merchants.kernel.admin.base import is_workbench, member_may, message_errors
 from merchants.kernel.admin.changelist import EmptyState, FastListMixin, QuickTabChangeList
 from merchants.kernel.admin.display import actor_parts, choice_label, member_roles
+from merchants.kernel.admin.importexport import MerchantScopedExportAdmin
 from merchants.kernel.scoping import WRITE_ROLES, is_platform, merchant_ids_for, roles_for, sees_all
 from merchants.models import ActorKind, Merchant
 from merchants.transitions import Carrier, OrderStatus
@@ -107,7 +108,7 @@ PARTY_VARIANTS = {
 }
 
 
-class CaseAdmin(FastListMixin, ExportMixin, MerchantScopedAdmin):
+class CaseAdmin(FastListMixin, MerchantScopedExportAdmin):
     """Shared by the workbench and /admin/: list, filters, tabs, search, export and the case page."""
 
     product_chars = 14  # product names are cut (full name on hover) so a row stays on one line
@@ -589,7 +590,11 @@ class CaseAdmin(FastListMixin, ExportMixin, MerchantScopedAdmin):
             "case_status": status_badge(case),
             "case_countdown": countdown(case.deadline_at, due_soon_hours=hours),
             "case_deadline": local_time(case.deadline_at) if case.deadline_at else "",
-            "case_waiting_for": WAITING_FOR.get(case.status, ""),
+            "case_waiting_for": (
+                gettext("退款暂未能交给处理队列，系统每隔几秒自动重试")
+                if waiting_for_queue(case)
+                else WAITING_FOR.get(case.status, "")
+            ),
             "case_on_deadline": ON_DEADLINE.get(case.status, ""),
             "case_actions": actions,
             "case_may_act": self.may_act(request, case),
@@ -675,7 +680,7 @@ class CaseAdmin(FastListMixin, ExportMixin, MerchantScopedAdmin):
         groups: OrderedDict = OrderedDict((kind, []) for kind in PARTY_LABELS)
         for event in events:
             for attachment in event.attachments.all():
-                groups.setdefault(event.actor_kind, []).append({"file": attachment.file, "event": event})
+                groups.setdefault(event.actor_kind, []).append({"attachment": attachment, "event": event})
         return [
             {"party": kind, "label": PARTY_LABELS.get(kind, kind), "items": items}
             for kind, items in groups.items()

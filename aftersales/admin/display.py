@@ -58,7 +58,14 @@ ON_DEADLINE = {
 
 
 def status_badge(case) -> str:
+    if waiting_for_queue(case):
+        return badge(gettext("退款排队中"), "warning")
     return badge(choice_label(CaseStatus, case.status), STATUS_VARIANTS.get(case.status, "default"))
+
+
+def waiting_for_queue(case) -> bool:
+    """N-3: a refunding case whose refund the broker refused; requeue_refunds is retrying it."""
+    return case.status == CaseStatus.REFUNDING and getattr(case, "refund_requeue_at", None) is not None
 
 
 def remaining_text(delta: timedelta) -> str:
@@ -111,4 +118,5 @@ __all__ = [
     "money",
     "remaining_text",
     "status_badge",
+    "waiting_for_queue",
 ]

@@ -183,8 +183,8 @@ class DelayReportAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
             return "-"
         return format_html_join(
             " ",
-            '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="" class="inline-block h-16 w-16 object-cover rounded-default border border-base-200"></a>',
-            ((image.file.url, image.file.url) for image in images),
+            '<a href="{}" target="_blank" rel="noopener" title="{}"><img src="{}" alt="" class="inline-block h-16 w-16 object-cover rounded-default border border-base-200"></a>',
+            ((image.url, image.display_name, image.url) for image in images),
         )
 
     # -- the decision, /admin/ only

@@ -4,27 +4,17 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, resources
+from import_export import fields
 
 from aftersales.models import AfterSaleCase
-from merchants.kernel.scoping import scope_to_actor
-
-# B-6: a cell starting with one of these is a formula to Excel/WPS/LibreOffice (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """Prefix a formula-looking text cell with an apostrophe so the spreadsheet shows it as text."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+from merchants.kernel.resources import MerchantScopedResource
 
 
 def _local(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-class CaseExportResource(resources.ModelResource):
+class CaseExportResource(MerchantScopedResource):
     """Export only: rows come from the admin's scoped, filtered queryset (never a wider one)."""
 
     case_no = fields.Field(attribute="case_no", column_name=_("售后单号"))
@@ -65,23 +55,12 @@ class CaseExportResource(resources.ModelResource):
         export_order = fields
         import_id_fields = ("case_no",)
 
-    def __init__(self, *, actor=None, **kwargs):
-        super().__init__()
-        self.actor = actor
-
     @classmethod
     def get_display_name(cls) -> str:
         return str(_("售后单"))
 
-    def get_queryset(self):
-        return scope_to_actor(AfterSaleCase.objects.all(), self.actor)
-
     def filter_export(self, queryset, **kwargs):
-        # Whatever the caller passes, nothing outside the actor's shops leaves the building.
-        return scope_to_actor(queryset, self.actor).select_related("merchant", "product")
-
-    def export_field(self, field, instance, **kwargs):
-        return neutralise(super().export_field(field, instance, **kwargs))
+        return super().filter_export(queryset, **kwargs).select_related("merchant", "product")
 
     def dehydrate_shop(self, case) -> str:
         return case.merchant.name

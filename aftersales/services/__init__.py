@@ -4,6 +4,7 @@ A package split by sub-domain (STYLE §2); callers import from here:
 `from aftersales import services; services.approve(case, actor=user)`.
 """
 
+from aftersales.services._common import requeue_refunds
 from aftersales.services.bulk import BulkResult, bulk_approve, bulk_results_summary
 from aftersales.services.cases import (
     accept_proposal,
@@ -54,6 +55,7 @@ __all__ = [
     "refund_task",
     "refuse_return",
     "reject",
+    "requeue_refunds",
     "reship",
     "retry_refund",
     "revise",

@@ -7,8 +7,9 @@ the item row, then the case row. The deadline sweep takes case rows first but ne
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -18,12 +19,15 @@ from django.utils.translation import gettext as _
 from aftersales import selectors
 from aftersales.exceptions import CaseAmountError
 from aftersales.models import AfterSaleCase, AftersalesSettings, CaseAttachment, CaseEvent
+from aftersales.tasks import refund_task
+from aftersales.transitions import CaseStatus
 from merchants import selectors as merchant_selectors
 from merchants.kernel.events import record_event, record_events
 from merchants.kernel.scoping import WRITE_ROLES, is_platform, require_role, role_for
 from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, can_proceed, require_transition
 from merchants.models import OrderItem
 
+log = logging.getLogger(__name__)
 Kind = CaseEvent.Kind
 CENT = Decimal("0.01")
 MAX_FILES = 9
@@ -228,3 +232,64 @@ def bulk_record(
         params=params,
         per_subject=(lambda case: {"amount": case.amount}) if with_amount else None,
     )
+
+
+# N-3: the wait after a failed publish: 10 s (the requeue beat entry runs every 15 s), then doubling up
+# to five minutes; retry_stuck_refunds stays the last resort for anything this misses.
+REQUEUE_FIRST_DELAY = timedelta(seconds=10)
+REQUEUE_MAX_DELAY = timedelta(minutes=5)
+
+
+def requeue_delay(failures: int) -> timedelta:
+    """How long to wait after the `failures`-th failed publish in a row (1, 2, …) before trying again."""
+    return min(REQUEUE_FIRST_DELAY * 2 ** (min(max(failures, 1), 16) - 1), REQUEUE_MAX_DELAY)
+
+
+def publish_refunds(case_ids: Sequence[int], publish: Callable[[], object]) -> bool:
+    """Run `publish()` (the task's .delay) after the commit; on a broker error mark the cases, never raise.
+
+    Returns whether it went. The transaction that made the cases `refunding` is already committed and
+    nobody waits on this call, so a failure marks them for requeue_refunds (the first retry seconds
+    later) instead of leaving them to retry_stuck_refunds' ten-minute sweep.
+    """
+    try:
+        publish()
+    except Exception:  # noqa: BLE001  (any broker or transport error: kombu raises many kinds)
+        log.warning(
+            "Queueing the refund of cases %s failed; requeue_refunds retries", list(case_ids), exc_info=True
+        )
+        AfterSaleCase.objects.filter(pk__in=list(case_ids), status=CaseStatus.REFUNDING).update(
+            refund_requeue_at=timezone.now() + requeue_delay(1), refund_queue_failures=1
+        )
+        return False
+    return True
+
+
+def requeue_refunds(now: datetime | None = None, *, limit: int = 200) -> int:
+    """Publish again the refunds whose queueing failed, once their backoff is over; returns how many went.
+
+    Idempotent and safe twice at once: a refund published twice is paid once (pay_refund acts only on a
+    refunding case, once per idempotency key). Stops at the first failure (the broker is still down):
+    that case waits longer, the others keep their turn for the next tick.
+    """
+    now = now or timezone.now()
+    due = list(
+        AfterSaleCase.objects.filter(status=CaseStatus.REFUNDING, refund_requeue_at__lte=now)
+        .order_by("refund_requeue_at", "pk")
+        .values_list("pk", "refund_queue_failures")[:limit]
+    )
+    sent = 0
+    for case_id, failures in due:
+        try:
+            refund_task.delay(case_id)
+        except Exception:  # noqa: BLE001  (as in publish_refunds)
+            log.warning(
+                "Queueing the refund of case %s failed again (%d)", case_id, failures + 1, exc_info=True
+            )
+            AfterSaleCase.objects.filter(pk=case_id).update(
+                refund_requeue_at=now + requeue_delay(failures + 1), refund_queue_failures=failures + 1
+            )
+            break
+        AfterSaleCase.objects.filter(pk=case_id).update(refund_requeue_at=None, refund_queue_failures=0)
+        sent += 1
+    return sent

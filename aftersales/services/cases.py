@@ -26,6 +26,7 @@ from aftersales.exceptions import (
     CaseWindowClosedError,
 )
 from aftersales.models import AfterSaleCase, AftersalesSettings, _case_no
+from aftersales.registrations import ARBITRATED
 from aftersales.services._common import (
     Kind,
     bulk_record,
@@ -59,8 +60,9 @@ from aftersales.transitions import (
 from merchants import selectors as merchant_selectors
 from merchants.effects import hold_item
 from merchants.kernel.deadlines import save_batch
+from merchants.kernel.notices import notify
 from merchants.kernel.scoping import BUYER, WRITE_ROLES, get_for_actor, is_buyer, require_role
-from merchants.models import Order, OrderItem, Product
+from merchants.models import Notice, Order, OrderItem, Product
 from merchants.services import clean_tracking
 from merchants.transitions import OrderStatus
 
@@ -626,6 +628,14 @@ def arbitrate(
         params={"outcome": outcome, "liability": liability},
         amount=case.amount if outcome == ArbitrationOutcome.REFUND else None,
         data={"outcome": outcome, "liability": liability},
+        at=now,
+    )
+    notify(
+        ARBITRATED,
+        audience=Notice.Audience.MERCHANT,
+        merchant_id=case.merchant_id,
+        params={"case_id": case.pk, "no": case.case_no, "outcome": outcome, "liability": liability},
+        message=note,
         at=now,
     )
     return case

@@ -196,7 +196,7 @@ def _escalate(case: AfterSaleCase, *, now: datetime, limits: AftersalesSettings)
     """Arbitration undecided past its hours: flagged for senior staff, who get one notice (not a state move)."""
     case.escalated, case.deadline_at, case.updated_at = True, None, now
     case.save(update_fields=ESCALATE_FIELDS)
-    notify_escalated(case, hours=limits.arbitration_hours)
+    notify_escalated(case, hours=limits.arbitration_hours, at=now)
     record(case, Kind.ESCALATED, source=case.status, params={"hours": limits.arbitration_hours}, at=now)
     return case
 
@@ -209,7 +209,7 @@ def _escalate_many(
     for case in moved:
         case.escalated, case.deadline_at, case.updated_at = True, None, now
     save_batch(moved, ESCALATE_FIELDS)
-    notify_escalated_many(moved, hours=limits.arbitration_hours)
+    notify_escalated_many(moved, hours=limits.arbitration_hours, at=now)
     bulk_record(
         moved,
         Kind.ESCALATED,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.exceptions import DelayReportError
 from aftersales.models import AfterSaleCase, DelayReport, DelayReportImage
+from aftersales.registrations import DELAY_APPROVED, DELAY_REJECTED
 from aftersales.services._common import (
     Kind,
     clean_files,
@@ -23,8 +24,10 @@ from aftersales.services._common import (
     require_platform,
 )
 from aftersales.transitions import OPEN_STATES, CaseStatus, DelayReportStatus
+from merchants.kernel.notices import notify
 from merchants.kernel.scoping import get_for_actor
 from merchants.kernel.violations import exclude_violations
+from merchants.models import Notice
 
 
 def _clean_until(value, now: datetime) -> datetime:
@@ -113,6 +116,14 @@ def decide_delay_report(report: DelayReport | int, *, actor, approve: bool, note
         actor=actor,
         message=note,
         data={"report": report.pk},
+        at=now,
+    )
+    notify(
+        DELAY_APPROVED if approve else DELAY_REJECTED,
+        audience=Notice.Audience.MERCHANT,
+        merchant_id=case.merchant_id,
+        params={"case_id": case.pk, "no": case.case_no},
+        message=note,
         at=now,
     )
     return report

@@ -19,17 +19,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import partial
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from aftersales.models import AfterSaleCase
+from aftersales.registrations import ADVANCE_PAID, ESCALATED
+from aftersales.services._common import publish_refunds
 from aftersales.tasks import refund_batch_task, refund_task
 from aftersales.transitions import CaseStatus
 from merchants import effects as item_effects
+from merchants.kernel import notices
 from merchants.kernel.violations import record_violation, record_violations
 from merchants.models import Notice
-from merchants.services import notify, notify_many
 
 VOUCHER_TIMEOUT_RULE = "aftersales_voucher_timeout"
 VOUCHER_TIMEOUT_POINTS = 2
@@ -62,18 +66,25 @@ def settle_many(cases: Sequence[AfterSaleCase]) -> None:
 def queue_refund(case: AfterSaleCase) -> None:
     """Hand the refund to the worker once this transaction commits (never before: STYLE rule 4).
 
-    robust: a broker hiccup after the commit is logged, not shown to the person who approved; the case
-    stays `refunding` and retry_stuck_refunds queues it again a few minutes later.
+    A broker that refuses the message after the commit is not shown to the person who approved: the case
+    stays `refunding`, is marked for requeue_refunds (seconds later, with backoff) and shows as
+    "退款排队中" meanwhile (_common.publish_refunds).
     """
-    transaction.on_commit(lambda pk=case.pk: refund_task.delay(pk), robust=True)
+    case_id = case.pk
+    transaction.on_commit(
+        partial(publish_refunds, [case_id], lambda: refund_task.delay(case_id)), robust=True
+    )
 
 
 def queue_refunds(cases: Sequence[AfterSaleCase]) -> None:
     """The batch form of queue_refund: one message for the batch (publishing one per case cost the sweep
-    a third of its time); each case keeps its own refund (refund_batch_task pays them one by one)."""
+    a third of its time); each case keeps its own refund (refund_batch_task pays them one by one), and a
+    broker hiccup marks them all for requeue_refunds, as queue_refund does."""
     ids = [case.pk for case in cases]
     if ids:
-        transaction.on_commit(lambda: refund_batch_task.delay(ids), robust=True)
+        transaction.on_commit(
+            partial(publish_refunds, ids, lambda: refund_batch_task.delay(ids)), robust=True
+        )
 
 
 # ---- the item (S-2)
@@ -106,13 +117,18 @@ def refund_items(cases: Sequence[AfterSaleCase]) -> None:
 # ---- advance payment (先行赔付): a violation on the shop, and a notice to its owners
 
 
-def _advance_paid_notice(case: AfterSaleCase) -> Mapping:
+def _advance_paid_notice(case: AfterSaleCase, at: datetime) -> dict[str, Any]:
+    """The notice's fields (kind aftersales.advance_paid: its sentences are in aftersales/registrations.py)."""
     return {
         "audience": Notice.Audience.MERCHANT,
         "merchant_id": case.merchant_id,
-        "title": _("售后单 %(no)s 超时未上传退款凭证，平台已先行赔付") % {"no": case.case_no},
-        "body": _("平台已向买家先行赔付 ¥%(amount)s，并记录违规（%(points)d 分）。")
-        % {"amount": case.amount, "points": VOUCHER_TIMEOUT_POINTS},
+        "params": {
+            "case_id": case.pk,
+            "no": case.case_no,
+            "amount": case.amount,
+            "points": VOUCHER_TIMEOUT_POINTS,
+        },
+        "at": at,
     }
 
 
@@ -134,7 +150,7 @@ def charge_advance_payment(case: AfterSaleCase, *, episode: datetime, at: dateti
         excluded=case.excluded_from_assessment,  # A-9: an approved delay report
         at=at,
     )
-    notify(**_advance_paid_notice(case))
+    notices.notify(ADVANCE_PAID, **_advance_paid_notice(case, at))
 
 
 def charge_advance_payments(
@@ -152,26 +168,26 @@ def charge_advance_payments(
         excluded=lambda case: case.excluded_from_assessment,
         at=at,
     )
-    notify_many(_advance_paid_notice(case) for case in cases)
+    notices.notify_many([notices.build(ADVANCE_PAID, **_advance_paid_notice(case, at)) for case in cases])
 
 
 # ---- arbitration undecided for too long: senior staff are told (A-5)
 
 
-def _escalated_notice(case: AfterSaleCase, hours: int) -> Mapping:
+def _escalated_notice(case: AfterSaleCase, hours: int, at: datetime) -> dict[str, Any]:
     return {
         "audience": Notice.Audience.PLATFORM,
         "merchant_id": case.merchant_id,
-        "title": _("平台介入售后单 %(no)s 超过 %(hours)d 小时未判定，已升级")
-        % {"no": case.case_no, "hours": hours},
+        "params": {"case_id": case.pk, "no": case.case_no, "hours": hours},
+        "at": at,
     }
 
 
-def notify_escalated(case: AfterSaleCase, *, hours: int) -> None:
+def notify_escalated(case: AfterSaleCase, *, hours: int, at: datetime) -> None:
     """One notice for senior platform staff about an arbitration left undecided past `hours`."""
-    notify(**_escalated_notice(case, hours))
+    notices.notify(ESCALATED, **_escalated_notice(case, hours, at))
 
 
-def notify_escalated_many(cases: Sequence[AfterSaleCase], *, hours: int) -> None:
+def notify_escalated_many(cases: Sequence[AfterSaleCase], *, hours: int, at: datetime) -> None:
     """The batch form of notify_escalated: one INSERT."""
-    notify_many(_escalated_notice(case, hours) for case in cases)
+    notices.notify_many([notices.build(ESCALATED, **_escalated_notice(case, hours, at)) for case in cases])

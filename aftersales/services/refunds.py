@@ -25,12 +25,13 @@ from django.utils.translation import gettext as _
 from aftersales.exceptions import GatewayError
 from aftersales.gateway import get_gateway
 from aftersales.models import AfterSaleCase, AftersalesSettings, Refund
+from aftersales.registrations import REFUND_FAILED
 from aftersales.services._common import Kind, lock_case, record, require_platform, transition
 from aftersales.services.effects import queue_refund, settle
 from aftersales.transitions import CaseStatus, RefundStatus
+from merchants.kernel.notices import notify
 from merchants.kernel.workflow import ApplicationError, InvalidTransitionError, ObjectNotFoundError
 from merchants.models import Notice
-from merchants.services import notify
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def idempotency_key(case: AfterSaleCase) -> str:
 
 
 def _stuck_after() -> timedelta:
-    return getattr(settings, "SHOUHOU_REFUND_STUCK_AFTER", timedelta(minutes=5))
+    return settings.SHOUHOU_REFUND_STUCK_AFTER
 
 
 # ---- the three steps
@@ -139,10 +140,11 @@ def _flag(case: AfterSaleCase, refund: Refund, now: datetime, params: dict) -> N
         at=now,
     )
     notify(
+        REFUND_FAILED,
         audience=Notice.Audience.PLATFORM,
         merchant_id=case.merchant_id,
-        title=_("售后单 %(no)s 退款失败，需要人工处理") % {"no": case.case_no},
-        body=event.sentence(),
+        params={"case_id": case.pk, "no": case.case_no, **event.params},
+        at=now,
     )
 
 

@@ -8,6 +8,7 @@ settings, and auth / Celery beat re-registered with unfold's classes.
 
 from django.contrib import admin
 
+from merchants.admin.notices import WorkbenchNoticeAdmin
 from merchants.admin.orders import OrderAdmin, order_list_url
 from merchants.admin.shops import (
     MembershipAdmin,
@@ -16,15 +17,36 @@ from merchants.admin.shops import (
     PlatformSettingsAdmin,
     ProductAdmin,
 )
+from merchants.admin.templates import ReplyTemplateAdmin
+from merchants.admin.violations import WorkbenchViolationAdmin
+from merchants.kernel import registry
 from merchants.kernel.admin.platform import reregister
 from merchants.kernel.admin.sites import workbench_site
-from merchants.models import Membership, Merchant, Order, Package, PlatformSettings, Product
+from merchants.models import (
+    Membership,
+    Merchant,
+    Notice,
+    Order,
+    Package,
+    PlatformSettings,
+    Product,
+    ReplyTemplate,
+    Violation,
+)
 
 for site in (workbench_site, admin.site):
     site.register(Order, OrderAdmin)
     site.register(Product, ProductAdmin)
     site.register(Merchant, MerchantAdmin)
     site.register(Membership, MembershipAdmin)
+    site.register(ReplyTemplate, ReplyTemplateAdmin)
+
+# The shop's inbox and record (the /admin/ pages of notices and violations are registered elsewhere).
+workbench_site.register(Notice, WorkbenchNoticeAdmin)
+workbench_site.register(Violation, WorkbenchViolationAdmin)
+registry.nav_icon("merchants.notice", "notifications", priority=80)
+registry.nav_icon("merchants.violation", "gpp_maybe", priority=85)
+registry.nav_icon("merchants.replytemplate", "quickreply", priority=90)
 
 admin.site.register(Package, PackageAdmin)
 admin.site.register(PlatformSettings, PlatformSettingsAdmin)

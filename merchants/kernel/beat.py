@@ -9,8 +9,9 @@ from django.conf import settings
 def sync_beat_schedule(*, using: str = "default", overwrite: bool = False) -> int:
     """Create the periodic tasks that are missing; with `overwrite`, also reset their schedules.
 
-    Entries that set "enabled" explicitly are switched on or off to match it at every sync. An entry's
-    "kwargs" (a sweep's `limit`) are written on creation, and into a task that has none yet.
+    Entries that set "enabled" explicitly are switched on or off to match it at every sync. The task path
+    is the code's, not the staff's: an entry whose task moved is repointed (the row, its schedule kept).
+    An entry's "kwargs" (a sweep's `limit`) are written on creation, and into a task that has none yet.
     """
     from celery.schedules import crontab
     from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
@@ -46,13 +47,15 @@ def sync_beat_schedule(*, using: str = "default", overwrite: bool = False) -> in
         else:
             task, was_created = PeriodicTask.objects.using(using).get_or_create(name=name, defaults=defaults)
             created += was_created
-            changed = False
+            # A task that moved (the simulator went to the demo app): the old path would call nothing.
+            changed = task.task != entry["task"]
+            task.task = entry["task"]
             if "enabled" in entry and task.enabled != entry["enabled"]:
                 # An entry that names "enabled" follows its setting (the demo simulator), not the staff's
-                # toggle; save() rather than update() so beat's change tracker notices.
+                # toggle.
                 task.enabled, changed = entry["enabled"], True
             if entry.get("kwargs") and task.kwargs in ("", "{}"):  # a task made before it had kwargs
                 task.kwargs, changed = kwargs, True
             if changed:
-                task.save()
+                task.save()  # save() rather than update() so beat's change tracker notices
     return created

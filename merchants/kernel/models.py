@@ -13,9 +13,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from merchants.kernel.uploads import scrub_upload
 from merchants.kernel.vocabulary import ActorKind, MerchantStatus, Role
 
 __all__ = [
@@ -156,10 +157,14 @@ def attachment_upload_to(instance, filename: str) -> str:
 
 
 class AttachmentBase(models.Model):
-    """An uploaded file that belongs to an object (evidence, vouchers, appeal proofs, ticket files).
+    """An uploaded file that belongs to an object (evidence, vouchers, appeal proofs, ticket files), N-7.
 
     Stored under a random name (`upload_folder`/yyyy/mm/<uuid>.<ext>); `original_name` is what the
-    uploader called it, shown to people. Served only through the kernel's protected file view.
+    uploader called it, shown to people and sent back as the download name. An image is re-encoded on
+    its first save (merchants.kernel.uploads.scrub_upload), so its EXIF (GPS position, camera, time)
+    never reaches the storage. Served only through the kernel's protected file view
+    (merchants.kernel.files): a concrete model sets `merchant_path` (who may see it, through
+    scope_to_actor) and registers itself with `files.register(Model, kind=...)`; `url` is its link.
     """
 
     upload_folder = "files"
@@ -172,7 +177,39 @@ class AttachmentBase(models.Model):
         abstract = True
 
     def __str__(self) -> str:
+        return self.display_name
+
+    def save(self, *args, **kwargs):
+        if self.file and not self.file._committed:
+            upload = self.file.file
+            self.original_name = (self.original_name or _base_name(self.file.name))[:200]
+            self.file = scrub_upload(upload, name=self.file.name)
+        super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
         return self.original_name or self.file.name.rsplit("/", 1)[-1]
+
+    @property
+    def url(self) -> str:
+        """The protected view's address of this file (never the storage's own URL)."""
+        from merchants.kernel import files  # noqa: PLC0415  (files imports this module)
+
+        return files.url_for(self)
+
+    @classmethod
+    def public_queryset(cls) -> models.QuerySet:
+        """Rows anyone may fetch without logging in; none by default.
+
+        A model whose files are public with the page that shows them (SPEC R-8: the images of the
+        reviews the product page shows) returns exactly those rows here; the file view asks it for
+        visitors and for users whose shops do not own the row.
+        """
+        return cls._default_manager.none()
+
+
+def _base_name(name: str) -> str:
+    return (name or "").replace("\\", "/").rsplit("/", 1)[-1]
 
 
 # --------------------------------------------------------------------------------------------
@@ -287,8 +324,24 @@ class Violation(MerchantOwned):
         return f"{self.merchant} {self.rule}"
 
 
+class NoticeQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for notice in objs:
+            notice.fill_fallback()  # the batch writers (deadline sweeps) build Notice(...) rows directly
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Notice(models.Model):
-    """A message for a shop's owners (merchant) or for senior platform staff (platform)."""
+    """A message for a shop's members (merchant) or for senior platform staff (platform).
+
+    It stores what happened as a `kind` and its `params` (case no, amount, ...; people's own words as
+    typed under "message"); the title and body are rendered when shown, in the reader's language, from
+    the kind the owning app registered with merchants.kernel.notices. `title` and `body` are a fallback
+    only: every write path (save, bulk_create) fills them in the site's default language, for a reader
+    that does not render (an export) and for a kind no app registers any more. Rows written before kinds
+    existed (kind "") show their stored title and body.
+    """
 
     class Audience(models.TextChoices):
         MERCHANT = "merchant", _("商家")
@@ -300,16 +353,59 @@ class Notice(models.Model):
         Merchant, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("店铺")
     )
     audience = models.CharField(_("接收方"), max_length=10, choices=Audience.choices)
-    title = models.CharField(_("标题"), max_length=120)
+    kind = models.CharField(_("通知类型"), max_length=60, blank=True)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    title = models.CharField(_("标题"), max_length=120, blank=True)
     body = models.TextField(_("内容"), blank=True)
     link = models.CharField(_("链接"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
 
+    objects = NoticeQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
         ordering = ("-created_at",)
+        indexes = [
+            # The header bell counts a shop's unread notices on every workbench page.
+            models.Index(
+                fields=["merchant", "audience"],
+                name="notice_unread_idx",
+                condition=models.Q(read_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.display_title
+
+    def save(self, *args, **kwargs):
+        self.fill_fallback()
+        super().save(*args, **kwargs)
+
+    def fill_fallback(self) -> None:
+        """Store the title and body in the default language (a fallback; display renders them anew)."""
+        if not self.kind or self.title:
+            return
+        from merchants.kernel import notices  # noqa: PLC0415  (notices imports this module)
+
+        with translation.override(settings.LANGUAGE_CODE):
+            title, body = notices.render(self)
+        self.title, self.body = title[: self._meta.get_field("title").max_length], body
+
+    @property
+    def display_title(self) -> str:
+        """The title in the active language (merchants.kernel.notices renders it)."""
+        from merchants.kernel import notices  # noqa: PLC0415  (notices imports this module)
+
+        return notices.render(self)[0]
+
+    @property
+    def display_body(self) -> str:
+        from merchants.kernel import notices  # noqa: PLC0415
+
+        return notices.render(self)[1]
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

@@ -12,8 +12,8 @@ Any app adds its own cards by registering a provider — a function of the reque
 Providers read through the tenancy layer (selectors take the user), so counts cover the user's shops
 only, and each should cost a constant number of queries (one aggregate, not one count per card).
 Wired in settings: UNFOLD_WORKBENCH["DASHBOARD_CALLBACK"] and ["SIDEBAR"]["navigation"].
-The other registries of the kernel follow the same shape: demo hooks (`demo_hooks`) and, for the level
-engine, metric providers (`level_metric`).
+The level engine's metric providers (`level_metric`) follow the same shape. The demo's seeders and
+simulator actions have their own registry in the demo app (demo/registry.py): no product app registers any.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ Evidence (after-sales, appeals, delay reports) and refund vouchers all go throug
 A file passes only if it is small enough, really decodes as one of the allowed formats, is not a
 decompression bomb, and its extension names the format it decodes as (so `x.png` that is a JPEG,
 a script renamed `.jpg`, or a truncated upload is refused with a message, never stored).
+
+An accepted image is then stored re-encoded (`scrub_upload`, called by AttachmentBase.save): only its
+pixels and colour profile are kept, so EXIF (the GPS position, the phone, the time), XMP and comments
+never reach the storage. Orientation is applied to the pixels first, so the photo still stands upright.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from pathlib import PurePath
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 # Extensions each decoded format may carry (lower case, no dot).
 FORMAT_EXTENSIONS = {
@@ -28,11 +33,10 @@ FORMAT_EXTENSIONS = {
 }
 # Decompression-bomb guard: a few kilobytes can declare a gigapixel image. Checked on the header,
 # before any pixel is decoded. A 50-megapixel phone photo still passes.
-DEFAULT_MAX_PIXELS = 60_000_000
 
 
 def _max_pixels() -> int:
-    return getattr(settings, "SHOUHOU_UPLOAD_MAX_PIXELS", DEFAULT_MAX_PIXELS)
+    return settings.SHOUHOU_UPLOAD_MAX_PIXELS
 
 
 def allowed_extensions() -> list[str]:
@@ -130,6 +134,67 @@ def _decode(file, name: str) -> str:
         except (OSError, ValueError):
             pass
     return image_format
+
+
+# What survives re-encoding: the colour profile and what an animation or a palette needs. Everything
+# else Pillow read from the file (exif, xmp, comment, text chunks, dpi, …) is dropped.
+_KEPT_INFO = ("icc_profile", "transparency", "duration", "loop", "background")
+
+
+def scrub_upload(file, *, name: str = ""):
+    """The upload to store: an allowed image re-encoded in its own format without metadata, else `file`.
+
+    Run on every new attachment (AttachmentBase.save); the image was already accepted by
+    `validate_image_upload`, so a file Pillow cannot read here is simply stored as it came.
+    """
+    name = name or getattr(file, "name", "") or ""
+    try:
+        file.seek(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file) as image:
+                if image.format not in settings.SHOUHOU_UPLOAD_IMAGE_FORMATS:
+                    return _rewound(file)
+                content = _reencode(image)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, MemoryError):
+        return _rewound(file)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise ValidationError(_("图片尺寸过大，请压缩后再上传。"), code="too_many_pixels") from exc
+    return ContentFile(content, name=PurePath(name).name or "upload")
+
+
+def _rewound(file):
+    file.seek(0)
+    return file
+
+
+def _reencode(image: Image.Image) -> bytes:
+    import io
+
+    image_format = image.format
+    animated = getattr(image, "is_animated", False)
+    params: dict = {key: image.info[key] for key in _KEPT_INFO if key in image.info}
+    upright = image
+    if not animated and image.getexif().get(ExifTags.Base.Orientation, 1) != 1:
+        upright = ImageOps.exif_transpose(image)  # the pixels turn; the Orientation tag goes with the rest
+    if image_format == "JPEG":
+        if upright is image:
+            params.update(quality="keep", subsampling="keep")  # the source's own tables: no visible loss
+        else:
+            params.update(quality=92)
+    elif image_format == "WEBP":
+        params.update(quality=90)
+    if animated:
+        params["save_all"] = True
+        params.pop("duration", None)  # each frame keeps its own
+    if image_format == "GIF":
+        params["comment"] = b""  # frames' comments would otherwise be copied into the new file
+    elif image_format in ("WEBP", "PNG"):
+        params.update(exif=b"", xmp=b"")
+    upright.info = {key: value for key, value in upright.info.items() if key in _KEPT_INFO}
+    buffer = io.BytesIO()
+    upright.save(buffer, format=image_format, **params)
+    return buffer.getvalue()
 
 
 class EvidenceImageField(forms.FileField):

@@ -20,7 +20,6 @@ from PIL import Image
 
 from aftersales import services
 from aftersales.admin.display import countdown
-from aftersales.admin.resources import neutralise
 from aftersales.dashboard import case_cards
 from aftersales.filters import QUICK_TABS, add_months, export_range_error
 from aftersales.models import AfterSaleCase, AftersalesSettings, AutoRefundRule, CaseEvent, DelayReport
@@ -33,6 +32,7 @@ from aftersales.transitions import (
     Liability,
     Reason,
 )
+from merchants.kernel.resources import neutralise
 from merchants.transitions import Carrier, PaymentMethod
 from tests.aftersales.factories import AutoRefundRuleFactory, open_pending, walk_to
 

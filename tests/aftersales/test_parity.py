@@ -128,7 +128,16 @@ def _outcome(case: AfterSaleCase, refund_queue: list[int]) -> dict:
             for v in Violation.objects.filter(source_id=case.pk).order_by("pk")
         ],
         "notices": [
-            (n.audience, n.merchant_id, named(n.title), named(n.body), n.link, n.created_at)
+            (
+                n.kind,
+                {k: v for k, v in n.params.items() if k not in ("case_id", "no")},  # the case's own
+                n.audience,
+                n.merchant_id,
+                named(n.title),
+                named(n.body),
+                n.link,
+                n.created_at,
+            )
             for n in Notice.objects.filter(title__contains=case.case_no).order_by("pk")
         ],
         "refund_queued": refund_queue.count(case.pk),

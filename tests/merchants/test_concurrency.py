@@ -53,7 +53,7 @@ def _race(*calls, timeout=30):
 @pytest.fixture
 def slow_writes(monkeypatch):
     """Hold the row locks a little longer: the other racer must arrive while the first is still writing."""
-    record, bulk_record = services.record_event, services.record_events  # the kernel writer, as imported
+    record, bulk_record = services.record_event, services.record_events
 
     def slow_record(*args, **kwargs):
         time.sleep(0.3)

@@ -9,6 +9,8 @@ merchant workbench, permissions come from the member's role (viewer reads, owner
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import TO_FIELD_VAR
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
@@ -92,6 +94,26 @@ class RolePermissionsMixin:
         return super().has_delete_permission(request, obj)
 
 
+def _check_import_export(cls) -> None:
+    """Refuse an import/export admin whose resources would not get the actor (see admin/importexport.py)."""
+    from import_export.mixins import BaseExportMixin, BaseImportMixin
+
+    if not issubclass(cls, BaseExportMixin | BaseImportMixin):
+        return
+    from merchants.kernel.admin.importexport import ActorResourceKwargsMixin
+    from merchants.kernel.resources import MerchantScopedResource
+
+    for hook in ("get_resource_kwargs", "get_export_resource_kwargs", "get_import_resource_kwargs"):
+        if getattr(cls, hook, None) is not getattr(ActorResourceKwargsMixin, hook):
+            raise ImproperlyConfigured(
+                f"{cls.__name__}.{hook} is not the kernel's: inherit MerchantScopedExportAdmin or "
+                "MerchantScopedImportExportAdmin (merchants.kernel.admin.importexport), not import_export's mixins"
+            )
+    for resource in [*(cls.resource_classes or ()), *([cls.resource_class] if cls.resource_class else [])]:
+        if not issubclass(resource, MerchantScopedResource):
+            raise ImproperlyConfigured(f"{cls.__name__}: {resource.__name__} is not a MerchantScopedResource")
+
+
 class MerchantScopedAdmin(RolePermissionsMixin, ScopedFormFieldsMixin, ModelAdmin):
     """Base of every admin of a merchant-owned model, on both sites."""
 
@@ -99,6 +121,7 @@ class MerchantScopedAdmin(RolePermissionsMixin, ScopedFormFieldsMixin, ModelAdmi
         super().__init_subclass__(**kwargs)
         if "get_queryset" in cls.__dict__:
             raise ImproperlyConfigured(f"{cls.__name__}: extend scope_queryset(), not get_queryset()")
+        _check_import_export(cls)
 
     def get_queryset(self, request):
         return self.scope_queryset(request, scope_to_actor(super().get_queryset(request), request.user))
@@ -111,8 +134,36 @@ class MerchantScopedAdmin(RolePermissionsMixin, ScopedFormFieldsMixin, ModelAdmi
         # Another shop's id must look exactly like an id that does not exist: 404, no hint.
         raise Http404(_("对象不存在。"))
 
-    def get_resource_kwargs(self, request, *args, **kwargs):  # django-import-export hook
-        return {**kwargs, "actor": request.user}
+    # Django asks for the change / delete permission *before* it looks the object up, so a POST (or a
+    # delete page) for another shop's id answered 403 where a GET answered 404 — which told the two
+    # apart. Here the object is looked up first (N-7); the row found is handed on, so there is no
+    # second query.
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is not None:
+            self._require_visible(request, object_id)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._require_visible(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def _require_visible(self, request, object_id) -> None:
+        to_field = request.POST.get(TO_FIELD_VAR, request.GET.get(TO_FIELD_VAR))
+        if to_field and not self.to_field_allowed(request, to_field):
+            return  # Django's own view refuses it with its error
+        key = (self.model, unquote(object_id), to_field)
+        obj = self.get_object(request, *key[1:])
+        if obj is None:
+            raise Http404(_("对象不存在。"))
+        request._shouhou_visible_object = (key, obj)
+
+    def get_object(self, request, object_id, from_field=None):
+        looked_up = getattr(request, "_shouhou_visible_object", None)
+        if looked_up is not None and looked_up[0] == (self.model, object_id, from_field):
+            request._shouhou_visible_object = None
+            return looked_up[1]
+        return super().get_object(request, object_id, from_field)
 
     def redirect_back(self, request, obj=None):
         """After a service-backed action: back to where the user came from (or the object page)."""

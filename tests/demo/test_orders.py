@@ -1,4 +1,4 @@
-"""The demo data (seed_demo) and the demo simulator (simulate_demo, beat's simulate_demo_tick)."""
+"""The demo's orders (seed_demo) and its simulator (simulate_demo, beat's simulate_demo_tick)."""
 
 import random
 from collections import defaultdict
@@ -13,15 +13,28 @@ from django.db.models import Count
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from merchants import demo, selectors, services, tasks
+from demo import registry
+from demo import tasks as demo_tasks
+from demo.shops import SHOPS, demo_shops
+from merchants import selectors, services, tasks
 from merchants.kernel.beat import sync_beat_schedule
 from merchants.kernel.scoping import is_platform
 from merchants.kernel.vocabulary import Role
-from merchants.models import Membership, Merchant, Order, OrderEvent, OrderItem, Package, Product, Sku
+from merchants.models import (
+    Membership,
+    Merchant,
+    Order,
+    OrderEvent,
+    OrderItem,
+    Package,
+    PlatformSettings,
+    Product,
+    Sku,
+)
 from merchants.transitions import OrderStatus
 
-SIZE = 50  # the command's default is 2,000; the rules below hold for any size from demo.MIN_SIZE
-LOGIN_SHOPS = [spec.code for spec in demo.SHOPS if spec.login]
+SIZE = 50  # the command's default is 2,000; the rules below hold for any size from registry.MIN_SIZE
+LOGIN_SHOPS = [spec.code for spec in SHOPS if spec.login]
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +44,7 @@ def fast_passwords(settings):
 
 @pytest.fixture
 def seeded(db):
-    demo.seed(size=SIZE, log=lambda message: None)
+    registry.seed(size=SIZE, log=lambda message: None)
 
 
 def counts() -> dict[str, int]:
@@ -81,13 +94,13 @@ def test_seed_demo_command_creates_the_demo_logins_and_they_sign_in(db, client):
 
 def test_seed_demo_command_refuses_a_size_too_small(db):
     with pytest.raises(CommandError):
-        call_command("seed_demo", size=demo.MIN_SIZE - 1, verbosity=0)
+        call_command("seed_demo", size=registry.MIN_SIZE - 1, verbosity=0)
 
     assert not Order.objects.exists()
 
 
 def test_M1_demo_shops_have_settings_and_a_catalog(seeded):
-    shops = {shop.code: shop for shop in demo.demo_shops()}
+    shops = {shop.code: shop for shop in demo_shops()}
 
     assert len(shops) >= 3
     assert (
@@ -169,11 +182,25 @@ def test_M2_S1_each_order_history_matches_its_state(seeded):
         assert len(shipments) == order.packages.count()
 
 
+def test_M3_seeded_unpaid_orders_follow_the_limit_staff_set(db):
+    limits = PlatformSettings.load()
+    limits.unpaid_cancel_hours = 6  # not the default 24: a copied period would leave orders overdue
+    limits.save()
+
+    registry.seed(size=SIZE, log=lambda message: None)
+
+    now, unpaid = timezone.now(), list(Order.objects.filter(status=OrderStatus.UNPAID))
+    assert unpaid and all(now < o.deadline_at == o.placed_at + timedelta(hours=6) for o in unpaid)
+    assert any(o.deadline_at <= now + timedelta(hours=2) for o in unpaid)  # some close to the limit
+    auto_cancelled = Order.objects.filter(events__kind=services.EventKind.AUTO_CANCELLED)
+    assert auto_cancelled and all(o.cancelled_at == o.placed_at + timedelta(hours=6) for o in auto_cancelled)
+
+
 def test_seed_demo_twice_changes_nothing(seeded):
     before = counts()
     orders = dict(Order.objects.values_list("order_no", "status"))
 
-    results = demo.seed(size=SIZE, log=lambda message: None)
+    results = registry.seed(size=SIZE, log=lambda message: None)
 
     assert counts() == before
     assert dict(Order.objects.values_list("order_no", "status")) == orders
@@ -199,10 +226,10 @@ def test_seed_is_deterministic_for_a_seed_and_a_clock(db):
             Order.objects.values_list("order_no", "status", "paid_amount", "buyer_name", "placed_at")
         ), sorted(Package.objects.values_list("order__order_no", "carrier", "tracking_no"))
 
-    demo.seed(size=SIZE, now=now, log=lambda message: None)
+    registry.seed(size=SIZE, now=now, log=lambda message: None)
     first = fingerprint()
     _delete_demo_rows()
-    demo.seed(size=SIZE, now=now, log=lambda message: None)
+    registry.seed(size=SIZE, now=now, log=lambda message: None)
 
     assert fingerprint() == first
 
@@ -228,9 +255,11 @@ def test_registered_seeders_run_in_order_after_the_merchants_ones(db, monkeypatc
         seen.append((Order.objects.count(), ctx.size, ctx.rng.random()))
         return {"cases": 0}
 
-    monkeypatch.setitem(demo.DEMO_SEEDERS, "tests.after", demo.Hook("tests.after", aftersales_like, 50))
+    monkeypatch.setitem(
+        registry.DEMO_SEEDERS, "tests.after", registry.Hook("tests.after", aftersales_like, 50)
+    )
 
-    results = demo.seed(size=SIZE, log=lambda message: None)
+    results = registry.seed(size=SIZE, log=lambda message: None)
 
     assert [name for name, _summary in results][-1] == "tests.after"
     assert seen[0][:2] == (SIZE, SIZE)
@@ -248,7 +277,7 @@ def test_simulator_tick_acts_through_services_and_records_events(seeded):
 
     before_orders, before_events = Order.objects.count(), events()
 
-    result = demo.simulate_tick(rng=random.Random(7))
+    result = registry.simulate_tick(rng=random.Random(7))
 
     assert result.changed >= 1 and result.changed == len(result.done)
     assert Order.objects.count() > before_orders  # every tick places at least one order
@@ -260,7 +289,7 @@ def test_simulator_tick_acts_through_services_and_records_events(seeded):
 
 def test_simulator_notes_a_refused_action_instead_of_raising(seeded):
     paid = Order.objects.filter(status=OrderStatus.TO_SHIP, payment_method="online").first()
-    tick = demo.TickContext(rng=random.Random(1), shops=demo.demo_shops())
+    tick = registry.TickContext(rng=random.Random(1), shops=demo_shops())
 
     result = tick.attempt("pay again", services.pay_order, paid)  # the state moved meanwhile
 
@@ -271,7 +300,7 @@ def test_simulator_notes_a_refused_action_instead_of_raising(seeded):
 
 
 def test_simulator_without_demo_shops_does_nothing(db):
-    result = demo.simulate_tick(rng=random.Random(1))
+    result = registry.simulate_tick(rng=random.Random(1))
 
     assert result.changed == 0 and result.refused
     assert not Order.objects.exists()
@@ -279,9 +308,11 @@ def test_simulator_without_demo_shops_does_nothing(db):
 
 def test_registered_actions_run_in_every_tick(seeded, monkeypatch):
     calls = []
-    monkeypatch.setitem(demo.DEMO_ACTIONS, "tests.action", demo.Hook("tests.action", calls.append, 60))
+    monkeypatch.setitem(
+        registry.DEMO_ACTIONS, "tests.action", registry.Hook("tests.action", calls.append, 60)
+    )
 
-    demo.simulate_tick(rng=random.Random(3))
+    registry.simulate_tick(rng=random.Random(3))
 
     assert len(calls) == 1 and calls[0].shops
 
@@ -290,11 +321,11 @@ def test_simulate_demo_tick_task_runs_only_when_the_demo_simulator_is_on(seeded,
     before = counts()
     settings.SHOUHOU_DEMO_SIMULATOR = False
 
-    assert tasks.simulate_demo_tick() == 0
+    assert demo_tasks.simulate_demo_tick() == 0
     assert counts() == before
 
     settings.SHOUHOU_DEMO_SIMULATOR = True
-    assert tasks.simulate_demo_tick() >= 1
+    assert demo_tasks.simulate_demo_tick() >= 1
     assert Order.objects.count() > before["Order"]
 
 
@@ -310,7 +341,7 @@ def test_simulate_demo_command_prints_each_tick(seeded):
 def test_simulator_beat_entry_follows_the_setting(db, settings):
     name = "merchants.simulate_demo_tick"
     entry = settings.SHOUHOU_BEAT_SCHEDULE[name]
-    assert entry["task"] == "merchants.tasks.simulate_demo_tick"
+    assert entry["task"] == "demo.tasks.simulate_demo_tick"
     assert entry["schedule"] == timedelta(seconds=30)
     assert PeriodicTask.objects.get(name=name).enabled is settings.SHOUHOU_DEMO_SIMULATOR is False
 

@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from merchants import demo
+from demo import registry as demo
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('merchants', '0005_event_sentences'),
+        ('merchants', '0008_reply_template_defaults'),
     ]
 
     operations = [

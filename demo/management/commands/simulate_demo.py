@@ -6,7 +6,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from merchants import demo
+from demo import registry as demo
 
 
 class Command(BaseCommand):

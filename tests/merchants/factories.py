@@ -1,0 +1,43 @@
+"""Factories of the kernel's shop records the workbench shows: notices, violations, reply templates.
+
+tests/merchants/test_tenancy_http.py finds `<Model>Factory` here for every merchant-owned workbench page.
+"""
+
+import factory
+from django.utils import timezone
+
+from merchants.models import Notice, ReplyTemplate, Violation
+from tests.factories import MerchantFactory
+
+
+class NoticeFactory(factory.django.DjangoModelFactory):
+    """A shop notice as rows written before kinds existed read: a stored title (see test_notices for kinds)."""
+
+    class Meta:
+        model = Notice
+
+    merchant = factory.SubFactory(MerchantFactory)
+    audience = Notice.Audience.MERCHANT
+    title = factory.Sequence(lambda n: f"店铺通知 {n}")
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class ViolationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Violation
+
+    merchant = factory.SubFactory(MerchantFactory)
+    rule = "aftersales_voucher_timeout"
+    points = 2
+    source_type = "merchants.order"
+    source_id = factory.Sequence(lambda n: 10_000 + n)
+
+
+class ReplyTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReplyTemplate
+
+    merchant = factory.SubFactory(MerchantFactory)
+    scene = ReplyTemplate.Scene.CASE_MESSAGE
+    title = factory.Sequence(lambda n: f"本店话术 {n}")
+    text = "亲，您的宝贝已由{carrier}发出，运单号{tracking_no}。[送您{coupon}优惠券。]"
