@@ -43,7 +43,10 @@ def case_for_update(pk: int, *, actor) -> AfterSaleCase:
 
 def case_ref(pk: int, *, actor) -> AfterSaleCase:
     """The case's ids only (order, item, shop), unlocked and scoped: what a service needs to lock in order."""
-    return get_for_actor(AfterSaleCase.objects.only("pk", "order_id", "item_id", "merchant_id"), actor, pk=pk)
+    # "status" too: the FSM mixin reads the state of every row it loads (one more query if deferred).
+    return get_for_actor(
+        AfterSaleCase.objects.only("pk", "status", "order_id", "item_id", "merchant_id"), actor, pk=pk
+    )
 
 
 def timeline(case: AfterSaleCase) -> QuerySet[CaseEvent]:

@@ -4,6 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from aftersales.exceptions import GatewayError
+from merchants.kernel.deadlines import requeue_rest
 
 # Celery's own ceiling; the business limit (AftersalesSettings.refund_max_attempts, default 5) flags the
 # case first and stops raising, so this only matters if staff raise that setting past it.
@@ -46,19 +47,16 @@ def refund_batch_task(case_ids: list[int]) -> int:
 
 
 @shared_task(acks_late=True)
-def run_deadlines() -> int:
-    """A-5 beat entry point: act as the system on every case whose deadline passed; returns how many changed."""
-    from functools import partial
+def run_deadlines(limit: int | None = None, resume: dict | None = None) -> int:
+    """A-5 beat entry point: act as the system on the cases whose deadline passed; returns how many changed.
 
-    from aftersales.models import AftersalesSettings
-    from aftersales.services import deadlines
-    from merchants.kernel.deadlines import sweep
+    Called without arguments it handles every due case; the beat passes `limit`, and a run that hit it
+    queues itself again for the rest (merchants.kernel.deadlines.requeue_rest).
+    """
+    from aftersales import services
 
-    now, limits = timezone.now(), AftersalesSettings.load()
-    return sum(
-        sweep(deadlines.due_queryset(status), partial(handler, limits=limits), now=now)
-        for status, handler in deadlines.SWEEPS
-    )
+    run = services.run_deadlines(now=timezone.now(), limit=limit, resume=resume)
+    return requeue_rest(run_deadlines, run, limit=limit)
 
 
 @shared_task(acks_late=True)

@@ -12,6 +12,7 @@
 #   BENCH_CASE_SWEEP_SIZES=10000,50000  due cases per after-sales sweep run
 #   BENCH_CASE_NAIVE_BUDGET_S=20  seconds the naive case sweep anchor may run before its rate is taken
 #   BENCH_BULK_SIZE=500           pending cases per bulk approve
+#   BENCH_BULK_ROUNDS=3           bulk approve rounds (ours and the naive loop alternately; medians)
 #   SHOUHOU_PG_DB=bench           database name in the throwaway cluster (scripts/pg.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -245,6 +245,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 SHOUHOU_STAFF_COUNTS_CACHE_SECONDS = env_int("SHOUHOU_STAFF_COUNTS_CACHE_SECONDS", 30)
 # Whether the demo simulator runs from beat (only `make demo` turns it on).
 SHOUHOU_DEMO_SIMULATOR = env_bool("SHOUHOU_DEMO_SIMULATOR", False)
+# Due rows a beat-started sweep takes per run (the "kwargs" of the sweep entries below); a run that hits
+# it queues itself again for the rest, so a backlog never pins one worker. A direct call has no limit.
+SHOUHOU_SWEEP_LIMIT = env_int("SHOUHOU_SWEEP_LIMIT", 20_000)
 # Written into django-celery-beat's tables after `migrate` (merchants/beat.py) so a fresh install has
 # every entry and staff see and tune it in /admin/. Not named CELERY_BEAT_SCHEDULE on purpose: beat's
 # database scheduler would re-apply that dict at every start and undo the staff's changes.
@@ -253,16 +256,19 @@ SHOUHOU_BEAT_SCHEDULE = {
     "merchants.cancel_unpaid_orders": {
         "task": "merchants.tasks.cancel_unpaid_orders",
         "schedule": timedelta(minutes=1),
+        "kwargs": {"limit": SHOUHOU_SWEEP_LIMIT},
     },
     # S-5: shipped orders the buyer never confirmed become received.
     "merchants.auto_confirm_receipts": {
         "task": "merchants.tasks.auto_confirm_receipts",
         "schedule": timedelta(minutes=5),
+        "kwargs": {"limit": SHOUHOU_SWEEP_LIMIT},
     },
     # every after-sales case whose deadline passed is acted on by the system.
     "aftersales.run_deadlines": {
         "task": "aftersales.tasks.run_deadlines",
         "schedule": timedelta(minutes=1),
+        "kwargs": {"limit": SHOUHOU_SWEEP_LIMIT},
     },
     # N-3: refunds whose queueing failed after the commit (broker hiccup) are published again within
     # seconds, with backoff (aftersales/services/_common.py requeue_refunds); shown as 退款排队中 meanwhile.

@@ -272,12 +272,13 @@ def update_tracking(package: Package, *, carrier: str, tracking_no: str, actor) 
 
 
 @transaction.atomic
-def resettle_shipping(order: Order, *, actor=None) -> Order:
+def resettle_shipping(order: Order | int, *, actor=None) -> Order:
     """Re-derive the shipping state after items stopped being shippable (refunded in full, S-2); no-op otherwise.
 
     An order whose every item was refunded before anything shipped is cancelled (closed) instead.
+    `order` may be an id (merchants.effects passes the item's order_id).
     """
-    order = selectors.order_for_update(order.pk, actor=None)
+    order = selectors.order_for_update(getattr(order, "pk", order), actor=None)
     from merchants.kernel.workflow import can_proceed
 
     if not can_proceed(order.settle_shipping):
@@ -320,10 +321,13 @@ def confirm_receipt(order: Order, *, actor) -> Order:
     order = selectors.order_for_update(order.pk, actor=None if is_buyer(actor) else actor)
     if not (actor is None or is_buyer(actor) or is_platform(actor)):
         raise ActorNotAllowedError(_("只有买家（或平台客服代为操作）可以确认收货。"))
+    now = timezone.now()
+    if actor is None and _is_due(order, now):  # S-5's period has passed: the deadline's own move
+        return _auto_receive(order, now=now)
     require_transition(order.confirm_receipt, action=_("确认收货"))
     source = order.status
-    order.confirm_receipt(at=timezone.now())
-    order.save(update_fields=["status", "received_at", "deadline_at", "settlement_due_on", "updated_at"])
+    order.confirm_receipt(at=now)
+    order.save(update_fields=RECEIPT_FIELDS)
     record_event(
         order,
         EventKind.RECEIVED,
@@ -449,6 +453,8 @@ def cancel_order(order: Order, *, actor, reason: str) -> Order:
     refusal = cancel_refusal(order, actor)
     if refusal is not None:
         raise refusal
+    if actor is None and _is_due(order, timezone.now()):  # the payment window has closed: the deadline's move
+        return _expire_unpaid(order, now=timezone.now())
     speaks_for_itself = actor is None or is_buyer(actor)
     reason = clean_text(reason, label=_("取消原因"), required=not speaks_for_itself, max_length=200)
     now = timezone.now()
@@ -487,28 +493,59 @@ def cancel_order(order: Order, *, actor, reason: str) -> Order:
 
 
 # --------------------------------------------------------------------------------------------
-# System actions on due rows (called by merchants.tasks through the deadline engine)
+# Deadlines (M-3, S-5): each deadline's move in its single form (the system acting on one due order,
+# through cancel_order / confirm_receipt) and its batch form (the sweep), side by side; the sweeps that
+# run them; tests/merchants/test_parity.py proves both forms leave the same rows.
+
+CANCEL_FIELDS = ["status", "cancelled_at", "cancel_reason", "deadline_at", "updated_at"]
+RECEIPT_FIELDS = ["status", "received_at", "deadline_at", "settlement_due_on", "updated_at"]
+
+
+def _is_due(order: Order, now: datetime) -> bool:
+    return order.deadline_at is not None and order.deadline_at <= now
+
+
+def _unpaid_reason() -> str:
+    return _("超时未付款，系统自动取消")
+
+
+def _expire_unpaid(order: Order, *, now: datetime) -> Order:
+    """M-3 on one unpaid online order whose payment window closed (lock held): the system cancels it."""
+    require_transition(order.cancel, action=_("取消订单"))
+    order.cancel(at=now, reason=_unpaid_reason())
+    order.save(update_fields=CANCEL_FIELDS)
+    record_event(order, EventKind.AUTO_CANCELLED, source=OrderStatus.UNPAID, actor=None, at=now)
+    return order
 
 
 def auto_cancel_unpaid(orders: Sequence[Order], now: datetime) -> int:
-    """M-3: cancel locked unpaid online orders whose payment window closed; returns how many changed."""
+    """The batch form of _expire_unpaid, on rows the sweep locked; returns how many changed."""
     from merchants.kernel.deadlines import save_batch
     from merchants.kernel.workflow import can_proceed
 
     changed = []
-    reason = _("超时未付款，系统自动取消")
+    reason = _unpaid_reason()
     for order in orders:
         if order.status == OrderStatus.UNPAID and can_proceed(order.cancel):
             order.cancel(at=now, reason=reason)
             order.updated_at = now
             changed.append(order)
-    save_batch(changed, ["status", "cancelled_at", "cancel_reason", "deadline_at", "updated_at"])
+    save_batch(changed, CANCEL_FIELDS)
     record_events(changed, EventKind.AUTO_CANCELLED, source=OrderStatus.UNPAID, at=now)
     return len(changed)
 
 
+def _auto_receive(order: Order, *, now: datetime) -> Order:
+    """S-5 on one shipped order whose receipt period passed (lock held): the system confirms receipt."""
+    require_transition(order.confirm_receipt, action=_("确认收货"))
+    order.confirm_receipt(at=now)
+    order.save(update_fields=RECEIPT_FIELDS)
+    record_event(order, EventKind.AUTO_RECEIVED, source=OrderStatus.SHIPPED, actor=None, at=now)
+    return order
+
+
 def auto_confirm_receipt(orders: Sequence[Order], now: datetime) -> int:
-    """S-5: locked shipped orders past the receipt period become received; returns how many changed."""
+    """The batch form of _auto_receive, on rows the sweep locked; returns how many changed."""
     from merchants.kernel.deadlines import save_batch
     from merchants.kernel.workflow import can_proceed
 
@@ -524,43 +561,25 @@ def auto_confirm_receipt(orders: Sequence[Order], now: datetime) -> int:
         order.confirm_receipt(at=now)
         order.updated_at = now
         changed.append(order)
-    save_batch(changed, ["status", "received_at", "deadline_at", "settlement_due_on", "updated_at"])
+    save_batch(changed, RECEIPT_FIELDS)
     record_events(changed, EventKind.AUTO_RECEIVED, source=OrderStatus.SHIPPED, at=now)
     return len(changed)
 
 
-# --------------------------------------------------------------------------------------------
-# Called by other apps' services, inside their transaction
+def cancel_due_unpaid(*, now: datetime, limit: int | None = None, resume: dict | None = None):
+    """M-3 sweep: cancel every unpaid online order whose payment window closed (at most `limit` rows).
 
-
-def record_item_aftersale(item: OrderItem, *, lock: str, refunded: Decimal = Decimal("0.00")) -> OrderItem:
-    """Update what S-2 reads about an item (after-sales open / refunded) and add a refunded amount.
-
-    The caller holds the order and item locks (order first). A refund of the whole remaining amount
-    makes the item unshippable, which may complete the order's shipping (resettle_shipping).
+    Returns the kernel's SweepRun (how many changed, and where a bounded run stopped).
     """
-    item = OrderItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
-    if refunded:
-        if refunded < 0 or item.refunded_amount + refunded > item.paid_amount:
-            raise ApplicationError(_("退款金额超过了该商品可退的金额。"), code="over_refund")
-        item.refunded_amount += refunded
-    if lock == AftersaleLock.REFUNDED and item.refunded_amount < item.paid_amount:
-        lock = AftersaleLock.NONE  # a partial refund leaves the rest of the item shippable
-    item.aftersale_lock = lock
-    item.save(update_fields=["refunded_amount", "aftersale_lock"])
-    if lock == AftersaleLock.REFUNDED and item.package_id is None:
-        resettle_shipping(item.order)
-    return item
+    from merchants.kernel.deadlines import Sweep, run_sweeps
+
+    sweep = Sweep("unpaid", Order.objects.filter(status=OrderStatus.UNPAID), auto_cancel_unpaid)
+    return run_sweeps([sweep], now=now, limit=limit, resume=resume)
 
 
-def record_violation(merchant_id: int, *, rule: str, points: int, source, note: str = "") -> bool:
-    """Record a rule breach once per (rule, source); returns False when it was already recorded."""
-    from merchants.models import Violation
+def confirm_due_receipts(*, now: datetime, limit: int | None = None, resume: dict | None = None):
+    """S-5 sweep: shipped orders past the receipt period become received (at most `limit` rows)."""
+    from merchants.kernel.deadlines import Sweep, run_sweeps
 
-    _obj, created = Violation.objects.get_or_create(
-        rule=rule,
-        source_type=source._meta.label_lower,
-        source_id=source.pk,
-        defaults={"merchant_id": merchant_id, "points": points, "note": note},
-    )
-    return created
+    sweep = Sweep("shipped", Order.objects.filter(status=OrderStatus.SHIPPED), auto_confirm_receipt)
+    return run_sweeps([sweep], now=now, limit=limit, resume=resume)

@@ -3,31 +3,25 @@
 from celery import shared_task
 from django.utils import timezone
 
+from merchants.kernel.deadlines import requeue_rest
+
 
 @shared_task(acks_late=True)
-def cancel_unpaid_orders() -> int:
-    """M-3: cancel online orders unpaid past their deadline (due rows only, by index)."""
+def cancel_unpaid_orders(limit: int | None = None, resume: dict | None = None) -> int:
+    """M-3: cancel online orders unpaid past their deadline (due rows only, by index); a bounded run goes on later."""
     from merchants import services
-    from merchants.kernel.deadlines import sweep
-    from merchants.models import Order
-    from merchants.transitions import OrderStatus
 
-    return sweep(
-        Order.objects.filter(status=OrderStatus.UNPAID), services.auto_cancel_unpaid, now=timezone.now()
-    )
+    run = services.cancel_due_unpaid(now=timezone.now(), limit=limit, resume=resume)
+    return requeue_rest(cancel_unpaid_orders, run, limit=limit)
 
 
 @shared_task(acks_late=True)
-def auto_confirm_receipts() -> int:
+def auto_confirm_receipts(limit: int | None = None, resume: dict | None = None) -> int:
     """S-5: shipped orders the buyer has not confirmed become received after the platform's period."""
     from merchants import services
-    from merchants.kernel.deadlines import sweep
-    from merchants.models import Order
-    from merchants.transitions import OrderStatus
 
-    return sweep(
-        Order.objects.filter(status=OrderStatus.SHIPPED), services.auto_confirm_receipt, now=timezone.now()
-    )
+    run = services.confirm_due_receipts(now=timezone.now(), limit=limit, resume=resume)
+    return requeue_rest(auto_confirm_receipts, run, limit=limit)
 
 
 @shared_task

@@ -5,15 +5,13 @@ A package split by sub-domain (STYLE §2); callers import from here:
 """
 
 from aftersales.services._common import requeue_refunds
+from aftersales.services.bulk import BulkResult, bulk_approve, bulk_results_summary
 from aftersales.services.cancellations import refund_cancelled_order
 from aftersales.services.cases import (
-    BulkResult,
     accept_proposal,
     add_message,
     approve,
     arbitrate,
-    bulk_approve,
-    bulk_results_summary,
     buyer_ship_return,
     cancel,
     confirm_exchange,
@@ -29,6 +27,7 @@ from aftersales.services.cases import (
     upload_voucher,
     window_days,
 )
+from aftersales.services.deadlines import on_deadline, run_deadlines
 from aftersales.services.delays import decide_delay_report, file_delay_report
 from aftersales.services.refunds import idempotency_key, pay_refund, retry_refund, stuck_refund_case_ids
 from aftersales.tasks import refund_task
@@ -50,6 +49,7 @@ __all__ = [
     "escalate",
     "file_delay_report",
     "idempotency_key",
+    "on_deadline",
     "open_case",
     "pay_refund",
     "propose",
@@ -61,6 +61,7 @@ __all__ = [
     "reship",
     "retry_refund",
     "revise",
+    "run_deadlines",
     "stuck_refund_case_ids",
     "upload_voucher",
     "window_days",

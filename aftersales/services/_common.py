@@ -11,10 +11,8 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import partial
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,10 +26,8 @@ from merchants.kernel import checks
 from merchants.kernel.checks import clean_choice, clean_text, pk_of  # noqa: F401  (re-exported: N-9 cleaning)
 from merchants.kernel.events import record_event, record_events
 from merchants.kernel.scoping import WRITE_ROLES, is_platform, require_role, role_for
-from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, require_transition
+from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, can_proceed, require_transition
 from merchants.models import OrderItem
-from merchants.services import record_item_aftersale
-from merchants.transitions import AftersaleLock
 
 log = logging.getLogger(__name__)
 Kind = CaseEvent.Kind
@@ -133,6 +129,20 @@ def transition(case: AfterSaleCase, method, *, action, **kwargs) -> str:
     return source
 
 
+def transition_many(cases: Sequence[AfterSaleCase], method: str, *, now: datetime, **kwargs) -> list:
+    """transition()'s batch form: run `method` on every case that may take it now (re-checked per row);
+    returns those, `updated_at` set (save_batch writes only the fields it is given). The others stay."""
+    moved = []
+    for case in cases:
+        bound = getattr(case, method)
+        if not can_proceed(bound):
+            continue
+        bound(now=now, **kwargs)
+        case.updated_at = now
+        moved.append(case)
+    return moved
+
+
 def record(
     case: AfterSaleCase,
     kind: str,
@@ -169,30 +179,19 @@ def bulk_record(
     *,
     source: str,
     at: datetime,
+    actor=None,
     params: dict | None = None,
     with_amount: bool = False,
 ) -> None:
-    """System events for a batch of cases, in one INSERT (the deadline sweep): record()'s batch form."""
+    """record()'s batch form: one event per case, one INSERT (the deadline sweep, bulk approval)."""
     record_events(
         cases,
         kind,
         source=source,
         at=at,
+        actor=actor,
         params=params,
         per_subject=(lambda case: {"amount": case.amount}) if with_amount else None,
-    )
-
-
-def queue_refund(case: AfterSaleCase) -> None:
-    """Hand the refund to the worker once this transaction commits (never before: STYLE rule 4).
-
-    A broker that refuses the message after the commit is not shown to the person who approved: the case
-    stays `refunding`, is marked for requeue_refunds (seconds later, with backoff) and shows as
-    "退款排队中" meanwhile.
-    """
-    case_id = case.pk
-    transaction.on_commit(
-        partial(publish_refunds, [case_id], lambda: refund_task.delay(case_id)), robust=True
     )
 
 
@@ -255,18 +254,3 @@ def requeue_refunds(now: datetime | None = None, *, limit: int = 200) -> int:
         AfterSaleCase.objects.filter(pk=case_id).update(refund_requeue_at=None, refund_queue_failures=0)
         sent += 1
     return sent
-
-
-def settle(case: AfterSaleCase) -> None:
-    """After a move: final states release the item (S-2), a refunding case queues its refund.
-
-    The caller holds the order and item locks (lock_case).
-    """
-    if case.status == CaseStatus.REFUNDING:
-        queue_refund(case)
-    elif case.status == CaseStatus.REFUNDED:
-        record_item_aftersale(
-            case.item, lock=AftersaleLock.REFUNDED, refunded=case.refunded_amount or case.amount
-        )
-    elif case.status in (CaseStatus.CLOSED, CaseStatus.CANCELLED, CaseStatus.EXCHANGED):
-        record_item_aftersale(case.item, lock=AftersaleLock.NONE)

@@ -16,12 +16,12 @@ from django.db import IntegrityError, transaction
 
 from aftersales.models import AfterSaleCase, AftersalesSettings, _case_no
 from aftersales.services._common import Kind, record
-from aftersales.services.cases import _approve_locked  # lock held: the order and item rows are ours
+from aftersales.services.cases import _approve  # lock held: the order and item rows are ours
 from aftersales.transitions import OPEN_STATES, CaseType, Reason, postage_payer
+from merchants.effects import hold_item
 from merchants.kernel.scoping import actor_kind_of
 from merchants.models import Order, OrderItem
-from merchants.services import CancelRefund, paid_cancel_hook, record_item_aftersale
-from merchants.transitions import AftersaleLock
+from merchants.services import CancelRefund, paid_cancel_hook
 
 # The reason the cases carry: the buyer asked the platform to cancel, nothing is wrong with the goods.
 CANCEL_REASON = Reason.OTHER
@@ -86,7 +86,7 @@ def refund_cancelled_order(order: Order, *, actor, reason: str, at: datetime) ->
             continue
         item.order = order
         case = _open_refund_case(item, order, amount=amount, at=at)
-        record_item_aftersale(item, lock=AftersaleLock.OPEN)
+        hold_item(item)
         record(
             case,
             Kind.OPENED,
@@ -102,7 +102,7 @@ def refund_cancelled_order(order: Order, *, actor, reason: str, at: datetime) ->
             },
             at=at,
         )
-        _approve_locked(
+        _approve(
             case,
             actor=None,
             now=at,

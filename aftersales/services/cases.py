@@ -1,17 +1,18 @@
-"""The case's life (A-1..A-3, A-7, A-8, A-10): opening, the merchant's and buyer's moves, arbitration.
+"""The case's life (A-1..A-3, A-7, A-8): opening, the merchant's and buyer's moves, arbitration.
 
 Each service: one transaction; lock order, item, case (scoped to the actor); check the actor and the
-state; transition; save; one event; side effects on commit. Buyer moves take no actor (the buyer is not
-a user of the panel: imports, the buyer feed and the demo call them).
+state; then its locked step (`_approve`, …: transition, save, one event, the after-effects of
+services/effects.py). Buyer moves take no actor (the buyer is not a user of the panel: imports, the
+buyer feed and the demo call them). The moves the system also makes on due cases have a batch form
+beside their locked step (`_approve_many`, …), which the deadline sweep and bulk approval call: the
+same transition, saved in bulk, recorded in one INSERT, with the batch forms of the same effects.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +29,7 @@ from aftersales.models import AfterSaleCase, AftersalesSettings, _case_no
 from aftersales.registrations import ARBITRATED
 from aftersales.services._common import (
     Kind,
+    bulk_record,
     check_refundable,
     clean_amount,
     clean_choice,
@@ -40,9 +42,10 @@ from aftersales.services._common import (
     require_merchant,
     require_merchant_or_platform,
     require_platform,
-    settle,
     transition,
+    transition_many,
 )
+from aftersales.services.effects import settle, settle_many
 from aftersales.transitions import (
     OPEN_STATES,
     REASON_CATEGORY,
@@ -56,12 +59,20 @@ from aftersales.transitions import (
     postage_payer,
 )
 from merchants import selectors as merchant_selectors
+from merchants.effects import hold_item
+from merchants.kernel.deadlines import save_batch
 from merchants.kernel.notices import notify
 from merchants.kernel.scoping import BUYER, WRITE_ROLES, get_for_actor, is_buyer, require_role
 from merchants.kernel.workflow import ApplicationError
 from merchants.models import Notice, Order, OrderItem, Product
-from merchants.services import clean_tracking, record_item_aftersale
-from merchants.transitions import AftersaleLock, OrderStatus
+from merchants.services import clean_tracking
+from merchants.transitions import OrderStatus
+
+# What each move writes on the case row: its single form saves these fields, its batch form too.
+APPROVE_FIELDS = ("status", "deadline_at", "updated_at")
+DECLINE_FIELDS = ("status", "deadline_at", "updated_at")
+CONFIRM_RETURN_FIELDS = ("status", "return_received_at", "deadline_at", "updated_at")
+CONFIRM_EXCHANGE_FIELDS = ("status", "deadline_at", "closed_at", "updated_at")
 
 # A-1: a case needs a paid (or confirmed cod) order that was not cancelled.
 ELIGIBLE_ORDER_STATES = (
@@ -207,7 +218,7 @@ def open_case(
                 _("该商品已有进行中的售后单，请处理完再申请。"), code="already_open"
             ) from exc
     case.merchant = order.merchant
-    record_item_aftersale(item, lock=AftersaleLock.OPEN)
+    hold_item(item)
     record(
         case,
         Kind.OPENED,
@@ -222,7 +233,15 @@ def open_case(
     match = automation.evaluate(case, limits=limits)
     if match is not None:
         case.auto_approved_by = match.label
-        _approve_locked(case, actor=None, now=now, limits=limits, params=match.params, data=match.data)
+        _approve(
+            case,
+            actor=None,
+            now=now,
+            limits=limits,
+            params=match.params,
+            data=match.data,
+            fields=("auto_approved_by",),
+        )
     return case
 
 
@@ -230,14 +249,13 @@ def open_case(
 # The merchant answers (A-3 pending)
 
 
-def _approve_locked(case: AfterSaleCase, *, actor, now, limits, params=None, data=None) -> AfterSaleCase:
-    """Approve a pending case; lock held (order, item, case: lock_case), the actor already checked.
-
-    Refund only pays (online) or waits for the voucher (cod); the others wait for the goods. The caller is
-    approve() or open_case() (automation), inside their transaction.
-    """
+def _approve(
+    case: AfterSaleCase, *, actor, now, limits, params=None, data=None, fields: Sequence[str] = ()
+) -> AfterSaleCase:
+    """Approve one pending case (lock held: order, item, case): refund only pays (online) or waits for the
+    voucher (cod); the others wait for the goods. `params` says why the system approved (A-5, A-11, A-12)."""
     source = transition(case, case.approve, action=_("同意申请"), now=now, limits=limits)
-    case.save(update_fields=["status", "deadline_at", "closed_at", "auto_approved_by", "updated_at"])
+    case.save(update_fields=[*APPROVE_FIELDS, *fields])
     record(
         case,
         Kind.APPROVED,
@@ -252,13 +270,26 @@ def _approve_locked(case: AfterSaleCase, *, actor, now, limits, params=None, dat
     return case
 
 
+def _approve_many(
+    cases: Sequence[AfterSaleCase], *, actor, now: datetime, limits, params=None
+) -> list[AfterSaleCase]:
+    """The batch form of _approve (locks held); returns the cases approved, leaves the others untouched."""
+    moved = transition_many(cases, "approve", now=now, limits=limits)
+    save_batch(moved, APPROVE_FIELDS)
+    bulk_record(
+        moved, Kind.APPROVED, source=CaseStatus.PENDING, actor=actor, at=now, params=params, with_amount=True
+    )
+    settle_many(moved)
+    return moved
+
+
 @transaction.atomic
 def approve(case: AfterSaleCase | int, *, actor) -> AfterSaleCase:
     """Approve a pending case (A-3); a refund is queued only once this commits. actor None = the system."""
     case = lock_case(case, actor)
     require_merchant(actor, case)
     now, limits = clock()
-    return _approve_locked(case, actor=actor, now=now, limits=limits)
+    return _approve(case, actor=actor, now=now, limits=limits)
 
 
 @transaction.atomic
@@ -336,15 +367,28 @@ def accept_proposal(case: AfterSaleCase | int) -> AfterSaleCase:
     return case
 
 
+def _decline(case: AfterSaleCase, *, kind: str, actor, now, limits) -> AfterSaleCase:
+    """The proposal is off (lock held): declined by the buyer, or expired (A-8); back to the merchant."""
+    source = transition(case, case.decline_proposal, action=_("拒绝协商方案"), now=now, limits=limits)
+    case.save(update_fields=DECLINE_FIELDS)
+    record(case, kind, source=source, actor=actor, at=now)
+    return case
+
+
+def _decline_many(cases: Sequence[AfterSaleCase], *, kind: str, actor, now, limits) -> list[AfterSaleCase]:
+    """The batch form of _decline (locks held)."""
+    moved = transition_many(cases, "decline_proposal", now=now, limits=limits)
+    save_batch(moved, DECLINE_FIELDS)
+    bulk_record(moved, kind, source=CaseStatus.NEGOTIATING, actor=actor, at=now)
+    return moved
+
+
 @transaction.atomic
 def decline_proposal(case: AfterSaleCase | int) -> AfterSaleCase:
     """The buyer declines: back to the merchant on the original answer deadline (A-8)."""
     case = lock_case(case, None)
     now, limits = clock()
-    source = transition(case, case.decline_proposal, action=_("拒绝协商方案"), now=now, limits=limits)
-    case.save()
-    record(case, Kind.PROPOSAL_DECLINED, source=source, actor=BUYER, at=now)
-    return case
+    return _decline(case, kind=Kind.PROPOSAL_DECLINED, actor=BUYER, now=now, limits=limits)
 
 
 # --------------------------------------------------------------------------------------------
@@ -431,17 +475,35 @@ def buyer_ship_return(case: AfterSaleCase | int, *, carrier: str, tracking_no: s
     return case
 
 
+def _confirm_return(case: AfterSaleCase, *, actor, now, limits, params=None) -> AfterSaleCase:
+    """The goods are back (lock held): refund (online), voucher (cod) or replacement (exchange)."""
+    source = transition(case, case.confirm_return, action=_("确认收货"), now=now, limits=limits)
+    case.save(update_fields=CONFIRM_RETURN_FIELDS)
+    record(case, Kind.RETURN_CONFIRMED, source=source, actor=actor, params=params, at=now)
+    settle(case)
+    return case
+
+
+def _confirm_return_many(
+    cases: Sequence[AfterSaleCase], *, actor, now, limits, params=None
+) -> list[AfterSaleCase]:
+    """The batch form of _confirm_return (locks held)."""
+    moved = transition_many(cases, "confirm_return", now=now, limits=limits)
+    save_batch(moved, CONFIRM_RETURN_FIELDS)
+    bulk_record(
+        moved, Kind.RETURN_CONFIRMED, source=CaseStatus.RETURN_IN_TRANSIT, actor=actor, at=now, params=params
+    )
+    settle_many(moved)
+    return moved
+
+
 @transaction.atomic
 def confirm_return(case: AfterSaleCase | int, *, actor) -> AfterSaleCase:
     """The merchant received the goods: refund (online), voucher (cod) or replacement (exchange)."""
     case = lock_case(case, actor)
     require_merchant(actor, case)
     now, limits = clock()
-    source = transition(case, case.confirm_return, action=_("确认收货"), now=now, limits=limits)
-    case.save()
-    record(case, Kind.RETURN_CONFIRMED, source=source, actor=actor, at=now)
-    settle(case)
-    return case
+    return _confirm_return(case, actor=actor, now=now, limits=limits)
 
 
 @transaction.atomic
@@ -489,16 +551,32 @@ def reship(case: AfterSaleCase | int, *, actor, carrier: str, tracking_no: str) 
     return case
 
 
+def _confirm_exchange(case: AfterSaleCase, *, actor, now, params=None) -> AfterSaleCase:
+    """The replacement arrived (lock held): exchanged, the item released."""
+    source = transition(case, case.confirm_exchange, action=_("确认收到换货"), now=now)
+    case.save(update_fields=CONFIRM_EXCHANGE_FIELDS)
+    record(case, Kind.EXCHANGE_CONFIRMED, source=source, actor=actor, params=params, at=now)
+    settle(case)
+    return case
+
+
+def _confirm_exchange_many(cases: Sequence[AfterSaleCase], *, actor, now, params=None) -> list[AfterSaleCase]:
+    """The batch form of _confirm_exchange (locks held: the items too)."""
+    moved = transition_many(cases, "confirm_exchange", now=now)
+    save_batch(moved, CONFIRM_EXCHANGE_FIELDS)
+    bulk_record(
+        moved, Kind.EXCHANGE_CONFIRMED, source=CaseStatus.EXCHANGE_SHIPPED, actor=actor, at=now, params=params
+    )
+    settle_many(moved)
+    return moved
+
+
 @transaction.atomic
 def confirm_exchange(case: AfterSaleCase | int) -> AfterSaleCase:
     """The buyer confirms the replacement arrived: exchanged, the item released."""
     case = lock_case(case, None)
     now, _limits = clock()
-    source = transition(case, case.confirm_exchange, action=_("确认收到换货"), now=now)
-    case.save()
-    settle(case)
-    record(case, Kind.EXCHANGE_CONFIRMED, source=source, actor=BUYER, at=now)
-    return case
+    return _confirm_exchange(case, actor=BUYER, now=now)
 
 
 @transaction.atomic
@@ -568,7 +646,7 @@ def arbitrate(
 
 
 # --------------------------------------------------------------------------------------------
-# Messages (A-4) and bulk approval (A-10)
+# Messages (A-4)
 
 
 @transaction.atomic
@@ -591,41 +669,11 @@ def add_message(case: AfterSaleCase | int, *, actor, text: str, attachments: Ite
     )
 
 
-@dataclass(frozen=True)
-class BulkResult:
-    case_id: int
-    case_no: str
-    ok: bool
-    message: str
-
-
-def bulk_approve(cases: Iterable[AfterSaleCase | int], *, actor) -> list[BulkResult]:
-    """Approve each case in its own transaction (A-10); one refusal never undoes the others."""
-    results = []
-    for case in cases:
-        case_no = getattr(case, "case_no", "")
-        try:
-            approved = approve(case, actor=actor)
-        except ValidationError as exc:
-            results.append(BulkResult(pk_of(case), case_no, False, "；".join(str(m) for m in exc.messages)))
-        else:
-            results.append(BulkResult(approved.pk, approved.case_no, True, str(_("已同意"))))
-    return results
-
-
-def bulk_results_summary(results: Sequence[BulkResult]) -> str:
-    ok = sum(1 for r in results if r.ok)
-    return _("成功 %(ok)d 单，失败 %(failed)d 单。") % {"ok": ok, "failed": len(results) - ok}
-
-
 __all__ = [
-    "BulkResult",
     "accept_proposal",
     "add_message",
     "approve",
     "arbitrate",
-    "bulk_approve",
-    "bulk_results_summary",
     "buyer_ship_return",
     "cancel",
     "confirm_exchange",

@@ -1,41 +1,80 @@
-"""A-5: what the system does to a batch of locked, due cases — one handler per waiting state.
+"""A-5: what the system does to a case whose deadline passed — for one case, and for a batch, per state.
 
-merchants.kernel.deadlines.sweep hands each handler the due rows of one state, locked FOR UPDATE SKIP LOCKED.
-A handler re-checks every row (can_proceed), runs the same FSM transition a person would, saves the rows
-with save_batch, writes the system events in one INSERT, and schedules refunds on commit. It never waits
-for a lock: the order and item rows it must touch are taken SKIP LOCKED too, and a case whose order or
-item a person holds right now is left for the next run (so the person wins, and nobody deadlocks).
-Returns how many cases changed. No query per row.
+Each waiting state has its system move in two forms side by side. The single form is `on_deadline`:
+the system acting on one due case through the locked step a person's move uses (cases._approve, …),
+with the system's reason in the event. The batch form is the sweep's handler, on the due rows
+merchants.kernel.deadlines locked FOR UPDATE SKIP LOCKED: the same transition (re-checked per row),
+saved with save_batch, recorded in one INSERT, with the batch forms of the same effects
+(services/effects.py). tests/aftersales/test_parity.py proves, state by state, that both agree.
+
+A handler never waits for a lock: the order and item rows it must touch are taken SKIP LOCKED too, and
+a case whose order or item a person holds right now is left for the next run (so the person wins, and
+nobody deadlocks). It returns how many cases changed. No query per row.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from decimal import Decimal
 from functools import partial
 
 from django.db import transaction
-from django.db.models import Case, F, QuerySet, Value, When
-from django.utils.translation import gettext as _
+from django.db.models import QuerySet
 
 from aftersales.models import AfterSaleCase, AftersalesSettings
-from aftersales.registrations import ADVANCE_PAID, ESCALATED
-from aftersales.services._common import Kind, bulk_record, publish_refunds
-from aftersales.tasks import refund_batch_task
+from aftersales.services._common import (
+    Kind,
+    bulk_record,
+    clock,
+    lock_case,
+    record,
+    transition,
+    transition_many,
+)
+from aftersales.services.cases import (
+    _approve,
+    _approve_many,
+    _confirm_exchange,
+    _confirm_exchange_many,
+    _confirm_return,
+    _confirm_return_many,
+    _decline,
+    _decline_many,
+)
+from aftersales.services.effects import (
+    charge_advance_payment,
+    charge_advance_payments,
+    notify_escalated,
+    notify_escalated_many,
+    settle,
+    settle_many,
+)
 from aftersales.transitions import CaseStatus
-from merchants.kernel.deadlines import save_batch
+from merchants.kernel.deadlines import Sweep, SweepRun, run_sweeps, save_batch
 from merchants.kernel.workflow import can_proceed
-from merchants.models import Notice, Order, OrderItem, Violation
-from merchants.services import resettle_shipping
-from merchants.transitions import AftersaleLock
-
-VOUCHER_TIMEOUT_RULE = "aftersales_voucher_timeout"
-VOUCHER_TIMEOUT_POINTS = 2
-VIOLATION_SOURCE = AfterSaleCase._meta.label_lower
+from merchants.models import Order, OrderItem
 
 Handler = Callable[..., int]
+
+# The system's reason, stored with its event (the sentence is CaseEvent.TEXTS[why]).
+TIMEOUT = {"why": "timeout"}
+RECEIPT_TIMEOUT = {"why": "receipt_timeout"}
+EXCHANGE_TIMEOUT = {"why": "exchange_timeout"}
+CLOSE_WHY = {CaseStatus.REJECTED: "rejected_idle", CaseStatus.AWAITING_RETURN: "return_not_sent"}
+
+# What the system-only moves write on the case row (both forms).
+CLOSE_FIELDS = ("status", "deadline_at", "closed_at", "updated_at")
+ADVANCE_FIELDS = (
+    "status",
+    "advance_paid",
+    "refunded_amount",
+    "refunded_at",
+    "refund_failed",
+    "deadline_at",
+    "closed_at",
+    "updated_at",
+)
+ESCALATE_FIELDS = ("escalated", "deadline_at", "updated_at")
 
 
 # What each state's transition reads besides the case row (joined in the locking query: no lazy loads).
@@ -70,7 +109,7 @@ CASE_FIELDS = (
 )
 RELATED_FIELDS = {
     "order": ("order__payment_method", "order__status"),  # status: the Order's FSM mixin reads it on load
-    "item": ("item__paid_amount", "item__refunded_amount", "item__package_id"),
+    "item": ("item__paid_amount", "item__refunded_amount", "item__package_id", "item__order_id"),
 }
 
 
@@ -82,14 +121,10 @@ def due_queryset(status: str) -> QuerySet[AfterSaleCase]:
     return queryset.select_related(*related) if related else queryset
 
 
-# ---- helpers
-
-
 def _lock_related(cases: Sequence[AfterSaleCase], *, orders: bool) -> list[AfterSaleCase]:
     """The cases whose item (and order) rows could be locked without waiting, in the agreed order."""
     if not cases:
         return []
-    locked_orders: set[int] | None = None
     if orders:
         locked_orders = set(
             Order.objects.select_for_update(skip_locked=True)
@@ -107,207 +142,74 @@ def _lock_related(cases: Sequence[AfterSaleCase], *, orders: bool) -> list[After
     return [c for c in cases if c.item_id in locked_items]
 
 
-def _move(cases: Sequence[AfterSaleCase], method: str, now: datetime, **kwargs) -> list[AfterSaleCase]:
-    """Run one transition on every case that may still take it (the state is re-checked per row)."""
-    moved = []
-    for case in cases:
-        bound = getattr(case, method)
-        if not can_proceed(bound):
-            continue
-        bound(now=now, **kwargs)
-        case.updated_at = now
-        moved.append(case)
+# ---- the moves only the system makes: closing, paying in advance, escalating (lock held)
+
+
+def _close(case: AfterSaleCase, *, now: datetime) -> AfterSaleCase:
+    """The buyer let the case lapse (no follow-up to a refusal, no goods sent back): closed, item released."""
+    source = transition(case, case.close, action=Kind.CLOSED.label, now=now)
+    case.save(update_fields=CLOSE_FIELDS)
+    record(case, Kind.CLOSED, source=source, params={"why": CLOSE_WHY[source]}, at=now)
+    settle(case)
+    return case
+
+
+def _close_many(cases: Sequence[AfterSaleCase], *, now: datetime) -> list[AfterSaleCase]:
+    """The batch form of _close (the items locked too)."""
+    sources = {case.pk: case.status for case in cases}
+    moved = transition_many(cases, "close", now=now)
+    save_batch(moved, CLOSE_FIELDS)
+    for source, why in CLOSE_WHY.items():
+        group = [case for case in moved if sources[case.pk] == source]
+        bulk_record(group, Kind.CLOSED, source=source, at=now, params={"why": why})
+    settle_many(moved)
     return moved
 
 
-def _queue_refunds(cases: Sequence[AfterSaleCase]) -> None:
-    ids = [c.pk for c in cases if c.status == CaseStatus.REFUNDING]
-    if ids:
-        # A broker hiccup marks the cases for requeue_refunds, as _common.queue_refund does.
-        transaction.on_commit(
-            partial(publish_refunds, ids, lambda: refund_batch_task.delay(ids)), robust=True
-        )
+def _pay_in_advance(case: AfterSaleCase, *, now: datetime) -> AfterSaleCase:
+    """No voucher in time (cod): the platform pays the buyer (先行赔付); a violation on the shop (A-3)."""
+    episode = case.deadline_at  # the voucher deadline the shop missed
+    source = transition(case, case.pay_in_advance, action=Kind.ADVANCE_PAID.label, now=now)
+    case.save(update_fields=ADVANCE_FIELDS)
+    settle(case)
+    charge_advance_payment(case, episode=episode, at=now)
+    record(case, Kind.ADVANCE_PAID, source=source, amount=case.amount, at=now)
+    return case
 
 
-def _release_items(cases: Sequence[AfterSaleCase]) -> None:
-    """S-2: closed / exchanged cases free their items (one UPDATE)."""
-    if cases:
-        OrderItem.objects.filter(pk__in=[c.item_id for c in cases]).update(aftersale_lock=AftersaleLock.NONE)
-
-
-# ---- the handlers (rows locked by the sweep; `limits` bound by the task)
-
-
-def auto_approve(cases: Sequence[AfterSaleCase], now: datetime, *, limits: AftersalesSettings) -> int:
-    """pending, merchant silent past the answer deadline -> approved by the system (A-5)."""
-    moved = _move(cases, "approve", now, limits=limits)
-    save_batch(moved, ["status", "deadline_at", "updated_at"])
-    bulk_record(
-        moved,
-        Kind.APPROVED,
-        source=CaseStatus.PENDING,
-        at=now,
-        with_amount=True,
-        params={"why": "timeout"},
-    )
-    _queue_refunds(moved)
-    return len(moved)
-
-
-def auto_expire_proposals(
-    cases: Sequence[AfterSaleCase], now: datetime, *, limits: AftersalesSettings
-) -> int:
-    """negotiating, buyer silent past the proposal's validity -> pending on the merchant's clock (A-8)."""
-    moved = _move(cases, "decline_proposal", now, limits=limits)
-    save_batch(moved, ["status", "deadline_at", "updated_at"])
-    bulk_record(
-        moved,
-        Kind.PROPOSAL_EXPIRED,
-        source=CaseStatus.NEGOTIATING,
-        at=now,
-    )
-    return len(moved)
-
-
-def auto_close(cases: Sequence[AfterSaleCase], now: datetime, *, limits: AftersalesSettings) -> int:
-    """rejected idle / awaiting_return without tracking past the deadline -> closed, item released (A-5)."""
-    cases = _lock_related(cases, orders=False)
-    sources = {case.pk: case.status for case in cases}
-    moved = _move(cases, "close", now)
-    save_batch(moved, ["status", "deadline_at", "closed_at", "updated_at"])
-    _release_items(moved)
-    whys = {CaseStatus.REJECTED: "rejected_idle", CaseStatus.AWAITING_RETURN: "return_not_sent"}
-    for source, why in whys.items():
-        group = [case for case in moved if sources[case.pk] == source]
-        bulk_record(group, Kind.CLOSED, source=source, at=now, params={"why": why})
-    return len(moved)
-
-
-def auto_confirm_return(cases: Sequence[AfterSaleCase], now: datetime, *, limits: AftersalesSettings) -> int:
-    """return_in_transit, merchant silent past the receipt deadline -> receipt confirmed by the system (A-5)."""
-    moved = _move(cases, "confirm_return", now, limits=limits)
-    save_batch(moved, ["status", "return_received_at", "deadline_at", "updated_at"])
-    bulk_record(
-        moved,
-        Kind.RETURN_CONFIRMED,
-        source=CaseStatus.RETURN_IN_TRANSIT,
-        at=now,
-        params={"why": "receipt_timeout"},
-    )
-    _queue_refunds(moved)
-    return len(moved)
-
-
-def auto_pay_in_advance(cases: Sequence[AfterSaleCase], now: datetime, *, limits: AftersalesSettings) -> int:
-    """awaiting_voucher past 48 h -> the platform pays (先行赔付), refunded; a violation on the shop (A-3, A-5)."""
-    cases = _lock_related(cases, orders=True)
-    moved = _move(cases, "pay_in_advance", now)
-    if not moved:
-        return 0
-    save_batch(
-        moved,
-        [
-            "status",
-            "advance_paid",
-            "refunded_amount",
-            "refunded_at",
-            "refund_failed",
-            "deadline_at",
-            "closed_at",
-            "updated_at",
-        ],
-    )
-    _refund_items(moved)
-    # merchants.services.record_violation / notify, for a batch: once per (rule, case) whatever reruns.
-    note = _("货到付款售后超时未上传退款凭证，平台先行赔付。")
-    Violation.objects.bulk_create(
-        [
-            Violation(
-                merchant_id=c.merchant_id,
-                rule=VOUCHER_TIMEOUT_RULE,
-                points=VOUCHER_TIMEOUT_POINTS,
-                source_type=VIOLATION_SOURCE,
-                source_id=c.pk,
-                note=note,
-                excluded=c.excluded_from_assessment,
-                created_at=now,
-            )
-            for c in moved
-        ],
-        ignore_conflicts=True,
-    )
-    Notice.objects.bulk_create(
-        Notice(
-            audience=Notice.Audience.MERCHANT,
-            merchant_id=c.merchant_id,
-            created_at=now,
-            kind=ADVANCE_PAID,
-            params={
-                "case_id": c.pk,
-                "no": c.case_no,
-                "amount": str(c.amount),
-                "points": VOUCHER_TIMEOUT_POINTS,
-            },
-        )
-        for c in moved
-    )
+def _pay_in_advance_many(cases: Sequence[AfterSaleCase], *, now: datetime) -> list[AfterSaleCase]:
+    """The batch form of _pay_in_advance (the orders and items locked too)."""
+    episodes = {case.pk: case.deadline_at for case in cases}
+    moved = transition_many(cases, "pay_in_advance", now=now)
+    save_batch(moved, ADVANCE_FIELDS)
+    settle_many(moved)
+    charge_advance_payments(moved, episodes=episodes, at=now)
     bulk_record(moved, Kind.ADVANCE_PAID, source=CaseStatus.AWAITING_VOUCHER, at=now, with_amount=True)
-    return len(moved)
+    return moved
 
 
-def _refund_items(cases: Sequence[AfterSaleCase]) -> None:
-    """Add each case's amount to its item's refunded amount; items refunded in full never ship (S-2)."""
-    by_amount: dict[Decimal, list[int]] = defaultdict(list)
-    for case in cases:
-        by_amount[case.refunded_amount].append(case.item_id)
-    for amount, item_ids in by_amount.items():
-        OrderItem.objects.filter(pk__in=item_ids).update(refunded_amount=F("refunded_amount") + amount)
-    OrderItem.objects.filter(pk__in=[c.item_id for c in cases]).update(
-        aftersale_lock=Case(
-            When(refunded_amount__gte=F("paid_amount"), then=Value(AftersaleLock.REFUNDED)),
-            default=Value(AftersaleLock.NONE),
-        )
-    )
-    for case in cases:  # rare: cod refund before shipping; the order row is already locked
-        item = case.item
-        if item.package_id is None and item.refunded_amount + case.refunded_amount >= item.paid_amount:
-            resettle_shipping(case.order)
+def _may_escalate(case: AfterSaleCase) -> bool:
+    return case.status == CaseStatus.ARBITRATION and not case.escalated
 
 
-def auto_confirm_exchange(
-    cases: Sequence[AfterSaleCase], now: datetime, *, limits: AftersalesSettings
-) -> int:
-    """exchange_shipped for 15 days -> exchanged, item released (A-5)."""
-    cases = _lock_related(cases, orders=False)
-    moved = _move(cases, "confirm_exchange", now)
-    save_batch(moved, ["status", "deadline_at", "closed_at", "updated_at"])
-    _release_items(moved)
-    bulk_record(
-        moved,
-        Kind.EXCHANGE_CONFIRMED,
-        source=CaseStatus.EXCHANGE_SHIPPED,
-        at=now,
-        params={"why": "exchange_timeout"},
-    )
-    return len(moved)
+def _escalate(case: AfterSaleCase, *, now: datetime, limits: AftersalesSettings) -> AfterSaleCase:
+    """Arbitration undecided past its hours: flagged for senior staff, who get one notice (not a state move)."""
+    case.escalated, case.deadline_at, case.updated_at = True, None, now
+    case.save(update_fields=ESCALATE_FIELDS)
+    notify_escalated(case, hours=limits.arbitration_hours, at=now)
+    record(case, Kind.ESCALATED, source=case.status, params={"hours": limits.arbitration_hours}, at=now)
+    return case
 
 
-def auto_escalate(cases: Sequence[AfterSaleCase], now: datetime, *, limits: AftersalesSettings) -> int:
-    """arbitration undecided for 72 h -> flagged for senior staff, who get one notice (A-5)."""
-    moved = [c for c in cases if c.status == CaseStatus.ARBITRATION and not c.escalated]
+def _escalate_many(
+    cases: Sequence[AfterSaleCase], *, now: datetime, limits: AftersalesSettings
+) -> list[AfterSaleCase]:
+    """The batch form of _escalate."""
+    moved = [case for case in cases if _may_escalate(case)]
     for case in moved:
         case.escalated, case.deadline_at, case.updated_at = True, None, now
-    save_batch(moved, ["escalated", "deadline_at", "updated_at"])
-    Notice.objects.bulk_create(
-        Notice(
-            audience=Notice.Audience.PLATFORM,
-            merchant_id=c.merchant_id,
-            created_at=now,
-            kind=ESCALATED,
-            params={"case_id": c.pk, "no": c.case_no, "hours": limits.arbitration_hours},
-        )
-        for c in moved
-    )
+    save_batch(moved, ESCALATE_FIELDS)
+    notify_escalated_many(moved, hours=limits.arbitration_hours, at=now)
     bulk_record(
         moved,
         Kind.ESCALATED,
@@ -315,7 +217,50 @@ def auto_escalate(cases: Sequence[AfterSaleCase], now: datetime, *, limits: Afte
         at=now,
         params={"hours": limits.arbitration_hours},
     )
-    return len(moved)
+    return moved
+
+
+# ---- the batch form: one handler per waiting state (rows locked by the sweep; `limits` bound by the task)
+
+
+def auto_approve(cases: Sequence[AfterSaleCase], now: datetime, *, limits: AftersalesSettings) -> int:
+    """pending, merchant silent past the answer deadline -> approved by the system (A-5)."""
+    return len(_approve_many(cases, actor=None, now=now, limits=limits, params=TIMEOUT))
+
+
+def auto_expire_proposals(
+    cases: Sequence[AfterSaleCase], now: datetime, *, limits: AftersalesSettings
+) -> int:
+    """negotiating, buyer silent past the proposal's validity -> pending on the merchant's clock (A-8)."""
+    return len(_decline_many(cases, kind=Kind.PROPOSAL_EXPIRED, actor=None, now=now, limits=limits))
+
+
+def auto_close(cases: Sequence[AfterSaleCase], now: datetime, *, limits: AftersalesSettings) -> int:
+    """rejected idle / awaiting_return without tracking past the deadline -> closed, item released (A-5)."""
+    return len(_close_many(_lock_related(cases, orders=False), now=now))
+
+
+def auto_confirm_return(cases: Sequence[AfterSaleCase], now: datetime, *, limits: AftersalesSettings) -> int:
+    """return_in_transit, merchant silent past the receipt deadline -> receipt confirmed by the system (A-5)."""
+    return len(_confirm_return_many(cases, actor=None, now=now, limits=limits, params=RECEIPT_TIMEOUT))
+
+
+def auto_pay_in_advance(cases: Sequence[AfterSaleCase], now: datetime, *, limits: AftersalesSettings) -> int:
+    """awaiting_voucher past 48 h -> the platform pays (先行赔付), refunded; a violation on the shop (A-3, A-5)."""
+    return len(_pay_in_advance_many(_lock_related(cases, orders=True), now=now))
+
+
+def auto_confirm_exchange(
+    cases: Sequence[AfterSaleCase], now: datetime, *, limits: AftersalesSettings
+) -> int:
+    """exchange_shipped for 15 days -> exchanged, item released (A-5)."""
+    cases = _lock_related(cases, orders=False)
+    return len(_confirm_exchange_many(cases, actor=None, now=now, params=EXCHANGE_TIMEOUT))
+
+
+def auto_escalate(cases: Sequence[AfterSaleCase], now: datetime, *, limits: AftersalesSettings) -> int:
+    """arbitration undecided for 72 h -> flagged for senior staff, who get one notice (A-5)."""
+    return len(_escalate_many(cases, now=now, limits=limits))
 
 
 # The order matters only for cases that move twice in one run: none do (a proposal expiring to an
@@ -330,3 +275,65 @@ SWEEPS: tuple[tuple[str, Handler], ...] = (
     (CaseStatus.EXCHANGE_SHIPPED, auto_confirm_exchange),
     (CaseStatus.ARBITRATION, auto_escalate),
 )
+
+
+def run_deadlines(*, now: datetime, limit: int | None = None, resume: dict | None = None) -> SweepRun:
+    """A-5: act as the system on the cases whose deadline passed, state by state (at most `limit` rows).
+
+    Returns the kernel's SweepRun: how many changed, and where a bounded run stopped (for its follow-up).
+    """
+    limits = AftersalesSettings.load()
+    sweeps = [
+        Sweep(status, due_queryset(status), partial(handler, limits=limits)) for status, handler in SWEEPS
+    ]
+    return run_sweeps(sweeps, now=now, limit=limit, resume=resume)
+
+
+# ---- the single form: the system acting on one due case (lock held; None when it may not move)
+
+# state -> (the FSM transition it runs, or "" for the escalation flag; the locked step)
+ON_DEADLINE: dict[str, tuple[str, Callable[[AfterSaleCase, datetime, AftersalesSettings], AfterSaleCase]]] = {
+    CaseStatus.PENDING: (
+        "approve",
+        lambda case, now, limits: _approve(case, actor=None, now=now, limits=limits, params=TIMEOUT),
+    ),
+    CaseStatus.NEGOTIATING: (
+        "decline_proposal",
+        lambda case, now, limits: _decline(
+            case, kind=Kind.PROPOSAL_EXPIRED, actor=None, now=now, limits=limits
+        ),
+    ),
+    CaseStatus.REJECTED: ("close", lambda case, now, limits: _close(case, now=now)),
+    CaseStatus.AWAITING_RETURN: ("close", lambda case, now, limits: _close(case, now=now)),
+    CaseStatus.RETURN_IN_TRANSIT: (
+        "confirm_return",
+        lambda case, now, limits: _confirm_return(
+            case, actor=None, now=now, limits=limits, params=RECEIPT_TIMEOUT
+        ),
+    ),
+    CaseStatus.AWAITING_VOUCHER: ("pay_in_advance", lambda case, now, limits: _pay_in_advance(case, now=now)),
+    CaseStatus.EXCHANGE_SHIPPED: (
+        "confirm_exchange",
+        lambda case, now, limits: _confirm_exchange(case, actor=None, now=now, params=EXCHANGE_TIMEOUT),
+    ),
+    CaseStatus.ARBITRATION: ("", lambda case, now, limits: _escalate(case, now=now, limits=limits)),
+}
+
+
+@transaction.atomic
+def on_deadline(case: AfterSaleCase | int) -> AfterSaleCase | None:
+    """A-5 for one case: what the sweep does to it once its deadline has passed, as the system.
+
+    Returns the case, or None when it is not due or may no longer move (a person acted meanwhile).
+    Locks order, item and case, waiting for a person as a person's move does (the sweep skips instead).
+    Idempotent: a case acted on is no longer due.
+    """
+    case = lock_case(case, None)
+    now, limits = clock()
+    move = ON_DEADLINE.get(case.status)
+    if move is None or case.deadline_at is None or case.deadline_at > now:
+        return None
+    method, step = move
+    if not (can_proceed(getattr(case, method)) if method else _may_escalate(case)):
+        return None
+    return step(case, now, limits)

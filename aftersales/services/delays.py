@@ -26,9 +26,8 @@ from aftersales.services._common import (
 from aftersales.transitions import OPEN_STATES, CaseStatus, DelayReportStatus
 from merchants.kernel.notices import notify
 from merchants.kernel.scoping import get_for_actor
-from merchants.models import Notice, Violation
-
-VIOLATION_SOURCE = AfterSaleCase._meta.label_lower
+from merchants.kernel.violations import exclude_violations
+from merchants.models import Notice
 
 
 def _clean_until(value, now: datetime) -> datetime:
@@ -113,7 +112,7 @@ def decide_delay_report(report: DelayReport | int, *, actor, approve: bool, note
         case.excluded_from_assessment = True
         case.save(update_fields=["excluded_from_assessment", "updated_at"])
         # L-7: violations this case already caused stop counting too.
-        Violation.objects.filter(source_type=VIOLATION_SOURCE, source_id=case.pk).update(excluded=True)
+        exclude_violations(case)
     record(
         case,
         Kind.DELAY_APPROVED if approve else Kind.DELAY_REJECTED,

@@ -26,15 +26,8 @@ from aftersales.exceptions import GatewayError
 from aftersales.gateway import get_gateway
 from aftersales.models import AfterSaleCase, AftersalesSettings, Refund
 from aftersales.registrations import REFUND_FAILED
-from aftersales.services._common import (
-    Kind,
-    lock_case,
-    queue_refund,
-    record,
-    require_platform,
-    settle,
-    transition,
-)
+from aftersales.services._common import Kind, lock_case, record, require_platform, transition
+from aftersales.services.effects import queue_refund, settle
 from aftersales.transitions import CaseStatus, RefundStatus
 from merchants.kernel.notices import notify
 from merchants.kernel.workflow import ApplicationError, InvalidTransitionError, ObjectNotFoundError

@@ -1,6 +1,6 @@
 """The platform's records about shops on /admin/: rule violations (L-7) and notices, read-only.
 
-Services write them (merchants.services.record_violation / notify, the after-sales sweeps); nobody edits
+Services write them (merchants.kernel.violations / notices, the after-sales sweeps); nobody edits
 them from a page.
 """
 

@@ -1,5 +1,6 @@
 """Load SHOUHOU_BEAT_SCHEDULE into django-celery-beat's tables (created once, then staff's to tune)."""
 
+import json
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,6 +11,7 @@ def sync_beat_schedule(*, using: str = "default", overwrite: bool = False) -> in
 
     Entries that set "enabled" explicitly are switched on or off to match it at every sync. The task path
     is the code's, not the staff's: an entry whose task moved is repointed (the row, its schedule kept).
+    An entry's "kwargs" (a sweep's `limit`) are written on creation, and into a task that has none yet.
     """
     from celery.schedules import crontab
     from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
@@ -17,9 +19,11 @@ def sync_beat_schedule(*, using: str = "default", overwrite: bool = False) -> in
     created = 0
     for name, entry in settings.SHOUHOU_BEAT_SCHEDULE.items():
         schedule = entry["schedule"]
+        kwargs = json.dumps(entry.get("kwargs", {}))
         defaults = {
             "task": entry["task"],
             "enabled": entry.get("enabled", True),
+            "kwargs": kwargs,
             "interval": None,
             "crontab": None,
         }
@@ -50,6 +54,8 @@ def sync_beat_schedule(*, using: str = "default", overwrite: bool = False) -> in
                 # An entry that names "enabled" follows its setting (the demo simulator), not the staff's
                 # toggle.
                 task.enabled, changed = entry["enabled"], True
+            if entry.get("kwargs") and task.kwargs in ("", "{}"):  # a task made before it had kwargs
+                task.kwargs, changed = kwargs, True
             if changed:
                 task.save()  # save() rather than update() so beat's change tracker notices
     return created

@@ -1,22 +1,40 @@
 """The deadline engine shared by every app (A-5, M-3, S-5, T-3).
 
-A model with a `deadline_at` column (indexed with its `status`) hands `sweep()` the rows that are due;
-the engine reads their ids through that index only — never a scan of the table — and gives them to a
-handler in batches. Each batch runs in its own short transaction with the rows locked
-`FOR UPDATE SKIP LOCKED`, so two beat runs, two workers, or a person acting on the same row at the
-same moment never double-act: the row another transaction holds is skipped now and, if still due,
+A model with a deadline column (`deadline_at` by default; tickets use `due_at`), indexed with its
+`status`, declares a `Sweep`: the rows of one state that may fall due, and a handler for a batch of
+them. The engine reads the due ids through that index only — never a scan of the table — oldest first,
+and gives them to the handler in batches. Each batch runs in its own short transaction with the rows
+locked `FOR UPDATE SKIP LOCKED`, so two beat runs, two workers, or a person acting on the same row at
+the same moment never double-act: the row another transaction holds is skipped now and, if still due,
 taken by the next run. One failing batch is retried row by row, so one bad row never stops the rest.
+
+An app's periodic task calls one service, which runs the app's sweeps with
+`run_sweeps()`, and hands the result to `requeue_rest()`:
+
+    @shared_task(acks_late=True)
+    def run_deadlines(limit=None, resume=None) -> int:
+        from aftersales import services
+        run = services.run_deadlines(now=timezone.now(), limit=limit, resume=resume)
+        return requeue_rest(run_deadlines, run, limit=limit)
+
+Called with no arguments (tests, a shell, the Contract) the task handles every due row. The beat entry
+passes a `limit` (SHOUHOU_SWEEP_LIMIT): the run then takes at most that many due rows, and when more
+are due it queues itself again, on commit, to carry on *after* the last row it took (`resume`), so a
+backlog never pins one worker, and a row that stays due (one a handler refuses) is not taken twice by
+the same chain.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 logger = logging.getLogger(__name__)
 
@@ -25,10 +43,44 @@ logger = logging.getLogger(__name__)
 BatchHandler = Callable[[Sequence[Model], datetime], int]
 
 
-def due_ids(queryset: QuerySet, *, now: datetime, batch: int) -> Iterator[list[int]]:
+@dataclass(frozen=True)
+class Sweep:
+    """One due-row query of an app: its rows (one state, say) and the handler of their locked batches."""
+
+    name: str
+    queryset: QuerySet
+    handler: BatchHandler
+    deadline_field: str = "deadline_at"
+
+
+@dataclass
+class SweepRun:
+    """What a run did: rows changed, due rows taken, and where a bounded run stopped (None: all done)."""
+
+    changed: int = 0
+    taken: int = 0
+    resume: dict[str, Any] | None = None
+
+
+# ---- reading due rows
+
+
+def _due(
+    queryset: QuerySet, now: datetime, deadline_field: str, after: tuple[datetime, int] | None
+) -> QuerySet:
+    due = queryset.filter(**{f"{deadline_field}__lte": now})
+    if after is not None:  # keyset: the rows after (deadline, id) in the sweep's order
+        at, pk = after
+        due = due.filter(Q(**{f"{deadline_field}__gt": at}) | Q(**{deadline_field: at, "pk__gt": pk}))
+    return due.order_by(deadline_field, "pk")
+
+
+def due_ids(
+    queryset: QuerySet, *, now: datetime, batch: int, deadline_field: str = "deadline_at"
+) -> Iterator[list[int]]:
     """Ids of the rows of `queryset` whose deadline has passed, oldest first, `batch` at a time."""
-    ids = queryset.filter(deadline_at__lte=now).order_by("deadline_at").values_list("pk", flat=True)
     chunk: list[int] = []
+    ids = _due(queryset, now, deadline_field, None).values_list("pk", flat=True)
     for pk in ids.iterator(chunk_size=max(batch, 2000)):
         chunk.append(pk)
         if len(chunk) >= batch:
@@ -38,38 +90,129 @@ def due_ids(queryset: QuerySet, *, now: datetime, batch: int) -> Iterator[list[i
         yield chunk
 
 
-def _lock(queryset: QuerySet, ids: Iterable[int], now: datetime) -> list[Model]:
+def due_rows(
+    queryset: QuerySet,
+    *,
+    now: datetime,
+    limit: int | None,
+    deadline_field: str = "deadline_at",
+    after: tuple[datetime, int] | None = None,
+) -> list[tuple[int, datetime]]:
+    """(id, deadline) of at most `limit` due rows, oldest first, after the row `after` if given.
+
+    A bounded run reads the deadlines too: where it stops is a (deadline, id) its follow-up starts after.
+    """
+    return list(_due(queryset, now, deadline_field, after).values_list("pk", deadline_field)[:limit])
+
+
+def _lock(queryset: QuerySet, ids: Iterable[int], now: datetime, deadline_field: str) -> list[Model]:
     # Re-check due-ness under the lock: a person may have acted since the ids were read.
     return list(
-        queryset.filter(pk__in=list(ids), deadline_at__lte=now)
+        queryset.filter(pk__in=list(ids), **{f"{deadline_field}__lte": now})
         .select_for_update(skip_locked=True, of=("self",))
         .order_by("pk")
     )
 
 
-def sweep(queryset: QuerySet, handler: BatchHandler, *, now: datetime, batch: int | None = None) -> int:
-    """Run `handler` on every due row of `queryset`; returns how many rows it changed."""
-    batch = batch or settings.SHOUHOU_SWEEP_BATCH
-    changed = 0
-    for ids in list(due_ids(queryset, now=now, batch=batch)):
-        try:
-            with transaction.atomic():
-                changed += handler(_lock(queryset, ids, now), now)
-        except Exception as exc:  # noqa: BLE001  (any failure: fall back to row by row)
-            logger.warning("deadline batch failed (%s); retrying its %d rows one by one", exc, len(ids))
-            changed += _one_by_one(queryset, handler, ids, now)
-    return changed
+# ---- running sweeps
 
 
-def _one_by_one(queryset: QuerySet, handler: BatchHandler, ids: list[int], now: datetime) -> int:
+def _handle(sweep: Sweep, ids: list[int], now: datetime) -> int:
+    try:
+        with transaction.atomic():
+            return sweep.handler(_lock(sweep.queryset, ids, now, sweep.deadline_field), now)
+    except Exception as exc:  # noqa: BLE001  (any failure: fall back to row by row)
+        logger.warning("deadline batch failed (%s); retrying its %d rows one by one", exc, len(ids))
     changed = 0
     for pk in ids:
         try:
             with transaction.atomic():
-                changed += handler(_lock(queryset, [pk], now), now)
+                changed += sweep.handler(_lock(sweep.queryset, [pk], now, sweep.deadline_field), now)
         except Exception:  # noqa: BLE001  (one bad row never stops the rest)
-            logger.exception("deadline action failed for %s %s", queryset.model.__name__, pk)
+            logger.exception("deadline action failed for %s %s", sweep.queryset.model.__name__, pk)
     return changed
+
+
+def _has_due(sweep: Sweep, now: datetime) -> bool:
+    return sweep.queryset.filter(**{f"{sweep.deadline_field}__lte": now}).exists()
+
+
+def run_sweeps(
+    sweeps: Sequence[Sweep],
+    *,
+    now: datetime,
+    limit: int | None = None,
+    resume: dict[str, Any] | None = None,
+    batch: int | None = None,
+) -> SweepRun:
+    """Run each sweep in turn on its due rows; returns what changed and, if `limit` cut it short, `resume`.
+
+    `limit` None: every due row. `resume` (a previous run's) skips the sweeps that run finished and
+    starts the one it stopped in after the last row it took.
+    """
+    batch = batch or settings.SHOUHOU_SWEEP_BATCH
+    run = SweepRun()
+    start, after = 0, None
+    names = [sweep.name for sweep in sweeps]
+    if resume and resume.get("sweep") in names:
+        start = names.index(resume["sweep"])
+        if resume.get("after"):
+            at, pk = resume["after"]
+            after = (datetime.fromisoformat(at), int(pk))
+    for index in range(start, len(sweeps)):
+        sweep = sweeps[index]
+        room = None if limit is None else limit - run.taken
+        if room is not None and room <= 0:
+            # The limit is spent: carry on in a follow-up only if something is still due.
+            rest = next((s for s in sweeps[index:] if _has_due(s, now)), None)
+            if rest is not None:
+                run.resume = {"sweep": rest.name, "after": None}
+            break
+        cursor = after if index == start else None
+        if room is None and cursor is None:  # every due row: ids only, read as they come
+            ids = due_ids(sweep.queryset, now=now, batch=batch, deadline_field=sweep.deadline_field)
+            rows = [(pk, None) for chunk in ids for pk in chunk]
+        else:  # one more row than there is room for tells whether a follow-up is needed
+            more = None if room is None else room + 1
+            rows = due_rows(
+                sweep.queryset, now=now, limit=more, deadline_field=sweep.deadline_field, after=cursor
+            )
+            if room is not None and len(rows) > room:
+                rows = rows[:room]
+                last_pk, last_at = rows[-1]
+                run.resume = {"sweep": sweep.name, "after": [last_at.isoformat(), last_pk]}
+        for offset in range(0, len(rows), batch):
+            ids = [pk for pk, _at in rows[offset : offset + batch]]
+            run.changed += _handle(sweep, ids, now)
+        run.taken += len(rows)
+        if run.resume is not None:
+            break
+    return run
+
+
+def sweep(
+    queryset: QuerySet,
+    handler: BatchHandler,
+    *,
+    now: datetime,
+    batch: int | None = None,
+    deadline_field: str = "deadline_at",
+) -> int:
+    """Run `handler` on every due row of `queryset`; returns how many rows it changed."""
+    return run_sweeps([Sweep("", queryset, handler, deadline_field)], now=now, batch=batch).changed
+
+
+def requeue_rest(task, run: SweepRun, **kwargs) -> int:
+    """A periodic task's tail: if a bounded run left due rows, queue `task` again (on commit) for them.
+
+    `kwargs` (the run's `limit`) go to the follow-up with the run's `resume`. Returns how many rows the
+    run changed (the task's result).
+    """
+    if run.resume is not None:
+        follow_up = {**kwargs, "resume": run.resume}
+        # robust: a broker hiccup is logged; the next beat tick takes the rest anyway.
+        transaction.on_commit(lambda: task.apply_async(kwargs=follow_up), robust=True)
+    return run.changed
 
 
 def save_batch(objs: Sequence[Model], fields: Sequence[str]) -> None:

@@ -294,12 +294,19 @@ class Membership(models.Model):
 
 
 class Violation(MerchantOwned):
-    """A recorded breach of a platform rule (商家违规行为管理规则) by the shop."""
+    """A recorded breach of a platform rule (商家违规行为管理规则) by the shop; written by kernel.violations.
+
+    One row per breach *episode*: `episode` names which deadline was missed (its time, as written by
+    merchants.kernel.violations.episode_key), so a ticket that goes overdue, is answered, rejected and
+    goes overdue again records a second violation (T-3), while a sweep that runs twice records one.
+    """
 
     rule = models.CharField(_("违规规则"), max_length=60)
     points = models.PositiveSmallIntegerField(_("扣分"), default=0)
     source_type = models.CharField(_("来源类型"), max_length=40)
     source_id = models.PositiveBigIntegerField(_("来源ID"))
+    # "" for rows written before episodes were kept: they stay unique per (rule, source) as they were.
+    episode = models.CharField(_("违规周期"), max_length=40, blank=True, default="")
     note = models.TextField(_("说明"), blank=True)
     excluded = models.BooleanField(_("不计入考核"), default=False)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
@@ -309,9 +316,10 @@ class Violation(MerchantOwned):
         verbose_name_plural = _("违规记录")
         ordering = ("-created_at",)
         constraints = [
-            # One violation per source and rule: a task running twice cannot record the same breach twice.
+            # One violation per rule, source and episode: a task running twice cannot record the same
+            # breach twice, a second missed deadline of the same source is a second breach.
             models.UniqueConstraint(
-                fields=["rule", "source_type", "source_id"], name="violation_unique_source"
+                fields=["rule", "source_type", "source_id", "episode"], name="violation_unique_episode"
             )
         ]
 

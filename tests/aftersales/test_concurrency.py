@@ -160,7 +160,8 @@ def test_A5_N8_sweep_holding_the_case_wins_and_the_person_gets_a_clear_message(s
     case = open_pending(shop, type=CaseType.RETURN_REFUND, order_status="shipped")
     _due(case)
 
-    with mock.patch.object(deadline_handlers, "save_batch", slow(deadline_handlers.save_batch)):
+    # The sweep approves through approve's batch form, beside approve in services/cases.py.
+    with mock.patch.object(case_services, "save_batch", slow(case_services.save_batch)):
         results = together(
             run_deadlines, lambda: services.reject(case, actor=clerk, reason="已过无理由期"), stagger=0.2
         )

@@ -10,6 +10,7 @@ from aftersales import services
 from aftersales.models import AfterSaleCase, AftersalesSettings, CaseEvent
 from aftersales.tasks import run_deadlines
 from aftersales.transitions import CaseStatus, CaseType
+from merchants.kernel.violations import episode_key
 from merchants.kernel.workflow import InvalidTransitionError
 from merchants.models import ActorKind, Notice, OrderItem, Violation
 from merchants.transitions import AftersaleLock, OrderStatus, PaymentMethod
@@ -181,6 +182,9 @@ def test_A5_cod_voucher_timeout_pays_in_advance_records_violation_and_notice_onc
         case.pk,
         False,
     )
+    assert violation.episode == episode_key(
+        case.events.get(kind=Kind.APPROVED).created_at + PERIODS[CaseStatus.AWAITING_VOUCHER]
+    )
     notice = Notice.objects.get()
     assert notice.audience == Notice.Audience.MERCHANT and notice.merchant_id == shop.pk
     assert case.case_no in notice.title
@@ -331,3 +335,80 @@ def test_A5_many_due_cases_in_several_batches(shop, settings):
     assert set(AfterSaleCase.objects.values_list("status", flat=True)) == {CaseStatus.CLOSED}
     assert CaseEvent.objects.filter(kind=Kind.CLOSED, actor_kind=ActorKind.SYSTEM).count() == 10
     assert not OrderItem.objects.filter(aftersale_lock=AftersaleLock.OPEN).exists()
+
+
+# --------------------------------------------------------------------------------------------
+# A bounded beat run and its follow-ups (issue 6 §5): every due case handled exactly once
+
+
+def _run_chain(django_capture_on_commit_callbacks, monkeypatch, **kwargs) -> list[int]:
+    """Run the task as the beat entry does, then each follow-up it queues; what each run changed."""
+    queued: list[dict] = []
+    monkeypatch.setattr(
+        run_deadlines, "apply_async", lambda *args, **options: queued.append(options["kwargs"])
+    )
+    changed = []
+    while True:
+        with django_capture_on_commit_callbacks(execute=True):
+            changed.append(run_deadlines(**kwargs))
+        if not queued:
+            return changed
+        kwargs = queued.pop()
+        assert not queued and kwargs["limit"] == 3  # one follow-up per run, with the beat's limit
+
+
+def test_A5_bounded_run_requeues_itself_and_its_follow_ups_handle_every_due_case_once(
+    shop, refund_queue, django_capture_on_commit_callbacks, monkeypatch
+):
+    mix = [CaseStatus.PENDING] * 3 + [CaseStatus.AWAITING_RETURN] * 2 + [CaseStatus.EXCHANGE_SHIPPED] * 2
+    cases = [
+        CaseFactory(
+            merchant=shop,
+            status=s,
+            type=CaseType.REFUND_ONLY if s == CaseStatus.PENDING else CaseType.EXCHANGE,
+        )
+        for s in mix
+    ]
+
+    with time_machine.travel(max(c.deadline_at for c in cases) + MINUTE, tick=False):
+        changed = _run_chain(django_capture_on_commit_callbacks, monkeypatch, limit=3)
+
+    assert changed == [3, 3, 1]
+    for case in cases:
+        assert case.events.filter(actor_kind=ActorKind.SYSTEM).count() == 1
+    assert not AfterSaleCase.objects.filter(status__in=mix).exists()
+
+
+def test_A5_bounded_chain_takes_a_case_that_stays_due_once_and_goes_on_past_it(
+    shop, refund_queue, django_capture_on_commit_callbacks, monkeypatch
+):
+    # The oldest due case is one approve refuses (over-refundable): it stays due, but a chain that kept
+    # taking it first would never reach the others.
+    stuck = CaseFactory(merchant=shop, status=CaseStatus.PENDING)
+    OrderItem.objects.filter(pk=stuck.item_id).update(refunded_amount=Decimal("90.00"))
+    AfterSaleCase.objects.filter(pk=stuck.pk).update(deadline_at=stuck.deadline_at - timedelta(hours=1))
+    others = [CaseFactory(merchant=shop, status=CaseStatus.PENDING) for _i in range(5)]
+
+    with time_machine.travel(max(c.deadline_at for c in others) + MINUTE, tick=False):
+        changed = _run_chain(django_capture_on_commit_callbacks, monkeypatch, limit=3)
+
+    assert changed == [2, 3]  # the stuck case and two others, then the last three
+    assert AfterSaleCase.objects.get(pk=stuck.pk).status == CaseStatus.PENDING
+    assert set(
+        AfterSaleCase.objects.filter(pk__in=[c.pk for c in others]).values_list("status", flat=True)
+    ) == {CaseStatus.REFUNDING}
+
+
+def test_A5_direct_call_handles_every_due_case_whatever_the_beat_limit(
+    shop, settings, refund_queue, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.SHOUHOU_SWEEP_LIMIT = 2
+    queued = []
+    monkeypatch.setattr(run_deadlines, "apply_async", lambda *args, **options: queued.append(options))
+    cases = [CaseFactory(merchant=shop, status=CaseStatus.PENDING) for _i in range(5)]
+
+    with time_machine.travel(max(c.deadline_at for c in cases) + MINUTE, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert run_deadlines() == 5
+
+    assert queued == []

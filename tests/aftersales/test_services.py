@@ -31,6 +31,7 @@ from aftersales.transitions import (
 )
 from merchants import services as merchant_services
 from merchants.kernel.scoping import BUYER, roles_for
+from merchants.kernel.violations import record_violation
 from merchants.kernel.vocabulary import Role
 from merchants.kernel.workflow import ActorNotAllowedError, InvalidTransitionError, ObjectNotFoundError
 from merchants.models import ActorKind, Notice, OrderItem, Violation
@@ -931,7 +932,7 @@ def test_A9_only_platform_decides_and_only_once(shop, clerk, owner, operator):
 
 def test_A9_approval_also_excludes_the_violations_the_case_caused(shop, clerk, operator):
     case = walk_to(CaseStatus.AWAITING_VOUCHER, shop, clerk)
-    merchant_services.record_violation(shop.pk, rule="aftersales_voucher_timeout", points=2, source=case)
+    record_violation(case, rule="aftersales_voucher_timeout", points=2, episode=case.deadline_at)
     report = services.file_delay_report(
         case, actor=clerk, reason="银行系统维护", delay_until=timezone.now() + timedelta(days=1)
     )

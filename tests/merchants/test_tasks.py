@@ -350,8 +350,8 @@ def test_deadline_engine_skips_rows_no_longer_due_at_lock_time(shop, monkeypatch
     paid_meanwhile, extended, due = _unpaid_due(shop, 3)
     read_ids = deadlines.due_ids
 
-    def racing_due_ids(queryset, *, now, batch):
-        chunks = list(read_ids(queryset, now=now, batch=batch))
+    def racing_due_ids(queryset, *, now, **kwargs):
+        chunks = list(read_ids(queryset, now=now, **kwargs))
         # Between reading the ids and locking them, the buyer pays one order and another gets more time.
         services.pay_order(paid_meanwhile)
         Order.objects.filter(pk=extended.pk).update(deadline_at=now + timedelta(hours=1))
@@ -405,3 +405,113 @@ def test_deadline_engine_save_batch_writes_one_update_per_distinct_values(shop, 
 
     assert len([q for q in ctx.captured_queries if q["sql"].startswith("UPDATE")]) == 2
     assert sorted(Order.objects.values_list("cancel_reason", flat=True)) == ["乙", "乙", "甲", "甲"]
+
+
+def test_deadline_engine_reads_the_deadline_field_it_is_given(shop):
+    # Tickets sweep on `due_at`; any indexed datetime column works the same way (here: the ship-by time).
+    late = OrderFactory.create_batch(2, merchant=shop, status=OrderStatus.TO_SHIP, ship_by=T0)
+    OrderFactory(merchant=shop, status=OrderStatus.TO_SHIP, ship_by=T0 + timedelta(days=2))
+    OrderFactory(merchant=shop, status=OrderStatus.TO_SHIP, ship_by=None, deadline_at=T0)
+    seen = []
+
+    def handler(rows, now):
+        seen.extend(row.pk for row in rows)
+        return len(rows)
+
+    run = deadlines.run_sweeps(
+        [deadlines.Sweep("late", Order.objects.filter(status=OrderStatus.TO_SHIP), handler, "ship_by")],
+        now=T0 + timedelta(hours=1),
+    )
+
+    assert (run.changed, run.resume) == (2, None)
+    assert sorted(seen) == sorted(o.pk for o in late)
+
+
+# --- Bounded beat runs (issue 6 §5): the beat passes a limit, the task re-queues itself for the rest
+
+
+def _chain(task, django_capture_on_commit_callbacks, monkeypatch, at, **kwargs) -> list[int]:
+    """Run `task` as its beat entry does, then every follow-up it queues; what each run changed."""
+    queued: list[dict] = []
+    monkeypatch.setattr(task, "apply_async", lambda *args, **options: queued.append(options["kwargs"]))
+    changed = []
+    with time_machine.travel(at, tick=False):
+        while True:
+            with django_capture_on_commit_callbacks(execute=True):
+                changed.append(task(**kwargs))
+            if not queued:
+                return changed
+            kwargs = queued.pop()
+
+
+def test_M3_bounded_run_and_its_follow_ups_cancel_every_due_order_exactly_once(
+    shop, django_capture_on_commit_callbacks, monkeypatch
+):
+    orders = _unpaid_due(shop, 5)
+
+    changed = _chain(
+        tasks.cancel_unpaid_orders,
+        django_capture_on_commit_callbacks,
+        monkeypatch,
+        T0 + timedelta(days=2),
+        limit=2,
+    )
+
+    assert changed == [2, 2, 1]
+    for order in orders:
+        assert order.events.filter(kind=EventKind.AUTO_CANCELLED).count() == 1
+    assert not Order.objects.filter(status=OrderStatus.UNPAID).exists()
+
+
+def test_S5_bounded_run_and_its_follow_up_confirm_every_due_order_exactly_once(
+    shop, clerk, django_capture_on_commit_callbacks, monkeypatch
+):
+    orders = [_shipped(shop, clerk, T0) for _ in range(3)]
+
+    changed = _chain(
+        tasks.auto_confirm_receipts,
+        django_capture_on_commit_callbacks,
+        monkeypatch,
+        T0 + timedelta(days=16),
+        limit=2,
+    )
+
+    assert changed == [2, 1]
+    assert OrderEvent.objects.filter(order__in=orders, kind=EventKind.AUTO_RECEIVED).count() == 3
+
+
+def test_bounded_run_that_took_the_last_due_row_queues_nothing(
+    shop, django_capture_on_commit_callbacks, monkeypatch
+):
+    _unpaid_due(shop, 2)
+
+    changed = _chain(
+        tasks.cancel_unpaid_orders,
+        django_capture_on_commit_callbacks,
+        monkeypatch,
+        T0 + timedelta(days=2),
+        limit=2,
+    )
+
+    assert changed == [2]
+
+
+def test_beat_entries_of_the_sweeps_pass_the_limit_and_sync_writes_it(settings, db):
+    import json
+
+    from django_celery_beat.models import PeriodicTask
+
+    from merchants.kernel.beat import sync_beat_schedule
+
+    sweeps = ("merchants.cancel_unpaid_orders", "merchants.auto_confirm_receipts", "aftersales.run_deadlines")
+    for name in sweeps:
+        assert settings.SHOUHOU_BEAT_SCHEDULE[name]["kwargs"] == {"limit": settings.SHOUHOU_SWEEP_LIMIT}
+    PeriodicTask.objects.filter(name=sweeps[0]).update(kwargs="{}")  # a task made before it had kwargs
+
+    sync_beat_schedule()
+
+    for name in sweeps:
+        assert json.loads(PeriodicTask.objects.get(name=name).kwargs) == {
+            "limit": settings.SHOUHOU_SWEEP_LIMIT
+        }
+    assert json.loads(PeriodicTask.objects.get(name="merchants.nightly").kwargs) == {}
