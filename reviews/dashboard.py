@@ -56,17 +56,14 @@ def dsr_cards(merchant: Merchant, *, prefix: str = "", link: str = "") -> list[r
     """The shop's DSR (R-7): each dimension's average and the good-review rates, with the 30-day trend."""
     current, before = selectors.dsr_trend(merchant.pk, step_days=TREND_DAYS)
     days = (current.end - current.start).days
-    hint_none = gettext("近 %(days)d 天暂无评价") % {"days": days}
+    if current.count:
+        counted = gettext("近 %(days)d 天 %(n)d 条评价") % {"days": days, "n": current.count}
+    else:
+        counted = gettext("近 %(days)d 天暂无评价") % {"days": days}
 
     def card(title, value, trend, icon):
-        return registry.Card(
-            title=f"{prefix}{title}",
-            value=value,
-            link=link,
-            hint=trend or hint_none,
-            icon=icon,
-            variant="default",
-        )
+        hint = f"{counted} · {trend}" if trend else counted
+        return registry.Card(title=f"{prefix}{title}", value=value, link=link, hint=hint, icon=icon)
 
     return [
         card(

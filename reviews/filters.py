@@ -43,9 +43,13 @@ TABS_BY_KEY = {tab.key: tab for tab in REVIEW_TABS}
 
 
 def tab_counts(queryset: QuerySet) -> dict[str, int]:
-    """{tab key: count} of the quick tabs in one aggregate over the (already scoped) reviews."""
+    """{tab key: count} of the quick tabs in one aggregate over the (already scoped) reviews.
+
+    Counts a never-null column the shop index covers (not the id, which it does not): on PostgreSQL an
+    index-only scan of review_shop_recent_idx, whatever the shop's size.
+    """
     return queryset.order_by().aggregate(
-        **{tab.key: Count("pk", filter=tab.condition) for tab in REVIEW_TABS}
+        **{tab.key: Count("product_rating", filter=tab.condition) for tab in REVIEW_TABS}
     )
 
 

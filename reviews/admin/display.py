@@ -37,7 +37,7 @@ def stars(rating: int) -> str:
     """★★★★☆ with the number for screen readers and tests."""
     rating = int(rating or 0)
     return format_html(
-        '<span class="text-orange-500 whitespace-nowrap" title="{}" data-stars="{}">{}<span class="text-base-300">{}</span></span>',
+        '<span class="text-primary-600 whitespace-nowrap" title="{}" data-stars="{}">{}<span class="text-base-300">{}</span></span>',
         gettext("%(n)d 星") % {"n": rating},
         rating,
         "★" * rating,

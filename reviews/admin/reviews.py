@@ -30,6 +30,7 @@ from merchants.kernel.admin.changelist import EmptyState, FastListMixin, QuickTa
 from merchants.kernel.admin.display import actor_parts, local_time, member_roles
 from merchants.kernel.scoping import WRITE_ROLES, merchant_ids_for, roles_for
 from merchants.kernel.vocabulary import ActorKind
+from merchants.models import Product
 from reviews import selectors
 from reviews.admin.actions import REVIEW_ACTIONS, ReviewAction
 from reviews.admin.display import appeal_badge, reply_badge, reply_status_badge, stars, state_badges
@@ -189,7 +190,8 @@ class ReviewAdmin(FastListMixin, MerchantScopedAdmin):
         term = (search_term or "").strip()
         if not term:
             return queryset, False
-        condition = Q(order_no=term) | Q(buyer_id=term) | Q(product__spu_id=term)
+        products = Product.objects.filter(spu_id=term).values("pk")  # the rows are scoped already
+        condition = Q(order_no=term) | Q(buyer_id=term) | Q(product_id__in=products)
         if len(term) >= PREFIX_MIN:
             condition |= Q(order_no__startswith=term)
         return queryset.filter(condition), False
