@@ -16,7 +16,7 @@ from django.utils import timezone
 from merchants.kernel.admin.sites import workbench_site
 from reviews import services
 from reviews.admin.actions import REVIEW_ACTIONS
-from reviews.models import Appeal, Reply, Review
+from reviews.models import Appeal, BannedWord, Reply, Review
 from reviews.transitions import AppealDecisionReason, AppealStatus, ReplyStatus
 from tests.factories import ProductFactory
 from tests.reviews.factories import ReviewFactory, make_png
@@ -480,3 +480,14 @@ def test_R2_staff_see_every_shops_reviews_read_only(client, operator, mine, thei
     assert client.get(adm("review_action", theirs.pk, "pin")).status_code == 404
     assert Review.objects.filter(pinned_at__isnull=False).count() == 0
     assert Reply.objects.count() == 0
+
+
+def test_R2_platform_staff_add_change_and_remove_banned_words(client, operator):
+    login(client, operator)
+
+    added = client.post(adm("bannedword_add"), {"word": "加微信", "action": "review", "note": ""})
+    word = BannedWord.objects.get(word="加微信")
+    removed = client.post(adm("bannedword_delete", word.pk), {"post": "yes"})
+
+    assert added.status_code == 302 and removed.status_code == 302
+    assert not BannedWord.objects.exists()
