@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from merchants.kernel.admin.sites import PlatformLoginForm, safe_next_login, workbench_site
 from merchants.kernel.health import healthz
+from reviews.views import product_reviews
 
 # /admin/ is Django's own site: its login gets the same wording and the same `next` rule as the workbench's.
 admin.site.login_form = PlatformLoginForm
@@ -16,5 +17,7 @@ urlpatterns = [
     path("workbench/", workbench_site.urls),
     path("admin/login/", safe_next_login(admin.site)),
     path("admin/", admin.site.urls),
+    # the public review list of a product, as the product page shows it (anyone, no login).
+    path("shop/<slug:code>/products/<str:spu>/reviews/", product_reviews, name="product_reviews"),
     path("", RedirectView.as_view(pattern_name="workbench:index", permanent=False)),
 ]

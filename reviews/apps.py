@@ -6,3 +6,8 @@ class ReviewsConfig(AppConfig):
     name = "reviews"
     verbose_name = _("评价")
     platform_app = True  # platform staff may view its models (merchants.kernel.signals)
+
+    def ready(self):
+        from reviews import files, registrations  # noqa: F401  (notice kinds, reply-template source)
+
+        files.register()

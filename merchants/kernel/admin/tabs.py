@@ -164,7 +164,14 @@ class QuickTabFilter(admin.SimpleListFilter):
         return queryset.filter(q) if q is not None else queryset.none()
 
 
+class HiddenFilterMixin:
+    """A list filter applied like any other but drawn elsewhere (the quick tabs above the list)."""
+
+    template = "kernel/filters/hidden.html"
+
+
 __all__ = [
+    "HiddenFilterMixin",
     "QuickTab",
     "QuickTabFilter",
     "QuickTabsMixin",
