@@ -23,6 +23,7 @@ from merchants.kernel.models import Merchant, MerchantStatus
 from merchants.kernel.uploads import EvidenceImagesField
 from merchants.models import Order, tracking_validator
 from merchants.transitions import Carrier
+from tickets import replies
 from tickets.transitions import Liability, TicketCategory
 
 IMAGES_HELP = _("支持 JPG、PNG、WEBP、GIF 图片，最多 9 张。")
@@ -166,6 +167,10 @@ class TrackingForm(TicketActionForm):
         help_text=_("留空则使用「已发货通知」话术，自动填入快递公司和运单号。"),
     )
 
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, ticket=ticket, **kwargs)
+        preview(self, replies.SHIPPED_OFFLINE, carrier=_("（快递公司）"), tracking_no=_("（运单号）"))
+
     def clean_tracking_no(self) -> str:
         return self.cleaned_data["tracking_no"].strip()
 
@@ -199,6 +204,13 @@ class ShipTimeForm(TicketActionForm):
         help_text=_("留空则使用默认话术，自动填入承诺的发货时间。"),
     )
 
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, ticket=ticket, **kwargs)
+        late = bool(ticket.order and ticket.order.is_late)
+        preview(
+            self, replies.LATE_APOLOGY if late else replies.SHIP_TIME_NOTICE, ship_time=_("（承诺的时间）")
+        )
+
     def clean(self):
         cleaned = super().clean()
         day, hour = cleaned.get("ship_date"), cleaned.get("ship_hour")
@@ -218,3 +230,12 @@ class RefundForm(TicketActionForm):
     text = _text(
         _("回复买家的话术"), required=False, rows=3, help_text=_("留空则使用「缺货致歉并退款」话术。")
     )
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, ticket=ticket, **kwargs)
+        preview(self, replies.OUT_OF_STOCK)
+
+
+def preview(form, situation: str, **values) -> None:
+    """Show the text the path sends when the reply is left empty (T-6), greyed in the reply box."""
+    form.fields["text"].widget.attrs["placeholder"] = replies.prefill(situation, **values)

@@ -63,12 +63,17 @@ def due_soon_hours() -> int:
     return TicketSettings.load().due_soon_hours
 
 
-# ---- what the deadline sweeps lock (tickets.services.overdue): one query each, through a partial index
+# ---- what the deadline sweeps lock (tickets.services.overdue): one query each, through a partial index.
+# Only the columns the handlers read: the demand and result texts stay on disk.
+
+SWEPT = ("merchant_id", "ticket_no", "status", "updated_at")
 
 
 def overdue_candidates() -> QuerySet[Ticket]:
     """Pending tickets not yet escalated in this episode: the sweep takes those with `due_at` passed."""
-    return Ticket.objects.filter(status=TicketStatus.PENDING, overdue=False, due_at__isnull=False)
+    return Ticket.objects.filter(status=TicketStatus.PENDING, overdue=False, due_at__isnull=False).only(
+        *SWEPT, "due_at", "overdue", "overdue_at", "overdue_count"
+    )
 
 
 def late_review_candidates() -> QuerySet[Ticket]:
@@ -80,7 +85,11 @@ def late_review_candidates() -> QuerySet[Ticket]:
 
 def ship_commit_candidates() -> QuerySet[Ticket]:
     """T-7: committed ship times still to be checked (the order is read, not locked)."""
-    return Ticket.objects.filter(ship_commit_due_at__isnull=False).select_related("order")
+    return (
+        Ticket.objects.filter(ship_commit_due_at__isnull=False)
+        .select_related("order")
+        .only(*SWEPT, "order_id", "ship_commit_at", "ship_commit_due_at", "order__status")
+    )
 
 
 # ---- who may do what (the UI shows only these buttons; the services decide again)

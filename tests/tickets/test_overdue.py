@@ -231,3 +231,22 @@ def test_T7_a_kept_ship_commitment_records_nothing(shop, clerk, operator):
     assert ticket.ship_commit_due_at is None
     assert not Violation.objects.filter(rule=effects.SHIP_COMMIT_RULE).exists()
     assert not ticket.events.filter(kind=Kind.SHIP_COMMIT_MISSED).exists()
+
+
+def test_T3_the_sweep_costs_the_same_queries_for_2_or_8_due_tickets(shop, other_shop, operator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def run(count):
+        Ticket.objects.all().delete()
+        for i in range(count):
+            TicketFactory(
+                merchant=shop if i % 2 else other_shop, due_at=timezone.now() - timedelta(minutes=1)
+            )
+        with CaptureQueriesContext(connection) as queries:
+            assert escalate_overdue() == count
+        return len(queries)
+
+    settings_row()  # the settings row exists (its first read inserts it)
+
+    assert run(2) == run(8)
