@@ -137,6 +137,8 @@ class Ticket(fsm.ConcurrentTransitionMixin, MerchantOwned):
             # The workbench list: a shop's newest tickets, optionally by state (stage tabs).
             models.Index(fields=["merchant", "-created_at"], name="ticket_shop_recent_idx"),
             models.Index(fields=["merchant", "status", "-created_at"], name="ticket_shop_status_idx"),
+            # The stage tabs' counts (selectors.tab_counts), read from the index alone.
+            models.Index(fields=["merchant", "status", "overdue"], name="ticket_shop_stage_idx"),
             # Staff lists across every shop: newest first, optionally by state.
             models.Index(fields=["-created_at"], name="ticket_recent_idx"),
             models.Index(fields=["status", "-created_at"], name="ticket_status_recent_idx"),

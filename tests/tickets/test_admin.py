@@ -405,3 +405,16 @@ def test_N4_the_ticket_page_reads_in_english(client, shop, clerk, operator):
 
     assert "Ticket raised by the platform" in html
     assert "please handle it within 48 hours" in html
+
+
+def test_T4_the_workbench_home_counts_the_shops_open_tickets(client, shop, other_shop, clerk):
+    TicketFactory(merchant=shop)
+    TicketFactory(merchant=shop, overdue=True, due_at=timezone.now() - timedelta(hours=1))
+    TicketFactory(merchant=other_shop)
+    login(client, clerk)
+
+    response = client.get(reverse("workbench:index"))
+
+    section = next(s for s in response.context["dashboard_sections"] if str(s.title) == "服务单")
+    values = {str(card.title): card.value for card in section.cards}
+    assert values == {"待处理服务单": 2, "已超时服务单": 1, "审核中服务单": 0}

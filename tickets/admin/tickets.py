@@ -14,7 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import IntegerField, Q, Value
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
@@ -27,7 +27,7 @@ from unfold.decorators import display
 
 from aftersales.filters import HiddenFilterMixin
 from merchants.kernel.admin.base import MerchantScopedAdmin, is_workbench, member_may, message_errors
-from merchants.kernel.admin.changelist import EmptyState, QuickTabChangeList
+from merchants.kernel.admin.changelist import EmptyState, FastListMixin, QuickTabChangeList
 from merchants.kernel.admin.display import actor_parts, badge, choice_label, local_time, member_roles
 from merchants.kernel.admin.filters import DateRangeOnDateTimeFilter
 from merchants.kernel.models import ActorKind
@@ -94,7 +94,7 @@ class CreatedRangeFilter(DateRangeOnDateTimeFilter):
     """发起时间: whole local days, as an index range."""
 
 
-class TicketAdmin(MerchantScopedAdmin):
+class TicketAdmin(FastListMixin, MerchantScopedAdmin):
     """Shared by the workbench and /admin/: list, stage tabs, search, the ticket page and its actions."""
 
     list_display = ("numbers", "category_display", "demand_short", "status_and_tags", "timing", "row_action")
@@ -170,6 +170,10 @@ class TicketAdmin(MerchantScopedAdmin):
         return [offered[name] for name in names if name in offered]
 
     # -- the list
+
+    def scope_queryset(self, request, qs):
+        # A per-request constant the countdown column reads (a row method has no request).
+        return qs.annotate(ui_due_soon_hours=Value(self.due_soon(request), output_field=IntegerField()))
 
     def show_merchant_column(self, request) -> bool:
         return self.is_platform_site() or len(merchant_ids_for(request.user)) > 1
@@ -303,7 +307,9 @@ class TicketAdmin(MerchantScopedAdmin):
 
     @display(description=_("买家诉求"))
     def demand_short(self, obj):
-        return format_html('<span title="{}">{}</span>', obj.demand, Truncator(obj.demand).chars(24))
+        demand = obj.demand
+        short = demand if len(demand) <= 24 else demand[:23] + "…"  # Truncator costs ~0.5 ms a row
+        return format_html('<span title="{}">{}</span>', demand, short)
 
     @display(description=_("状态"))
     def status_and_tags(self, obj):
@@ -316,7 +322,8 @@ class TicketAdmin(MerchantScopedAdmin):
 
     @display(description=_("处理倒计时 / 发起时间"), ordering="created_at")
     def timing(self, obj):
-        shown = ticket_countdown(obj, due_soon_hours=self.due_soon())
+        hours = getattr(obj, "ui_due_soon_hours", None) or self.due_soon()
+        shown = ticket_countdown(obj, due_soon_hours=hours)
         text = shown["text"] or "-"
         clock = badge(text, "danger") if shown["variant"] == "danger" else text
         return format_html(
@@ -327,7 +334,7 @@ class TicketAdmin(MerchantScopedAdmin):
 
     @display(description=_("操作"))
     def row_action(self, obj):
-        url = reverse(f"{self.admin_site.name}:tickets_ticket_change", args=[obj.pk])
+        url = f"{obj.pk}/change/"  # relative to the list: reverse() per row costs ~0.5 ms
         urgent = (obj.status == TicketStatus.PENDING and not self.is_platform_site()) or (
             obj.status == TicketStatus.IN_REVIEW and self.is_platform_site()
         )
