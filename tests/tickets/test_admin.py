@@ -39,13 +39,14 @@ def text_of(response) -> str:
 # ---- tenancy: another shop's ticket id is a 404 on every page
 
 
-@pytest.mark.parametrize("page", ["change", "history", "submit_result", "urge"])
-def test_tenancy_another_shops_ticket_is_404_on_every_workbench_page(client, shop, other_shop, clerk, page):
+# (not named `page`: that is pytest-playwright's fixture, and would make these browser tests)
+@pytest.mark.parametrize("view", ["change", "history", "submit_result", "urge"])
+def test_tenancy_another_shops_ticket_is_404_on_every_workbench_page(client, shop, other_shop, clerk, view):
     theirs = TicketFactory(merchant=other_shop, category=TicketCategory.URGE_SHIPMENT, with_order=True)
     login(client, clerk)
 
-    action = page in ("submit_result", "urge")
-    url = wb("action", theirs.pk, page) if action else wb(page, theirs.pk)
+    action = view in ("submit_result", "urge")
+    url = wb("action", theirs.pk, view) if action else wb(view, theirs.pk)
     get = client.get(url)
     post = client.post(url, {"text": "越权提交", "path": "tracking"}) if action else None
 
