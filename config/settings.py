@@ -276,6 +276,11 @@ SHOUHOU_BEAT_SCHEDULE = {
         "task": "aftersales.tasks.requeue_refunds",
         "schedule": timedelta(seconds=15),
     },
+    # T-3: overdue tickets get their violation and are escalated; late reviews go to senior staff.
+    "tickets.escalate_overdue": {
+        "task": "tickets.tasks.escalate_overdue",
+        "schedule": timedelta(minutes=1),
+    },
     # refunds the gateway has not confirmed are retried, then flagged.
     "aftersales.retry_stuck_refunds": {
         "task": "aftersales.tasks.retry_stuck_refunds",
@@ -295,6 +300,20 @@ SHOUHOU_BEAT_SCHEDULE = {
         "enabled": SHOUHOU_DEMO_SIMULATOR,
     },
 }
+
+# Mail (T-3: overdue tickets are mailed to the shop's owners). A laptop prints mail on the console.
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "shouhou@localhost")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 
 # Operator knobs (not business rules: those live in PlatformSettings, editable in /admin/).
 # How many due rows a sweep takes per batch; each row gets its own short transaction.

@@ -6,3 +6,6 @@ class TicketsConfig(AppConfig):
     name = "tickets"
     verbose_name = _("服务单")
     platform_app = True  # platform staff may view its models (merchants.kernel.signals)
+
+    def ready(self):
+        from tickets import registrations  # noqa: F401  (notice kinds, rule names, reply values, files)
