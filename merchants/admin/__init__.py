@@ -27,6 +27,7 @@ for site in (workbench_site, admin.site):
     site.register(Membership, MembershipAdmin)
 
 admin.site.register(Package, PackageAdmin)
+workbench_site.register(Package, PackageAdmin)  # its …/package/import/ is batch shipping (B-1)
 admin.site.register(PlatformSettings, PlatformSettingsAdmin)
 reregister(admin.site)
 
