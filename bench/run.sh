@@ -12,12 +12,13 @@
 #   BENCH_CASE_SWEEP_SIZES=10000,50000  due cases per after-sales sweep run
 #   BENCH_CASE_NAIVE_BUDGET_S=20  seconds the naive case sweep anchor may run before its rate is taken
 #   BENCH_BULK_SIZE=500           pending cases per bulk approve
+#   BENCH_IMPORT_ROWS=3000        rows per import benchmark (bench/imports.py; COPY anchor: BENCH_IMPORT_COPY_ROWS=100000)
 #   SHOUHOU_PG_DB=bench           database name in the throwaway cluster (scripts/pg.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=.venv/bin/python
-MODULES="${BENCH_MODULES:-orders aftersales}"
+MODULES="${BENCH_MODULES:-orders aftersales imports}"
 
 export DATABASE_URL
 DATABASE_URL="$(SHOUHOU_PG_DB="${SHOUHOU_PG_DB:-bench}" scripts/pg.sh start)"
