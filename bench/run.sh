@@ -12,7 +12,8 @@
 #   BENCH_CASE_SWEEP_SIZES=10000,50000  due cases per after-sales sweep run
 #   BENCH_CASE_NAIVE_BUDGET_S=20  seconds the naive case sweep anchor may run before its rate is taken
 #   BENCH_BULK_SIZE=500           pending cases per bulk approve
-#   BENCH_IMPORT_ROWS=3000        rows per import benchmark (bench/imports.py; COPY anchor: BENCH_IMPORT_COPY_ROWS=100000)
+#   BENCH_IMPORT_ROWS=100000      rows of the product import (bench/imports.py; COPY anchor: BENCH_IMPORT_COPY_ROWS=100000)
+#   BENCH_SHIP_ROWS=3000          rows of the batch-shipping import (row by row through ship())
 #   SHOUHOU_PG_DB=bench           database name in the throwaway cluster (scripts/pg.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."

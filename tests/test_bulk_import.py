@@ -553,3 +553,39 @@ def test_B4_the_workbench_package_list_does_not_let_a_shop_flag_fake_shipping(sh
     request.user = clerk
     assert "fake_shipping" in workbench_site._registry[Package].get_readonly_fields(request)
     assert AfterSaleCase  # the case model is untouched by imports here
+
+
+def test_B3_one_sku_code_on_two_products_in_a_file_is_an_error(shop, clerk):
+    rows = [["", "SPU-1", "甲", "是", "SKU-X", "", "1"], ["", "SPU-2", "乙", "是", "SKU-X", "", "1"]]
+    resource, result = import_products(clerk, csv_bytes(PRODUCT_HEADERS_ZH, rows))
+
+    errors = resource.row_errors(result)
+    assert [(e.row, e.column, e.value) for e in errors] == [(3, "SKU编码", "SKU-X")]
+    assert "第 2 行" in errors[0].message and not Product.objects.exists()
+
+
+def test_B3_an_sku_code_of_another_product_in_the_shop_is_an_error(shop, clerk):
+    SkuFactory(product=ProductFactory(merchant=shop, spu_id="SPU-OLD"), sku_code="SKU-TAKEN")
+    rows = [["", "SPU-NEW", "新品", "是", "SKU-TAKEN", "", "1"]]
+    resource, result = import_products(clerk, csv_bytes(PRODUCT_HEADERS_ZH, rows))
+
+    assert [(e.row, e.column) for e in resource.row_errors(result)] == [(2, "SKU编码")]
+    assert not Product.objects.filter(spu_id="SPU-NEW").exists()
+
+
+def test_B3_the_product_import_makes_the_same_queries_for_10_rows_as_for_300(shop, clerk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def rows(n, prefix):
+        return [
+            ["", f"{prefix}-{i // 2}", f"商品{i}", "是", f"{prefix}-SKU-{i}", "", "9.90"] for i in range(n)
+        ]
+
+    with CaptureQueriesContext(connection) as small:
+        import_products(clerk, csv_bytes(PRODUCT_HEADERS_ZH, rows(10, "A")))
+    with CaptureQueriesContext(connection) as large:
+        import_products(clerk, csv_bytes(PRODUCT_HEADERS_ZH, rows(300, "B")))
+
+    assert Sku.objects.filter(sku_code__startswith="B-SKU-").count() == 300
+    assert len(large.captured_queries) <= len(small.captured_queries) + 2  # no query per row
