@@ -13,12 +13,14 @@
 #   BENCH_CASE_NAIVE_BUDGET_S=20  seconds the naive case sweep anchor may run before its rate is taken
 #   BENCH_BULK_SIZE=500           pending cases per bulk approve
 #   BENCH_BULK_ROUNDS=3           bulk approve rounds (ours and the naive loop alternately; medians)
+#   BENCH_IMPORT_ROWS=100000      rows of the product import (bench/imports.py; COPY anchor: BENCH_IMPORT_COPY_ROWS=100000)
+#   BENCH_SHIP_ROWS=3000          rows of the batch-shipping import (row by row through ship())
 #   SHOUHOU_PG_DB=bench           database name in the throwaway cluster (scripts/pg.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=.venv/bin/python
-MODULES="${BENCH_MODULES:-orders aftersales}"
+MODULES="${BENCH_MODULES:-orders aftersales imports reviews tickets}"
 
 export DATABASE_URL
 DATABASE_URL="$(SHOUHOU_PG_DB="${SHOUHOU_PG_DB:-bench}" scripts/pg.sh start)"

@@ -179,6 +179,10 @@ SHOUHOU_UPLOAD_IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 # Decompression-bomb guard: an uploaded image with more pixels than this is refused before it is decoded.
 SHOUHOU_UPLOAD_MAX_PIXELS = env_int("SHOUHOU_UPLOAD_MAX_PIXELS", 60_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Bulk imports (merchants/kernel/importing.py, B-2/B-3): a file above this many bytes, or with more data
+# rows than this, is refused with a message (the background path for large files is B-5).
+SHOUHOU_IMPORT_MAX_BYTES = env_int("SHOUHOU_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+SHOUHOU_IMPORT_MAX_ROWS = env_int("SHOUHOU_IMPORT_MAX_ROWS", 200_000)
 
 # --- Security (N-7). Strict when DEBUG is off; HTTPS is assumed to terminate at a proxy.
 SESSION_COOKIE_HTTPONLY = True

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from merchants.kernel.scoping import PLATFORM_GROUP
 from merchants.kernel.vocabulary import Role
-from merchants.models import Membership, Merchant, Order, OrderItem, Product, Sku
-from merchants.transitions import OrderStatus, PaymentMethod
+from merchants.models import Membership, Merchant, Order, OrderItem, Package, Product, Sku
+from merchants.transitions import Carrier, OrderStatus, PaymentMethod
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -119,3 +119,17 @@ class OrderItemFactory(factory.django.DjangoModelFactory):
     product = factory.SubFactory(ProductFactory, merchant=factory.SelfAttribute("..merchant"))
     quantity = 1
     paid_amount = Decimal("100.00")
+
+
+class PackageFactory(factory.django.DjangoModelFactory):
+    """A package row (tests of lists and tenancy); shipping itself goes through merchants.services.ship."""
+
+    class Meta:
+        model = Package
+
+    merchant = factory.SubFactory(MerchantFactory)
+    order = factory.SubFactory(
+        OrderFactory, merchant=factory.SelfAttribute("..merchant"), status=OrderStatus.SHIPPED, items=0
+    )
+    carrier = Carrier.SF
+    tracking_no = factory.Sequence(lambda n: f"SF{1000000000 + n}")

@@ -50,6 +50,7 @@ registry.nav_icon("merchants.violation", "gpp_maybe", priority=85)
 registry.nav_icon("merchants.replytemplate", "quickreply", priority=90)
 
 admin.site.register(Package, PackageAdmin)
+workbench_site.register(Package, PackageAdmin)  # its …/package/import/ is batch shipping (B-1)
 admin.site.register(PlatformSettings, PlatformSettingsAdmin)
 admin.site.register(Violation, ViolationAdmin)
 admin.site.register(Notice, NoticeAdmin)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import display
 
+from merchants.admin.imports import PackageImportExportAdmin, ProductImportExportAdmin
 from merchants.forms import MerchantSettingsForm
 from merchants.kernel.admin.base import MerchantScopedAdmin, ScopedTabularInline, is_workbench, member_may
 from merchants.kernel.admin.display import badge, local_time
@@ -150,7 +151,7 @@ class MembershipAdmin(MerchantScopedAdmin):
         return local_time(obj.created_at, "Y-m-d")
 
 
-class ProductAdmin(MerchantScopedAdmin):
+class ProductAdmin(ProductImportExportAdmin):
     """The shop's catalogue (SPU). Owners and agents may add and edit; the shop is fixed once created."""
 
     workbench_can_add = True
@@ -204,7 +205,7 @@ class ProductAdmin(MerchantScopedAdmin):
         return local_time(obj.created_at, "Y-m-d")
 
 
-class PackageAdmin(MerchantScopedAdmin):
+class PackageAdmin(PackageImportExportAdmin):
     """Packages on /admin/: read-only but for the fake-shipping flag staff set (L-7)."""
 
     list_display = ("tracking_no", "carrier", "order_link", "shop", "shipped", "fake_badge")

@@ -1,0 +1,331 @@
+"""Bulk import benchmarks (B-1..B-3, issue 12 §6): our import path against PostgreSQL COPY, same run.
+
+    .venv/bin/python -m bench.imports                 # products and shipping
+    .venv/bin/python -m bench.imports products        # or: shipping
+
+Self-contained: a shop of its own (`bench_imports`), emptied before and after, so it needs none of the
+1M data sets. Each figure:
+- `imports.products.rate`: a CSV of N rows (a row per SKU, two SKUs a product) through
+  `merchants.resources.ProductResource.import_data` (validation, scoped lookups, all-or-nothing,
+  dry_run=False) as the shop's owner. Anchor: COPY of exactly the rows that import writes (N/2 products,
+  N SKUs) in the same run, inside a transaction that is rolled back.
+- `imports.shipping.rate`: a CSV of N rows (one order each, its one item) through
+  `merchants.resources.ShippingResource`, each row `merchants.services.ship` (row locks, S-1..S-4,
+  an OrderEvent). Anchor: COPY of the rows it writes (N packages, N events; the item and order
+  updates have no COPY equivalent and are left out of the anchor, which flatters COPY).
+- `…preview_s`: the dry run the admin's preview makes, timed on its own (not in the rate).
+
+The product import is set-based (validation in Python, one lookup per shop, COPY of the new rows) and
+runs on `BENCH_IMPORT_ROWS` (default 100,000). Batch shipping still calls `ship()` once per row (a
+batch form of the service is the kernel-kits issue's), so it runs on `BENCH_SHIP_ROWS` (default 3,000;
+the rate is ~linear in rows). COPY runs on `BENCH_IMPORT_COPY_ROWS` (default 100,000); rates are rows
+per second, so they compare. Target: ratio ≥ 0.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import sys
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import Report, Stopwatch, log, require_postgres, setup
+
+ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))  # products: the set-based path
+SHIP_ROWS = int(os.environ.get("BENCH_SHIP_ROWS", "3000"))  # shipping: still row by row through ship()
+COPY_ROWS = int(os.environ.get("BENCH_IMPORT_COPY_ROWS", "100000"))
+TARGET_RATIO = 0.5
+SHOP_CODE = "bench_imports"
+
+
+def _shop_and_owner():
+    from django.contrib.auth import get_user_model
+
+    from merchants.kernel.vocabulary import Role
+    from merchants.models import Membership, Merchant
+
+    shop, _ = Merchant.objects.get_or_create(code=SHOP_CODE, defaults={"name": "导入基准店"})
+    user, _ = get_user_model().objects.get_or_create(username="bench_importer")
+    Membership.objects.get_or_create(user=user, merchant=shop, defaults={"role": Role.OWNER})
+    return shop, user
+
+
+def _empty(shop) -> None:
+    from merchants.models import Order, OrderEvent, OrderItem, Package, Product, Sku
+
+    OrderEvent.objects.filter(order__merchant=shop).delete()
+    OrderItem.objects.filter(merchant=shop).delete()
+    Package.objects.filter(merchant=shop).delete()
+    Order.objects.filter(merchant=shop).delete()
+    Sku.objects.filter(merchant=shop).delete()
+    Product.objects.filter(merchant=shop).delete()
+
+
+def _csv(headers, rows) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _copy_rate(write, rows: int) -> float:
+    """Rows/s of `write(cursor)` (COPY statements) inside a transaction that is then rolled back."""
+    from django.db import connection, transaction
+
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor, Stopwatch() as sw:
+                write(cursor.connection.cursor())
+            raise _Rollback
+    except _Rollback:
+        pass
+    return rows / sw.seconds
+
+
+# ------------------------------------------------------------------------------------------------
+# Products with SKUs
+
+
+def product_file(n: int) -> bytes:
+    headers = ["商品ID", "商品名称", "在售", "SKU编码", "规格", "价格（元）"]
+    rows = []
+    for i in range(n):
+        spu = i // 2
+        rows.append(
+            [
+                f"BSPU{spu:07d}",
+                f"基准商品 {spu}",
+                "是",
+                f"BSKU{i:08d}",
+                "白色 / L" if i % 2 else "黑色 / M",
+                "59.00",
+            ]
+        )
+    return _csv(headers, rows)
+
+
+def bench_products(report: Report) -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from merchants.kernel.importing import read_table
+    from merchants.models import Product, Sku
+    from merchants.resources import ProductResource
+
+    shop, owner = _shop_and_owner()
+    _empty(shop)
+    data = product_file(ROWS)
+    log(f"products: {ROWS} rows ({len(data) / 1e6:.1f} MB)")
+
+    resource = ProductResource(actor=owner)
+    with Stopwatch() as preview:
+        result = resource.import_data(read_table(data), dry_run=True, raise_errors=False)
+    assert not result.has_errors() and not result.has_validation_errors(), resource.row_errors(result)[:3]
+    with Stopwatch() as sw:
+        dataset = read_table(data)
+        result = ProductResource(actor=owner).import_data(dataset, dry_run=False, raise_errors=False)
+    assert not result.has_errors() and not result.has_validation_errors()
+    written = Sku.objects.filter(merchant=shop).count()
+    assert written == ROWS, written
+    ours = ROWS / sw.seconds
+    _empty(shop)
+
+    now = timezone.now()
+    product_table, sku_table = Product._meta.db_table, Sku._meta.db_table
+    start_pk = (Product.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1_000_000
+
+    def write(cursor):
+        with cursor.copy(
+            f"COPY {product_table} (id, merchant_id, spu_id, name, on_shelf, three_guarantee, durable, created_at) FROM STDIN"
+        ) as copy:
+            for p in range(COPY_ROWS // 2):
+                copy.write_row(
+                    (start_pk + p, shop.pk, f"CSPU{p:07d}", f"基准商品 {p}", True, False, False, now)
+                )
+        with cursor.copy(
+            f"COPY {sku_table} (merchant_id, product_id, sku_code, spec, price) FROM STDIN"
+        ) as copy:
+            for i in range(COPY_ROWS):
+                copy.write_row((shop.pk, start_pk + i // 2, f"CSKU{i:08d}", "白色 / L", Decimal("59.00")))
+
+    copy_rate = _copy_rate(write, COPY_ROWS) if connection.vendor == "postgresql" else None
+    report.add(
+        "imports.products.rate",
+        ours,
+        "rows/s",
+        anchor=copy_rate,
+        anchor_name=f"COPY of the same rows ({COPY_ROWS} SKUs + {COPY_ROWS // 2} products)",
+        better="higher",
+        note=f"{ROWS} rows (a row per SKU), ProductResource.import_data as the owner, all-or-nothing; "
+        f"target ratio ≥ {TARGET_RATIO}",
+        rows=ROWS,
+        seconds=round(sw.seconds, 2),
+        target_ratio=TARGET_RATIO,
+    )
+    report.add(
+        "imports.products.preview_s", preview.seconds, "s", note=f"dry run of {ROWS} rows (the preview)"
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Batch shipping
+
+
+def _make_orders(shop, n: int) -> list[str]:
+    """n to_ship orders with one item each, by COPY (fast set-up, not measured)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from merchants.models import Order, OrderItem, Product
+
+    product = Product.objects.create(merchant=shop, spu_id="BSHIP-SPU", name="基准发货商品")
+    now = timezone.now()
+    numbers = [f"BSHIP{i:09d}" for i in range(n)]
+    first = (Order.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    with connection.cursor() as django_cursor:
+        cursor = django_cursor.connection.cursor()
+        with cursor.copy(
+            f"COPY {Order._meta.db_table} (id, merchant_id, order_no, buyer_id, buyer_name, buyer_phone, "
+            "payment_method, paid_amount, placed_at, paid_at, ship_by, status, shipped_late, cancel_reason, "
+            "updated_at) FROM STDIN"
+        ) as copy:
+            for i, number in enumerate(numbers):
+                copy.write_row(
+                    (
+                        first + i,
+                        shop.pk,
+                        number,
+                        f"B{i}",
+                        "买家",
+                        "",
+                        "online",
+                        Decimal("10.00"),
+                        now,
+                        now,
+                        now + timedelta(days=2),
+                        "to_ship",
+                        False,
+                        "",
+                        now,
+                    )
+                )
+        with cursor.copy(
+            f"COPY {OrderItem._meta.db_table} (merchant_id, order_id, product_id, quantity, paid_amount, "
+            "refunded_amount, aftersale_lock) FROM STDIN"
+        ) as copy:
+            for i in range(n):
+                copy.write_row((shop.pk, first + i, product.pk, 1, Decimal("10.00"), Decimal("0.00"), ""))
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence('{Order._meta.db_table}', 'id'), %s)", [first + n]
+        )
+    return numbers
+
+
+def bench_shipping(report: Report) -> None:
+    from django.utils import timezone
+
+    from merchants.kernel.importing import read_table
+    from merchants.models import OrderEvent, Package
+    from merchants.resources import ShippingResource
+
+    shop, owner = _shop_and_owner()
+    _empty(shop)
+    numbers = _make_orders(shop, SHIP_ROWS)
+    data = _csv(
+        ["订单号", "商品SKU", "快递公司", "运单号"],
+        [[no, "", "顺丰速运", f"SF{i:010d}"] for i, no in enumerate(numbers)],
+    )
+    log(f"shipping: {SHIP_ROWS} rows")
+
+    with Stopwatch() as preview:
+        result = ShippingResource(actor=owner).import_data(read_table(data), dry_run=True, raise_errors=False)
+    assert not result.has_errors() and not result.has_validation_errors()
+    with Stopwatch() as sw:
+        resource = ShippingResource(actor=owner)
+        result = resource.import_data(read_table(data), dry_run=False, raise_errors=False)
+    assert not result.has_errors() and not result.has_validation_errors(), resource.row_errors(result)[:3]
+    assert Package.objects.filter(merchant=shop).count() == SHIP_ROWS
+    ours = SHIP_ROWS / sw.seconds
+    _empty(shop)
+
+    now = timezone.now()
+    package_table, event_table = Package._meta.db_table, OrderEvent._meta.db_table
+    event_columns = [f.column for f in OrderEvent._meta.local_concrete_fields if not f.primary_key]
+    log(f"shipping anchor: COPY into {package_table}, {event_table} ({', '.join(event_columns)})")
+    from merchants.models import Order
+
+    numbers = _make_orders(shop, 1)  # one real order the anchor's rows point at (FKs are checked)
+    order_id = Order.objects.get(order_no=numbers[0]).pk
+
+    def write(cursor):
+        with cursor.copy(
+            f"COPY {package_table} (merchant_id, order_id, carrier, tracking_no, shipped_at, fake_shipping) FROM STDIN"
+        ) as copy:
+            for i in range(COPY_ROWS):
+                copy.write_row((shop.pk, order_id, "sf", f"SF{i:010d}", now, False))
+        event_row = {
+            "order_id": order_id,
+            "actor_id": owner.pk,
+            "actor_kind": "merchant",
+            "kind": "shipped",
+            "source_status": "to_ship",
+            "target_status": "shipped",
+            "message": "",
+            "params": '{"carrier": "sf", "tracking": "SF0000000000", "count": 1}',
+            "data": '{"package": 1, "items": [1], "carrier": "sf", "tracking_no": "SF0000000000"}',
+            "created_at": now,
+        }
+        row = tuple(event_row[column] for column in event_columns)
+        with cursor.copy(f"COPY {event_table} ({', '.join(event_columns)}) FROM STDIN") as copy:
+            for _ in range(COPY_ROWS):
+                copy.write_row(row)
+
+    try:
+        copy_rate = _copy_rate(write, COPY_ROWS)
+        copy_note = ""
+    except Exception as exc:  # a column the anchor does not know: report ours without the anchor
+        copy_rate, copy_note = None, f"COPY anchor failed: {exc}"
+    _empty(shop)
+    report.add(
+        "imports.shipping.rate",
+        ours,
+        "rows/s",
+        anchor=copy_rate,
+        anchor_name=f"COPY of the packages and events it writes ({COPY_ROWS} each)",
+        better="higher",
+        note=f"{SHIP_ROWS} rows, each through merchants.services.ship; target ratio ≥ {TARGET_RATIO}. {copy_note}",
+        rows=SHIP_ROWS,
+        seconds=round(sw.seconds, 2),
+        target_ratio=TARGET_RATIO,
+    )
+    report.add(
+        "imports.shipping.preview_s", preview.seconds, "s", note=f"dry run of {SHIP_ROWS} rows (the preview)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("parts", nargs="*", help="products, shipping (default: both)")
+    args = parser.parse_args(argv)
+    setup()
+    require_postgres()
+    report = Report()
+    for part in args.parts or ["products", "shipping"]:
+        {"products": bench_products, "shipping": bench_shipping}[part](report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
