@@ -82,9 +82,10 @@ def test_N9_rule_form_refuses_99999999999_hours_and_saves_nothing(client, shop, 
 
 
 def test_N9_open_case_survives_a_rule_saved_before_the_bound(shop):
-    # A row written before the validators existed (or straight into the database).
-    AutoRefundRuleFactory(merchant=shop, name="旧规则", max_hours_since_order=99999999999)
-    AutoRefundRuleFactory(merchant=shop, name="旧规则2", max_hours_since_delivery=99999999999)
+    # A row written before the validators existed (or straight into the database): the largest value a
+    # PostgreSQL integer column holds, still far past what a timedelta from now can reach.
+    AutoRefundRuleFactory(merchant=shop, name="旧规则", max_hours_since_order=2_147_483_647)
+    AutoRefundRuleFactory(merchant=shop, name="旧规则2", max_hours_since_delivery=2_147_483_647)
     order = make_order(shop)
 
     case = services.open_case(
@@ -96,7 +97,7 @@ def test_N9_open_case_survives_a_rule_saved_before_the_bound(shop):
 
 
 def test_N9_express_refund_survives_an_absurd_hours_setting(shop):
-    AftersalesSettings.objects.filter(pk=AftersalesSettings.load().pk).update(express_max_hours=99999999999)
+    AftersalesSettings.objects.filter(pk=AftersalesSettings.load().pk).update(express_max_hours=2_147_483_647)
     Merchant.objects.filter(pk=shop.pk).update(express_refund_enabled=True)
     order = make_order(shop, paid_amount=Decimal("50.00"))
 
