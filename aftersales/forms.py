@@ -26,11 +26,8 @@ from unfold.widgets import (
 
 from aftersales.models import AutoRefundRule
 from aftersales.transitions import ArbitrationOutcome, CaseType, Liability, Reason, ShippingStage
+from merchants.forms import TrackingFieldsMixin
 from merchants.kernel.uploads import EvidenceImageField, EvidenceImagesField
-from merchants.models import tracking_validator
-from merchants.transitions import Carrier
-
-CARRIER_CHOICES = [("", _("请选择快递公司")), *Carrier.choices]
 
 
 def _text(label, *, required=True, max_length=500, rows=3, placeholder="", help_text=""):
@@ -112,31 +109,8 @@ class RefuseReturnForm(CaseActionForm):
     attachments = _images(_("凭证图片"), required=True)
 
 
-class ReshipForm(CaseActionForm):
-    carrier = forms.ChoiceField(
-        label=_("快递公司"),
-        choices=CARRIER_CHOICES,
-        widget=UnfoldAdminSelectWidget,
-        error_messages={
-            "required": _("请选择快递公司。"),
-            "invalid_choice": _("请从列表中选择快递公司。"),
-        },
-    )
-    tracking_no = forms.CharField(
-        label=_("运单号"),
-        max_length=32,
-        validators=[tracking_validator],
-        widget=UnfoldAdminTextInputWidget(
-            attrs={"placeholder": _("例如 SF1234567890"), "autocomplete": "off"}
-        ),
-        error_messages={
-            "required": _("请填写运单号。"),
-            "max_length": _("运单号最多 %(limit_value)d 个字符（您填写了 %(show_value)d 个）。"),
-        },
-    )
-
-    def clean_tracking_no(self) -> str:
-        return self.cleaned_data["tracking_no"].strip()
+class ReshipForm(TrackingFieldsMixin, CaseActionForm):
+    """The replacement's carrier and tracking number: normalised and checked as the ship form's."""
 
 
 class UploadVoucherForm(CaseActionForm):

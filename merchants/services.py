@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,8 +30,8 @@ from merchants.models import (
     PlatformSettings,
     Product,
     Sku,
-    tracking_validator,
 )
+from merchants.tracking import check_tracking, normalise_tracking
 from merchants.transitions import AftersaleLock, Carrier, OrderStatus, PaymentMethod
 
 EventKind = OrderEvent.Kind
@@ -152,9 +153,13 @@ def confirm_cod(order: Order, *, actor) -> Order:
 # Shipping (S-1..S-4)
 
 
-def clean_tracking(carrier: str, tracking_no: str) -> tuple[str, str]:
-    """Validate a carrier and tracking number (packages, returns, reshipments); ApplicationError if bad."""
-    tracking_no = (tracking_no or "").strip()
+def clean_tracking(carrier: str, tracking_no: str, *, check_format: bool = True) -> tuple[str, str]:
+    """The carrier and the normalised tracking number (merchants.tracking); ApplicationError if bad.
+
+    `check_format=False` keeps only the generic rule: for numbers that arrive from the platform on the
+    buyer's behalf (a return shipment), which nobody here could correct.
+    """
+    tracking_no = normalise_tracking(tracking_no)
     if not carrier:
         raise ApplicationError(_("请选择快递公司。"), code="carrier")
     if carrier not in Carrier.values:  # imports pass free text: name the value that was refused
@@ -162,10 +167,8 @@ def clean_tracking(carrier: str, tracking_no: str) -> tuple[str, str]:
     if not tracking_no:
         raise ApplicationError(_("请填写运单号。"), code="tracking_no")
     try:
-        tracking_validator(tracking_no)
-    except ApplicationError:
-        raise
-    except Exception as exc:  # ValidationError from the validator: re-raise as ours, same message
+        check_tracking(carrier if check_format else Carrier.OTHER, tracking_no)
+    except ValidationError as exc:  # re-raise as ours, same message
         raise ApplicationError(exc.messages[0], code="tracking_no") from exc
     return carrier, tracking_no
 
