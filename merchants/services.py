@@ -6,6 +6,8 @@ transition, save, record one event, schedule side effects on commit.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from merchants import selectors
 from merchants.kernel.events import record_event, record_events
@@ -49,6 +52,67 @@ class ItemLine:
     sku: Sku | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class ShippingAddress:
+    """Where the buyer wants the order sent (M-2). `district` may be empty: a few cities have none."""
+
+    consignee: str
+    phone: str
+    province: str
+    city: str
+    address: str  # street, building, room
+    district: str = ""
+
+
+# Max lengths are the Order columns'; a part left empty (after trimming) is refused when required.
+_ADDRESS_PARTS = (
+    # attribute, Order field, label, max length, required
+    ("consignee", "consignee", _lazy("收货人"), 40, True),
+    ("province", "province", _lazy("省份"), 20, True),
+    ("city", "city", _lazy("城市"), 20, True),
+    ("district", "district", _lazy("区县"), 20, False),
+    ("address", "street_address", _lazy("详细地址"), 120, True),
+)
+_PHONE_NOISE = re.compile(r"[\s\-\u2010-\u2015\u2212\uff0d()（）]+")
+# A mainland mobile number (11 digits), or a landline with its area code (0 + 9–11 digits).
+_PHONE = re.compile(r"^(?:1[3-9]\d{9}|0\d{9,11})$")
+
+
+def normalise_phone(value: str) -> str:
+    """Digits only: full-width digits, spaces, dashes, brackets and a +86 / 0086 prefix removed."""
+    digits = _PHONE_NOISE.sub("", unicodedata.normalize("NFKC", value or ""))
+    for prefix in ("+86", "0086", "86"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) == 11 and digits[len(prefix)] == "1":
+            return digits[len(prefix) :]
+    return digits
+
+
+def clean_address(address: ShippingAddress) -> dict[str, str]:
+    """The Order fields of a shipping address, trimmed and checked; ApplicationError naming the part."""
+    fields = {}
+    for attr, field, label, max_length, required in _ADDRESS_PARTS:
+        value = " ".join(str(getattr(address, attr) or "").split())
+        if required and not value:
+            raise ApplicationError(_("收货地址缺少%(part)s。") % {"part": label}, code="address")
+        if len(value) > max_length:
+            raise ApplicationError(
+                _("收货地址的%(part)s最多 %(limit)d 个字，现在有 %(count)d 个。")
+                % {"part": label, "limit": max_length, "count": len(value)},
+                code="address",
+            )
+        fields[field] = value
+    phone = normalise_phone(address.phone)
+    if not phone:
+        raise ApplicationError(_("收货地址缺少收货人手机号。"), code="address")
+    if not _PHONE.match(phone):
+        raise ApplicationError(
+            _("收货人手机号格式不正确：请填写 11 位手机号，或带区号的固定电话。"),
+            code="address",
+        )
+    fields["consignee_phone"] = phone
+    return fields
+
+
 @transaction.atomic
 def place_order(
     merchant: Merchant,
@@ -63,9 +127,14 @@ def place_order(
     placed_at: datetime | None = None,
     ship_by: datetime | None = None,
     actor=None,
+    address: ShippingAddress | None = None,
 ) -> Order:
-    """Create an order with its items (M-2): online orders start unpaid (or to_ship once paid), cod ones wait."""
+    """Create an order with its items (M-2): online orders start unpaid (or to_ship once paid), cod ones wait.
+
+    `address`, when given, is checked (every part but the district, the phone's format, the lengths).
+    """
     require_role(actor, merchant.pk, WRITE_ROLES)
+    address_fields = clean_address(address) if address is not None else {}
     placed_at = placed_at or timezone.now()
     if not lines:
         raise ApplicationError(_("订单至少需要一件商品。"))
@@ -100,6 +169,7 @@ def place_order(
                 ship_by=ship_by,
                 status=status,
                 deadline_at=deadline,
+                **address_fields,
             )
     except IntegrityError as exc:
         raise ApplicationError(_("订单号 %(no)s 已存在。") % {"no": order_no}) from exc

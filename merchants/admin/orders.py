@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.defaultfilters import linebreaksbr
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -288,6 +289,7 @@ class OrderAdmin(FastListMixin, MerchantScopedAdmin):
             _("买家与店铺"),
             {"fields": (("buyer_name", "buyer_id", "buyer_phone_display"), ("merchant", "tags"))},
         ),
+        (_("收货信息"), {"fields": ("shipping_address",)}),
     )
     readonly_fields = (
         "order_no",
@@ -307,6 +309,7 @@ class OrderAdmin(FastListMixin, MerchantScopedAdmin):
         "buyer_phone_display",
         "merchant",
         "tags",
+        "shipping_address",
     )
 
     # -- permissions: the page is read-only everywhere; changes are the actions below
@@ -537,6 +540,10 @@ class OrderAdmin(FastListMixin, MerchantScopedAdmin):
     @display(description=_("买家手机号"))
     def buyer_phone_display(self, obj):
         return obj.buyer_phone_masked or "-"  # N-7: never the raw number
+
+    @display(description=_("收货地址"))
+    def shipping_address(self, obj):
+        return render_to_string("merchants/admin/order_address.html", {"order": obj})  # phone masked (N-7)
 
     # -- the order page
 
