@@ -534,7 +534,7 @@ class OrderAdmin(FastListMixin, MerchantScopedAdmin):
                 "count": sum(item.quantity for item in items),
             }
         return format_html(
-            '<span class="block min-w-52 max-w-sm whitespace-normal" title="{}">{}</span>'
+            '<span class="block min-w-32 max-w-48 whitespace-normal" title="{}">{}</span>'
             '<span class="block text-base-500 text-xs">{}</span>',
             first.product.name,
             first.product.name,
