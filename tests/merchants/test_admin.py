@@ -166,7 +166,7 @@ def test_M2_search_uses_equality_and_ranges_only(rf, superuser):
     assert not may_have_duplicates
     # The one substring match is over product names (the catalogue), then items by product id.
     (column,) = re.findall(r"(\S+) LIKE \S*%O2026112233%", sql)
-    assert column.endswith('."name"') and f"FROM {Product._meta.db_table}" in sql.replace('"', "")
+    assert '."name"' in column and f"FROM {Product._meta.db_table}" in sql.replace('"', "")
     assert '"order_no" >= O2026112233' in sql and '"order_no" < O2026112234' in sql
 
 
