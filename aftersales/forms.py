@@ -34,9 +34,9 @@ from aftersales.transitions import (
     ShippingStage,
     arbitration_contradiction,
 )
+from merchants.forms import TrackingFieldsMixin
 from merchants.kernel import templates as replies
 from merchants.kernel.uploads import EvidenceImageField, EvidenceImagesField
-from merchants.models import tracking_validator
 from merchants.transitions import Carrier
 
 Scene = replies.ReplyTemplate.Scene
@@ -126,31 +126,8 @@ class RefuseReturnForm(CaseActionForm):
     attachments = _images(_("凭证图片"), required=True)
 
 
-class ReshipForm(CaseActionForm):
-    carrier = forms.ChoiceField(
-        label=_("快递公司"),
-        choices=CARRIER_CHOICES,
-        widget=UnfoldAdminSelectWidget,
-        error_messages={
-            "required": _("请选择快递公司。"),
-            "invalid_choice": _("请从列表中选择快递公司。"),
-        },
-    )
-    tracking_no = forms.CharField(
-        label=_("运单号"),
-        max_length=32,
-        validators=[tracking_validator],
-        widget=UnfoldAdminTextInputWidget(
-            attrs={"placeholder": _("例如 SF1234567890"), "autocomplete": "off"}
-        ),
-        error_messages={
-            "required": _("请填写运单号。"),
-            "max_length": _("运单号最多 %(limit_value)d 个字符（您填写了 %(show_value)d 个）。"),
-        },
-    )
-
-    def clean_tracking_no(self) -> str:
-        return self.cleaned_data["tracking_no"].strip()
+class ReshipForm(TrackingFieldsMixin, CaseActionForm):
+    """The replacement's carrier and tracking number: normalised and checked as the ship form's."""
 
 
 class UploadVoucherForm(CaseActionForm):

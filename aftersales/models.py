@@ -270,6 +270,8 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
             # a non-C collation; other databases ignore the operator class.
             models.Index(fields=["order_no"], name="case_order_no_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["buyer_id"], name="case_buyer_idx"),
+            # The list's search by buyer nickname (exact, as the order list's).
+            models.Index(fields=["buyer_name"], name="case_buyer_name_idx"),
         ]
         constraints = [
             # one open case per item at a time — enforced by the database too.

@@ -247,7 +247,7 @@ class _OrderWriter:
                 self.shop, order_no=_order_no(placed_at, self.shop_index, f"{serial:07d}"),
                 buyer_id=buyer.buyer_id, buyer_name=buyer.name, buyer_phone=buyer.phone,
                 lines=_lines(self.shop, self.catalog, self.rng, plan.item_count), payment_method=plan.payment,
-                paid=False, placed_at=placed_at, ship_by=placed_at + SHIP_PROMISE,
+                paid=False, placed_at=placed_at, ship_by=placed_at + SHIP_PROMISE, address=buyer.address,
             )  # fmt: skip
         item_ids = list(order.items.order_by("pk").values_list("pk", flat=True))
         at = placed_at
@@ -302,7 +302,7 @@ def buyers_place_orders(tick: TickContext) -> None:
         order = tick.attempt(
             label, services.place_order, shop, order_no=order_no, buyer_id=buyer.buyer_id, buyer_name=buyer.name,
             buyer_phone=buyer.phone, lines=lines, payment_method=payment, paid=False, placed_at=now,
-            ship_by=now + SHIP_PROMISE,
+            ship_by=now + SHIP_PROMISE, address=buyer.address,
         )  # fmt: skip
         if order is not None and payment == PaymentMethod.ONLINE and tick.rng.random() < 0.7:
             tick.attempt(_("买家支付订单 %(no)s") % {"no": order_no}, services.pay_order, order)

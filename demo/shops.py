@@ -1,7 +1,8 @@
 """The demo world: the logins, the shops and their catalogs, and the buyers who shop there.
 
 Helpers for every demo module: `demo_shops()`, `shop_spec(code)`, `shop_actors(shop)`, `make_buyer(rng)`,
-`tracking_number(carrier, rng)`, `weighted(rng, pairs)`, `shop_catalog(shop)`.
+`tracking_number(carrier, rng)`, `weighted(rng, pairs)`, `shop_catalog(shop)`; buyers come with a
+shipping address (REGIONS: real provinces, cities, districts and their streets).
 Demo data only: the logins below are weak on purpose and never exist outside `seed_demo`.
 """
 
@@ -21,6 +22,7 @@ from demo.registry import SeedContext, register_seeder
 from merchants.kernel.scoping import PLATFORM_GROUP
 from merchants.kernel.vocabulary import Role
 from merchants.models import Membership, Merchant, Product, Sku
+from merchants.services import ShippingAddress
 from merchants.transitions import Carrier
 
 # --------------------------------------------------------------------------------------------
@@ -202,17 +204,78 @@ PHONE_PREFIXES = (
 ).split()
 
 
+# (province, city, ((district, (road, …)), …)): each road is one of its district's real streets. A city
+# without districts (东莞) has "" and the town in the street address, as the marketplaces write it.
+# fmt: off
+REGIONS: tuple[tuple[str, str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = (
+    ("北京市", "北京市", (("朝阳区", ("建国路", "望京街", "朝阳北路")), ("海淀区", ("中关村大街", "学院路", "知春路")),
+                          ("丰台区", ("丰台北路", "南三环西路")), ("西城区", ("金融大街", "西单北大街")),
+                          ("通州区", ("新华大街", "通胡大街")))),
+    ("上海市", "上海市", (("浦东新区", ("张杨路", "世纪大道", "锦绣路")), ("徐汇区", ("漕溪北路", "天钥桥路")),
+                          ("闵行区", ("七莘路", "莘松路")), ("静安区", ("南京西路", "延长中路")), ("杨浦区", ("国定路", "淞沪路")))),
+    ("天津市", "天津市", (("和平区", ("南京路",)), ("南开区", ("鞍山西道",)), ("河西区", ("友谊路",)))),
+    ("重庆市", "重庆市", (("渝中区", ("民族路", "中山三路")), ("江北区", ("建新北路",)), ("渝北区", ("金开大道",)))),
+    ("广东省", "广州市", (("天河区", ("天河路", "体育西路")), ("海珠区", ("新港中路", "江南大道中")),
+                          ("越秀区", ("中山五路", "东风中路")), ("白云区", ("白云大道北", "机场路")))),
+    ("广东省", "深圳市", (("南山区", ("南海大道", "科苑路")), ("福田区", ("深南大道", "福华三路")),
+                          ("宝安区", ("宝安大道", "新安六路")), ("龙岗区", ("龙岗大道", "龙翔大道")))),
+    ("广东省", "东莞市", (("", ("南城街道鸿福路", "长安镇长青路", "松山湖大学路")),)),
+    ("浙江省", "杭州市", (("西湖区", ("文三路", "教工路")), ("余杭区", ("文一西路", "五常大道")),
+                          ("滨江区", ("江南大道", "滨盛路")), ("拱墅区", ("莫干山路", "湖墅南路")))),
+    ("江苏省", "南京市", (("鼓楼区", ("中山北路", "湖南路")), ("江宁区", ("双龙大道", "天元中路")), ("秦淮区", ("中华路", "太平南路")))),
+    ("江苏省", "苏州市", (("姑苏区", ("人民路", "干将西路")), ("吴中区", ("东吴北路",)))),
+    ("四川省", "成都市", (("武侯区", ("人民南路四段", "科华北路")), ("锦江区", ("东大街",)), ("青羊区", ("蜀都大道", "人民西路")))),
+    ("湖北省", "武汉市", (("洪山区", ("珞喻路", "光谷大道")), ("武昌区", ("中北路", "中山路")), ("江汉区", ("建设大道", "解放大道")))),
+    ("陕西省", "西安市", (("雁塔区", ("小寨东路", "高新路")), ("碑林区", ("南大街",)), ("未央区", ("凤城八路",)))),
+    ("湖南省", "长沙市", (("岳麓区", ("麓山南路",)), ("天心区", ("芙蓉南路",)), ("雨花区", ("韶山中路",)))),
+    ("山东省", "青岛市", (("市南区", ("香港中路",)), ("崂山区", ("海尔路",)), ("黄岛区", ("长江中路",)))),
+    ("福建省", "厦门市", (("思明区", ("厦禾路", "湖滨南路")), ("湖里区", ("枋湖路",)))),
+    ("河南省", "郑州市", (("金水区", ("花园路",)), ("二七区", ("大学路",)))),
+    ("安徽省", "合肥市", (("蜀山区", ("长江西路",)), ("包河区", ("马鞍山路",)))),
+    ("云南省", "昆明市", (("五华区", ("东风西路",)), ("官渡区", ("春城路",)))),
+    ("广西壮族自治区", "南宁市", (("青秀区", ("民族大道",)), ("西乡塘区", ("大学东路",)))),
+    ("黑龙江省", "哈尔滨市", (("南岗区", ("西大直街",)), ("道里区", ("中央大街",)))),
+)
+# fmt: on
+ESTATES = tuple(
+    "阳光花园 锦绣华庭 翠苑三区 金色家园 紫荆公寓 幸福里小区 滨江花园 世纪新城 枫林绿洲 书香门第 润园 天逸华府".split()
+)
+OFFICES = ("科技大厦", "国际中心", "创业园", "金融广场", "时代大厦")
+
+
 @dataclass(frozen=True)
 class Buyer:
     buyer_id: str
     name: str
     phone: str
+    address: ShippingAddress
+
+
+def _address(rng: random.Random, name: str, phone: str) -> ShippingAddress:
+    """A home (most) or an office address in one of REGIONS; now and then someone else receives it."""
+    province, city, districts = rng.choice(REGIONS)
+    district, roads = rng.choice(districts)
+    street = f"{rng.choice(roads)}{rng.randint(1, 399)}号"
+    if rng.random() < 0.8:
+        room = rng.randint(1, 32) * 100 + rng.randint(1, 4)
+        street += f"{rng.choice(ESTATES)}{rng.randint(1, 28)}栋{rng.randint(1, 4)}单元{room}室"
+    else:
+        street += f"{rng.choice(OFFICES)}{rng.randint(2, 36)}楼"
+    if rng.random() < 0.15:  # a parent, a partner, a colleague
+        name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+        phone = rng.choice(PHONE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+    return ShippingAddress(
+        consignee=name, phone=phone, province=province, city=city, district=district, address=street
+    )
 
 
 def make_buyer(rng: random.Random) -> Buyer:
     name = rng.choice(SURNAMES) + rng.choice(GIVEN)
     phone = rng.choice(PHONE_PREFIXES) + f"{rng.randrange(10**8):08d}"
-    return Buyer(buyer_id=f"U{rng.randrange(10**9, 10**10)}", name=name, phone=phone)
+    buyer_id = f"U{rng.randrange(10**9, 10**10)}"
+    # Its own generator: the seeded orders (and everything after them) stay what they were.
+    address = _address(random.Random(buyer_id), name, phone)
+    return Buyer(buyer_id=buyer_id, name=name, phone=phone, address=address)
 
 
 def tracking_number(carrier: str, rng: random.Random) -> str:

@@ -16,6 +16,7 @@ from unfold.widgets import (
 
 from merchants.kernel.checks import BadInputError, clean_text, normalize_phone, parse_id
 from merchants.models import Merchant, Order, Package
+from merchants.tracking import MAX_INPUT_LENGTH, MAX_LENGTH, check_tracking, normalise_tracking
 from merchants.transitions import Carrier
 
 CARRIER_CHOICES = [("", _("请选择快递公司")), *Carrier.choices]
@@ -48,7 +49,40 @@ class CheckedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
         return super().clean(value)
 
 
+class TrackingNumberField(forms.CharField):
+    """A tracking number as pasted from a label: normalised first (merchants.tracking), then validated.
+
+    The input takes more than the 32 stored characters, so that a number with spaces or dashes
+    between its groups is not cut short by the browser before it can be normalised.
+    """
+
+    default_error_messages = {
+        "required": _("请填写运单号。"),
+        "max_length": _("运单号最多 %(limit_value)d 个字符（您填写了 %(show_value)d 个）。"),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("运单号"))
+        kwargs.setdefault("max_length", MAX_LENGTH)
+        kwargs.setdefault(
+            "widget",
+            UnfoldAdminTextInputWidget(attrs={"placeholder": _("例如 SF1234567890"), "autocomplete": "off"}),
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return normalise_tracking(super().to_python(value))
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        if "maxlength" in attrs:
+            attrs["maxlength"] = str(MAX_INPUT_LENGTH)
+        return attrs
+
+
 class TrackingFieldsMixin(forms.Form):
+    """A carrier and a tracking number that fits it (the case reship form uses it too)."""
+
     carrier = forms.ChoiceField(
         label=_("快递公司"),
         choices=CARRIER_CHOICES,
@@ -58,20 +92,17 @@ class TrackingFieldsMixin(forms.Form):
             "invalid_choice": _("请从列表中选择快递公司。"),
         },
     )
-    tracking_no = forms.CharField(
-        label=_("运单号"),
-        max_length=32,
-        widget=UnfoldAdminTextInputWidget(
-            attrs={"placeholder": _("例如 SF1234567890"), "autocomplete": "off"}
-        ),
-        error_messages={
-            "required": _("请填写运单号。"),
-            "max_length": _("运单号最多 %(limit_value)d 个字符（您填写了 %(show_value)d 个）。"),
-        },
-    )
+    tracking_no = TrackingNumberField()
 
-    def clean_tracking_no(self) -> str:
-        return self.cleaned_data["tracking_no"].strip()
+    def clean(self):
+        cleaned = super().clean()
+        carrier, tracking_no = cleaned.get("carrier"), cleaned.get("tracking_no")
+        if carrier and tracking_no:
+            try:
+                check_tracking(carrier, tracking_no)  # the same check as merchants.services.clean_tracking
+            except forms.ValidationError as exc:
+                self.add_error("tracking_no", exc)
+        return cleaned
 
 
 class ShipForm(TrackingFieldsMixin):

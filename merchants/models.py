@@ -11,6 +11,7 @@ import django_fsm as fsm
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Right
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -137,6 +138,29 @@ class Order(fsm.ConcurrentTransitionMixin, MerchantOwned):
     buyer_id = models.CharField(_("买家ID"), max_length=40, db_index=True)
     buyer_name = models.CharField(_("买家昵称"), max_length=60, db_index=True)
     buyer_phone = models.CharField(_("买家手机号"), max_length=20, blank=True)
+    # The buyer's shipping address (M-2), as merchants.services.place_order cleaned it. The phone is
+    # shown masked only (N-7). db_default: rows written by COPY (bench/generate.py) may leave them out.
+    consignee = models.CharField(_("收货人"), max_length=40, blank=True, default="", db_default="")
+    consignee_phone = models.CharField(
+        _("收货人手机号"), max_length=20, blank=True, default="", db_default=""
+    )
+    province = models.CharField(_("省份"), max_length=20, blank=True, default="", db_default="")
+    city = models.CharField(_("城市"), max_length=20, blank=True, default="", db_default="")
+    district = models.CharField(_("区县"), max_length=20, blank=True, default="", db_default="")
+    street_address = models.CharField(_("详细地址"), max_length=120, blank=True, default="", db_default="")
+    # Search by the last 4 digits of a phone (the order list): computed by the database, indexed.
+    buyer_phone_last4 = models.GeneratedField(
+        expression=Right("buyer_phone", 4),
+        output_field=models.CharField(max_length=4),
+        db_persist=True,
+        verbose_name=_("买家手机尾号"),
+    )
+    consignee_phone_last4 = models.GeneratedField(
+        expression=Right("consignee_phone", 4),
+        output_field=models.CharField(max_length=4),
+        db_persist=True,
+        verbose_name=_("收货人手机尾号"),
+    )
     payment_method = models.CharField(
         _("支付方式"), max_length=8, choices=PaymentMethod.choices, default=PaymentMethod.ONLINE
     )
@@ -171,6 +195,9 @@ class Order(fsm.ConcurrentTransitionMixin, MerchantOwned):
             models.Index(fields=["-placed_at"], name="order_recent_idx"),
             # Staff lists across every shop: one state, newest first (status filter, quick tabs).
             models.Index(fields=["status", "-placed_at"], name="order_status_recent_idx"),
+            # The list's search by the last 4 digits of the buyer's or the consignee's phone.
+            models.Index(fields=["buyer_phone_last4"], name="order_buyer_phone4_idx"),
+            models.Index(fields=["consignee_phone_last4"], name="order_consignee_phone4_idx"),
             # Counts of open work (quick-tab badges, dashboard): only the few open rows are indexed.
             models.Index(
                 fields=["status", "ship_by"],
@@ -193,6 +220,20 @@ class Order(fsm.ConcurrentTransitionMixin, MerchantOwned):
     @property
     def buyer_phone_masked(self) -> str:
         return mask_phone(self.buyer_phone)
+
+    @property
+    def consignee_phone_masked(self) -> str:
+        return mask_phone(self.consignee_phone)
+
+    @property
+    def has_address(self) -> bool:
+        return bool(self.consignee or self.street_address)
+
+    @property
+    def region(self) -> str:
+        """广东省 深圳市 南山区; a municipality's city repeats its province and is shown once."""
+        parts = [self.province, "" if self.city == self.province else self.city, self.district]
+        return " ".join(part for part in parts if part)
 
     @property
     def is_late(self) -> bool:

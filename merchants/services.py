@@ -6,14 +6,18 @@ transition, save, record one event, schedule side effects on commit.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from merchants import selectors
 from merchants.kernel.checks import clean_text, pk_of
@@ -34,8 +38,8 @@ from merchants.models import (
     PlatformSettings,
     Product,
     Sku,
-    tracking_validator,
 )
+from merchants.tracking import check_tracking, normalise_tracking
 from merchants.transitions import AftersaleLock, Carrier, OrderStatus, PaymentMethod
 
 EventKind = OrderEvent.Kind
@@ -53,6 +57,67 @@ class ItemLine:
     sku: Sku | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class ShippingAddress:
+    """Where the buyer wants the order sent (M-2). `district` may be empty: a few cities have none."""
+
+    consignee: str
+    phone: str
+    province: str
+    city: str
+    address: str  # street, building, room
+    district: str = ""
+
+
+# Max lengths are the Order columns'; a part left empty (after trimming) is refused when required.
+_ADDRESS_PARTS = (
+    # attribute, Order field, label, max length, required
+    ("consignee", "consignee", _lazy("收货人"), 40, True),
+    ("province", "province", _lazy("省份"), 20, True),
+    ("city", "city", _lazy("城市"), 20, True),
+    ("district", "district", _lazy("区县"), 20, False),
+    ("address", "street_address", _lazy("详细地址"), 120, True),
+)
+_PHONE_NOISE = re.compile(r"[\s\-\u2010-\u2015\u2212\uff0d()（）]+")
+# A mainland mobile number (11 digits), or a landline with its area code (0 + 9–11 digits).
+_PHONE = re.compile(r"^(?:1[3-9]\d{9}|0\d{9,11})$")
+
+
+def normalise_phone(value: str) -> str:
+    """Digits only: full-width digits, spaces, dashes, brackets and a +86 / 0086 prefix removed."""
+    digits = _PHONE_NOISE.sub("", unicodedata.normalize("NFKC", value or ""))
+    for prefix in ("+86", "0086", "86"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) == 11 and digits[len(prefix)] == "1":
+            return digits[len(prefix) :]
+    return digits
+
+
+def clean_address(address: ShippingAddress) -> dict[str, str]:
+    """The Order fields of a shipping address, trimmed and checked; ApplicationError naming the part."""
+    fields = {}
+    for attr, field, label, max_length, required in _ADDRESS_PARTS:
+        value = " ".join(str(getattr(address, attr) or "").split())
+        if required and not value:
+            raise ApplicationError(_("收货地址缺少%(part)s。") % {"part": label}, code="address")
+        if len(value) > max_length:
+            raise ApplicationError(
+                _("收货地址的%(part)s最多 %(limit)d 个字，现在有 %(count)d 个。")
+                % {"part": label, "limit": max_length, "count": len(value)},
+                code="address",
+            )
+        fields[field] = value
+    phone = normalise_phone(address.phone)
+    if not phone:
+        raise ApplicationError(_("收货地址缺少收货人手机号。"), code="address")
+    if not _PHONE.match(phone):
+        raise ApplicationError(
+            _("收货人手机号格式不正确：请填写 11 位手机号，或带区号的固定电话。"),
+            code="address",
+        )
+    fields["consignee_phone"] = phone
+    return fields
+
+
 @transaction.atomic
 def place_order(
     merchant: Merchant,
@@ -67,9 +132,14 @@ def place_order(
     placed_at: datetime | None = None,
     ship_by: datetime | None = None,
     actor=None,
+    address: ShippingAddress | None = None,
 ) -> Order:
-    """Create an order with its items (M-2): online orders start unpaid (or to_ship once paid), cod ones wait."""
+    """Create an order with its items (M-2): online orders start unpaid (or to_ship once paid), cod ones wait.
+
+    `address`, when given, is checked (every part but the district, the phone's format, the lengths).
+    """
     require_role(actor, merchant.pk, WRITE_ROLES)
+    address_fields = clean_address(address) if address is not None else {}
     placed_at = placed_at or timezone.now()
     if not lines:
         raise ApplicationError(_("订单至少需要一件商品。"))
@@ -104,6 +174,7 @@ def place_order(
                 ship_by=ship_by,
                 status=status,
                 deadline_at=deadline,
+                **address_fields,
             )
     except IntegrityError as exc:
         raise ApplicationError(_("订单号 %(no)s 已存在。") % {"no": order_no}) from exc
@@ -157,9 +228,13 @@ def confirm_cod(order: Order, *, actor) -> Order:
 # Shipping (S-1..S-4)
 
 
-def clean_tracking(carrier: str, tracking_no: str) -> tuple[str, str]:
-    """Validate a carrier and tracking number (packages, returns, reshipments); ApplicationError if bad."""
-    tracking_no = (tracking_no or "").strip()
+def clean_tracking(carrier: str, tracking_no: str, *, check_format: bool = True) -> tuple[str, str]:
+    """The carrier and the normalised tracking number (merchants.tracking); ApplicationError if bad.
+
+    `check_format=False` keeps only the generic rule: for numbers that arrive from the platform on the
+    buyer's behalf (a return shipment), which nobody here could correct.
+    """
+    tracking_no = normalise_tracking(tracking_no)
     if not carrier:
         raise ApplicationError(_("请选择快递公司。"), code="carrier")
     if carrier not in Carrier.values:  # imports pass free text: name the value that was refused
@@ -167,10 +242,8 @@ def clean_tracking(carrier: str, tracking_no: str) -> tuple[str, str]:
     if not tracking_no:
         raise ApplicationError(_("请填写运单号。"), code="tracking_no")
     try:
-        tracking_validator(tracking_no)
-    except ApplicationError:
-        raise
-    except Exception as exc:  # ValidationError from the validator: re-raise as ours, same message
+        check_tracking(carrier if check_format else Carrier.OTHER, tracking_no)
+    except ValidationError as exc:  # re-raise as ours, same message
         raise ApplicationError(exc.messages[0], code="tracking_no") from exc
     return carrier, tracking_no
 

@@ -353,22 +353,23 @@ def orders(shop):
 
 def test_B1_batch_shipping_ships_each_row_through_the_service(shop, clerk, orders):
     rows = [
-        ["O-SHIP-0", "SKU-0-W,SKU-0-B", "顺丰速运", "SF100000001"],
-        ["O-SHIP-1", "SKU-1-W", "zto", "ZTO100000001"],
+        ["O-SHIP-0", "SKU-0-W,SKU-0-B", "顺丰速运", "SF1000000001"],
+        ["O-SHIP-1", "SKU-1-W", "zto", "ZTO1000000001"],
     ]
     resource, result = import_shipping(clerk, csv_bytes(SHIP_HEADERS, rows))
 
     assert_clean(resource, result)
     first, second = (Order.objects.get(pk=o.pk) for o in orders)
     assert first.status == OrderStatus.SHIPPED and second.status == OrderStatus.PARTIALLY_SHIPPED
-    assert Package.objects.get(order=first).tracking_no == "SF100000001"
+    assert Package.objects.get(order=first).tracking_no == "SF1000000001"
     shipped = OrderEvent.objects.get(order=first, kind=OrderEvent.Kind.SHIPPED)
     assert shipped.actor_id == clerk.pk  # the member shipped it, as with the button
 
 
 def test_B3_shipping_a_file_twice_skips_every_row_the_second_time(shop, clerk, orders):
     data = csv_bytes(
-        SHIP_HEADERS, [["O-SHIP-0", "", "sf", "SF100000001"], ["O-SHIP-1", "SKU-1-W", "zto", "ZTO1000001"]]
+        SHIP_HEADERS,
+        [["O-SHIP-0", "", "sf", "SF1000000001"], ["O-SHIP-1", "SKU-1-W", "zto", "ZTO1000000002"]],
     )
     import_shipping(clerk, data)
 
@@ -384,11 +385,11 @@ def test_B3_a_shipping_row_breaking_S1_or_S2_is_named_and_nothing_ships(shop, cl
     locked.aftersale_lock = AftersaleLock.OPEN
     locked.save(update_fields=["aftersale_lock"])
     rows = [
-        ["O-SHIP-0", "SKU-0-W", "sf", "SF100000001"],
-        ["O-SHIP-0", "SKU-0-W", "sf", "SF100000002"],  # S-1: the item went out in the row above
-        ["O-SHIP-1", "SKU-1-B", "sf", "SF100000003"],  # S-2: open after-sales case
-        ["O-SHIP-1", "SKU-1-W", "火箭快递", "SF100000004"],  # unknown carrier
-        ["O-SHIP-1", "SKU-9-X", "sf", "SF100000005"],  # not an item of the order
+        ["O-SHIP-0", "SKU-0-W", "sf", "SF1000000001"],
+        ["O-SHIP-0", "SKU-0-W", "sf", "SF1000000002"],  # S-1: the item went out in the row above
+        ["O-SHIP-1", "SKU-1-B", "sf", "SF1000000003"],  # S-2: open after-sales case
+        ["O-SHIP-1", "SKU-1-W", "火箭快递", "SF1000000004"],  # unknown carrier
+        ["O-SHIP-1", "SKU-9-X", "sf", "SF1000000005"],  # not an item of the order
     ]
     resource, result = import_shipping(clerk, csv_bytes(SHIP_HEADERS, rows))
 
@@ -408,7 +409,7 @@ def test_B4_another_shops_order_number_in_a_merchants_shipping_import_is_an_erro
     shop, other_shop, clerk, orders
 ):
     theirs = OrderFactory(merchant=other_shop, order_no="O-THEIRS")
-    rows = [["O-SHIP-0", "", "sf", "SF100000001"], ["O-THEIRS", "", "sf", "SF100000009"]]
+    rows = [["O-SHIP-0", "", "sf", "SF1000000001"], ["O-THEIRS", "", "sf", "SF1000000009"]]
     resource, result = import_shipping(clerk, csv_bytes(SHIP_HEADERS, rows))
 
     errors = resource.row_errors(result)
@@ -418,7 +419,7 @@ def test_B4_another_shops_order_number_in_a_merchants_shipping_import_is_an_erro
 
 
 def test_B1_staff_ship_for_the_shop_named_on_the_row(shop, operator, orders):
-    rows = [["shop1", "O-SHIP-0", "", "sf", "SF100000001"], ["shop2", "O-SHIP-1", "", "sf", "SF100000002"]]
+    rows = [["shop1", "O-SHIP-0", "", "sf", "SF1000000001"], ["shop2", "O-SHIP-1", "", "sf", "SF1000000002"]]
     resource, result = import_shipping(operator, csv_bytes(["店铺编码", *SHIP_HEADERS], rows))
 
     errors = resource.row_errors(result)
@@ -430,7 +431,7 @@ def test_B1_staff_ship_for_the_shop_named_on_the_row(shop, operator, orders):
 
 
 def test_B1_the_package_export_imports_back(shop, clerk, orders):
-    import_shipping(clerk, csv_bytes(SHIP_HEADERS, [["O-SHIP-0", "", "顺丰速运", "SF100000001"]]))
+    import_shipping(clerk, csv_bytes(SHIP_HEADERS, [["O-SHIP-0", "", "顺丰速运", "SF1000000001"]]))
     exported = ShippingResource(actor=clerk).export(queryset=Package.objects.all())
     assert exported.dict[0]["商品SKU"] == "SKU-0-W,SKU-0-B" and exported.dict[0]["快递公司"] == "顺丰速运"
 
@@ -529,14 +530,14 @@ def test_B2_an_upload_over_the_limit_gets_a_message(client, shop, clerk, setting
 def test_B1_batch_shipping_on_the_workbench_package_list(client, shop, clerk, orders):
     client.force_login(clerk, backend=BACKEND)
     url = reverse("workbench:merchants_package_import")
-    preview = _upload(client, url, csv_bytes(SHIP_HEADERS, [["O-SHIP-0", "", "顺丰速运", "SF100000001"]]))
+    preview = _upload(client, url, csv_bytes(SHIP_HEADERS, [["O-SHIP-0", "", "顺丰速运", "SF1000000001"]]))
     assert preview.context["confirm_form"] is not None and not Package.objects.exists()
 
     assert _confirm(client, url, preview).status_code == 302
 
     assert Order.objects.get(pk=orders[0].pk).status == OrderStatus.SHIPPED
     export = client.post(reverse("workbench:merchants_package_export"), {"format": "0"})
-    assert "SF100000001" in export.content.decode("utf-8-sig")
+    assert "SF1000000001" in export.content.decode("utf-8-sig")
 
 
 def test_B4_a_viewer_cannot_import(client, shop, viewer):

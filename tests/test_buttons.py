@@ -178,7 +178,7 @@ def order_moves(order, actor) -> dict:
         if package is None:
             raise ValidationError("no package to change")  # the form would offer nothing to pick
         return order_services.update_tracking(
-            package, carrier=Carrier.JD, tracking_no=tracking_no(), actor=actor
+            package, carrier=Carrier.SF, tracking_no=tracking_no(), actor=actor
         )
 
     return {

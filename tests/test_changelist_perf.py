@@ -331,7 +331,7 @@ def test_M2_order_list_still_shows_its_columns_badges_and_links(client, shop, cl
     response = client.get(reverse(f"{site}:merchants_order_changelist"))
 
     (row,) = rows_of(response.content.decode())
-    columns = ["订单号", "买家", "实付金额", "订单状态", "下单时间", "承诺发货时间", "标签"]
+    columns = ["订单号", "商品", "买家", "实付金额", "订单状态", "下单时间", "承诺发货时间", "标签"]
     assert [label for label, _ in row.values()] == [
         "选择记录",
         *columns,

@@ -86,7 +86,7 @@ class CaseListMixin(QuickTabsMixin):
     sortable_by = ("timing", "numbers")  # the order the (merchant, -created_at) index serves
     ordering = ("-created_at", "-pk")
     search_fields = ("case_no",)  # the real search is get_search_results below
-    search_help_text = _("售后单号或订单号（完整，或前 4 位以上的开头部分）")
+    search_help_text = _("售后单号或订单号（完整，或前 4 位以上的开头部分）、买家ID 或买家昵称（完整）")
     list_before_template = "aftersales/case_list_tabs.html"
     quick_tabs_context = "case_tabs"
 
@@ -133,7 +133,7 @@ class CaseListMixin(QuickTabsMixin):
             return queryset.none(), False
         if not term:
             return queryset, False
-        condition = Q(case_no=term) | Q(order_no=term)
+        condition = Q(case_no=term) | Q(order_no=term) | Q(buyer_id=term) | Q(buyer_name=term)
         if len(term) >= PREFIX_MIN:
             # The case carries its order number: a prefix match on its own indexed column, no join.
             condition |= Q(case_no__startswith=term) | Q(order_no__startswith=term)

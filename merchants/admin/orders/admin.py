@@ -9,6 +9,7 @@ and shows its refusal as a message.
 
 from __future__ import annotations
 
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
@@ -50,6 +51,7 @@ class OrderAdmin(
             _("买家与店铺"),
             {"fields": (("buyer_name", "buyer_id", "buyer_phone_display"), ("merchant", "tags"))},
         ),
+        (_("收货信息"), {"fields": ("shipping_address",)}),
     )
     readonly_fields = (
         "order_no",
@@ -69,7 +71,12 @@ class OrderAdmin(
         "buyer_phone_display",
         "merchant",
         "tags",
+        "shipping_address",
     )
+
+    @display(description=_("收货地址"))
+    def shipping_address(self, obj):
+        return render_to_string("merchants/admin/order_address.html", {"order": obj})  # phone masked (N-7)
 
     def has_act_permission(self, request) -> bool:
         """Bulk moves: a member who may act in at least one shop (workbench), a superuser (/admin/)."""

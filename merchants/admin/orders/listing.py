@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
+from merchants import services
 from merchants.admin.display import STATUS_VARIANTS, status_label
 from merchants.admin.filters import BuyerIdFilter, LateFilter, ProductFilter
 from merchants.dashboard import open_order_counts
@@ -22,8 +23,9 @@ from merchants.kernel.admin.filters import (
 )
 from merchants.kernel.admin.tabs import QuickTab, QuickTabsMixin
 from merchants.kernel.checks import next_prefix
-from merchants.kernel.scoping import merchant_ids_for, sees_all
-from merchants.models import Order
+from merchants.kernel.scoping import merchant_ids_for, scope_to_actor, sees_all
+from merchants.models import Order, OrderItem, Package, Product
+from merchants.tracking import normalise_tracking
 from merchants.transitions import SHIPPABLE_STATES, OrderStatus, PaymentMethod
 
 # Prefix search on the order number starts at this many characters; shorter terms match exactly only.
@@ -55,6 +57,14 @@ ORDER_TABS = (
 class OrderChangeList(QuickTabChangeList):
     """Without filters the page count is the total: say so, rather than offer "show all" of what is shown."""
 
+    def get_queryset(self, request, exclude_parameters=None):
+        # The product column reads every row's items: one query for the page (`Prefetch`), none a row.
+        return (
+            super()
+            .get_queryset(request, exclude_parameters)
+            .prefetch_related(Prefetch("items", queryset=OrderItem.objects.select_related("product", "sku")))
+        )
+
     def get_results(self, request):
         super().get_results(request)
         if self.full_result_count is None and not self.has_active_filters and not self.query:
@@ -62,7 +72,16 @@ class OrderChangeList(QuickTabChangeList):
 
 
 class OrderListMixin(QuickTabsMixin):
-    list_display = ("order_no", "buyer", "paid", "status_badge", "placed", "ship_by_display", "tags")
+    list_display = (
+        "order_no",
+        "products",
+        "buyer",
+        "paid",
+        "status_badge",
+        "placed",
+        "ship_by_display",
+        "tags",
+    )
     list_display_links = ("order_no",)
     list_select_related = ("merchant",)  # express_refund_tag and the shop column read it: no per-row query
     list_filter = (
@@ -80,7 +99,9 @@ class OrderListMixin(QuickTabsMixin):
     sortable_by = ("placed",)  # the one order an index serves (merchant, -placed_at)
     ordering = ("-placed_at", "-pk")
     search_fields = ("order_no",)  # the real search is get_search_results below
-    search_help_text = _("订单号（完整或前 4 位以上）、买家ID 或买家昵称（完整）")
+    search_help_text = _(
+        "订单号（完整或前 4 位以上）、买家ID、买家昵称（完整）、手机号后 4 位、运单号或商品名称"
+    )
     list_before_template = "merchants/admin/order_tabs.html"
     quick_tabs_context = "order_tabs"
     quick_tabs_exact = False  # a state tab stays highlighted under other filters
@@ -99,7 +120,9 @@ class OrderListMixin(QuickTabsMixin):
         return columns
 
     def get_search_results(self, request, queryset, term_given):
-        """Order number exact or prefix (an index range), buyer id or name exact: never a LIKE '%x%' scan."""
+        """Every branch reads an index, never a LIKE '%x%' over the orders: order number exact or prefix (a
+        range), buyer id or nickname exact, a phone's last 4 digits (a whole number through its last 4), a
+        tracking number (packages), a product name (the user's products, then their items by product)."""
         term = search_term(request, term_given, max_length=Order._meta.get_field("buyer_name").max_length)
         if term is None:  # N-9: said on the page; nothing can match it
             return queryset.none(), False
@@ -109,7 +132,50 @@ class OrderListMixin(QuickTabsMixin):
         if len(term) >= ORDER_NO_PREFIX_MIN:
             if upper := _next_prefix(term):
                 condition |= Q(order_no__gte=term, order_no__lt=upper, order_no__startswith=term)
-        return queryset.filter(condition), False
+        phone = services.normalise_phone(term)
+        if phone.isdigit() and len(phone) == 4:
+            condition |= Q(buyer_phone_last4=phone) | Q(consignee_phone_last4=phone)
+        elif phone.isdigit() and 7 <= len(phone) <= 12:
+            tail = phone[-4:]
+            condition |= Q(buyer_phone_last4=tail, buyer_phone=phone)
+            condition |= Q(consignee_phone_last4=tail, consignee_phone=phone)
+        # Orders found through other tables join as one UNION of order ids (an OR of sub-selects would
+        # make PostgreSQL test every order of the shop against them).
+        found = []
+        tracking = normalise_tracking(term)
+        if 6 <= len(tracking) <= 32 and tracking.isalnum():
+            found.append(Package.objects.filter(tracking_no=tracking).order_by().values("order_id"))
+        if not term.isdigit():  # a product is not searched for by a number (order numbers, phones)
+            products = scope_to_actor(Product.objects.filter(name__icontains=term), request.user)
+            found.append(
+                OrderItem.objects.filter(product__in=products.values("pk")).order_by().values("order_id")
+            )
+        if not found:
+            return queryset.filter(condition), False
+        direct = Order.objects.filter(condition).order_by().values("pk")
+        return queryset.filter(pk__in=direct.union(*found)), False
+
+    @display(description=_("商品"))
+    def products(self, obj):
+        items = list(obj.items.all())  # prefetched for the page by OrderChangeList
+        if not items:
+            return "-"
+        first = items[0]
+        spec = (first.sku.spec or first.sku.sku_code) if first.sku_id else ""
+        detail = f"{spec} ×{first.quantity}" if spec else f"×{first.quantity}"
+        if len(items) > 1:
+            detail = gettext("%(first)s 等 %(lines)d 种，共 %(count)d 件") % {
+                "first": detail,
+                "lines": len(items),
+                "count": sum(item.quantity for item in items),
+            }
+        return format_html(
+            '<span class="block min-w-32 max-w-48 whitespace-normal" title="{}">{}</span>'
+            '<span class="block text-base-500 text-xs">{}</span>',
+            first.product.name,
+            first.product.name,
+            detail,
+        )
 
     # -- the state tabs
 
