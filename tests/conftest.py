@@ -84,3 +84,23 @@ def pytest_collection_modifyitems(config, items):
 def _fast_password_hashing(settings):
     """PBKDF2 is slow on purpose; tests log in hundreds of times and only need a working hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _data_migration_rows(request):
+    """Rows seeded by data migrations (the platform's reply templates) are there in every database test.
+
+    A transactional test (row-lock races, the browser, the worker) ends with a flush that deletes them on
+    PostgreSQL, and the tests after it would otherwise run without what every installation has.
+    """
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if not uses_db:
+        return
+    request.getfixturevalue("db")
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("merchants.migrations.0008_reply_template_defaults").add_defaults(apps, None)
