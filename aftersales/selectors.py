@@ -64,12 +64,6 @@ def delay_reports_of(case: AfterSaleCase) -> QuerySet[DelayReport]:
     return case.delay_reports.select_related("filed_by", "decided_by").prefetch_related("images")
 
 
-def due_cases(now: datetime | None = None) -> QuerySet[AfterSaleCase]:
-    """Open cases whose deadline has passed (read through the status/deadline index)."""
-    now = now or timezone.now()
-    return AfterSaleCase.objects.filter(status__in=OPEN_STATES, deadline_at__lte=now)
-
-
 def due_soon_q(now: datetime, hours: int) -> Q:
     """A-5 'due soon': a deadline less than `hours` away (or passed, not yet acted on)."""
     return Q(status__in=OPEN_STATES, deadline_at__isnull=False, deadline_at__lt=now + timedelta(hours=hours))
@@ -89,24 +83,10 @@ def queue_counts(actor, *, now: datetime | None = None, due_soon_hours: int | No
     return scope_to_actor(AfterSaleCase.objects.all(), actor).aggregate(**aggregates)
 
 
-def arbitration_queue(actor) -> QuerySet[AfterSaleCase]:
-    """A-7: cases waiting for platform staff, escalated and oldest first."""
-    return (
-        cases_for(actor)
-        .filter(status=CaseStatus.ARBITRATION)
-        .order_by("-escalated", "arbitration_started_at")
-    )
-
-
 def delay_reports_for(actor) -> QuerySet[DelayReport]:
     return scope_to_actor(
         DelayReport.objects.select_related("case", "merchant", "filed_by", "decided_by"), actor
     )
-
-
-def pending_delay_reports(actor) -> QuerySet[DelayReport]:
-    """A-9: reports waiting for a platform decision."""
-    return delay_reports_for(actor).filter(status=DelayReportStatus.PENDING).order_by("created_at")
 
 
 def with_pending_delay_report(queryset: QuerySet[AfterSaleCase]) -> QuerySet[AfterSaleCase]:

@@ -151,16 +151,6 @@ class RefundStatus(models.TextChoices):
 # ---- predicates (pure: read the case and its loaded relations, write nothing)
 
 
-@condition(_("仅退款申请才可直接退款"))
-def is_refund_only(case) -> bool:
-    return case.type == CaseType.REFUND_ONLY
-
-
-@condition(_("只有换货申请需要补发"))
-def is_exchange(case) -> bool:
-    return case.type == CaseType.EXCHANGE
-
-
 @condition(_("只有换货申请或平台判定补发的售后单需要补发"))
 def needs_reship(case) -> bool:
     # An arbitration may order a replacement for any type (A-7 outcome `reship`), not only exchanges.

@@ -17,10 +17,6 @@ def orders_for(actor) -> QuerySet[Order]:
     return scope_to_actor(Order.objects.all(), actor)
 
 
-def merchants_for(actor) -> QuerySet[Merchant]:
-    return scope_to_actor(Merchant.objects.all(), actor)
-
-
 def member_shops(actor) -> QuerySet[Merchant]:
     """The shops the actor is a member of (not every shop, even for platform staff)."""
     return Merchant.objects.filter(pk__in=merchant_ids_for(actor))

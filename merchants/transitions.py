@@ -72,16 +72,6 @@ def is_online(order) -> bool:
     return order.payment_method == PaymentMethod.ONLINE
 
 
-@condition(_("订单已有商品发货，不能取消"))
-def nothing_shipped(order) -> bool:
-    return not order.packages.exists()
-
-
-@condition(_("订单还有可发货的商品未发货"))
-def all_shippable_items_shipped(order) -> bool:
-    return not order.unshipped_shippable_items().exists()
-
-
 # ---- who makes each move (permissions: (instance, user) -> bool, whatever the state)
 
 

@@ -25,7 +25,7 @@ from merchants import selectors as merchant_selectors
 from merchants.kernel import checks
 from merchants.kernel.checks import clean_choice, clean_text, pk_of  # noqa: F401  (re-exported: N-9 cleaning)
 from merchants.kernel.events import record_event, record_events
-from merchants.kernel.scoping import WRITE_ROLES, is_platform, require_role, role_for
+from merchants.kernel.scoping import WRITE_ROLES, is_platform, require_role
 from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, can_proceed, require_transition
 from merchants.models import OrderItem
 
@@ -71,10 +71,6 @@ def require_merchant_or_platform(actor, case: AfterSaleCase) -> None:
     if actor is None or is_platform(actor):
         return
     require_role(actor, case.merchant_id, WRITE_ROLES, platform=False)
-
-
-def merchant_may_act(actor, merchant_id: int) -> bool:
-    return role_for(actor, merchant_id) in WRITE_ROLES
 
 
 # ---- input cleaning (before anything is locked or written): merchants.kernel.checks, plus after-sales' own
