@@ -137,8 +137,8 @@ class Copier:
         named = set(columns)
         extra_cols, extra_vals = [], []
         for f in model._meta.local_concrete_fields:
-            if f.column in named or f.primary_key:
-                continue
+            if f.column in named or f.primary_key or getattr(f, "generated", False):
+                continue  # a GeneratedField is computed by the database
             if f.db_default is not NOT_PROVIDED:
                 continue  # the database fills it
             if f.has_default():
