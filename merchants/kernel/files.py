@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage
 from django.http import FileResponse, Http404, HttpResponse
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
 
@@ -62,26 +62,12 @@ def register(model: type[AttachmentBase], *, kind: str) -> type[AttachmentBase]:
     if known is not None and known._meta.label != model._meta.label:
         raise ImproperlyConfigured(f"File kind {kind!r} is already {known._meta.label}.")
     _models[kind] = model
+    model.file_kind = kind  # AttachmentBase.url reads it
     return model
 
 
 def registered() -> dict[str, type[AttachmentBase]]:
     return dict(_models)
-
-
-def kind_of(model) -> str:
-    label = model._meta.label
-    for kind, known in _models.items():
-        if known._meta.label == label:
-            return kind
-    raise ImproperlyConfigured(f"{label} is not registered with merchants.kernel.files.register().")
-
-
-def url_for(attachment: AttachmentBase) -> str:
-    """The address of one stored file; empty for a row not saved yet."""
-    if attachment.pk is None:
-        return ""
-    return reverse("protected_file", kwargs={"kind": kind_of(type(attachment)), "pk": attachment.pk})
 
 
 def visible_row(model: type[AttachmentBase], user, pk: int) -> AttachmentBase | None:
@@ -149,4 +135,4 @@ def content_disposition(disposition: str, filename: str) -> str:
 
 urlpatterns = [path("<slug:kind>/<int:pk>/", serve, name="protected_file")]
 
-__all__ = ["content_disposition", "kind_of", "register", "registered", "serve", "url_for", "visible_row"]
+__all__ = ["content_disposition", "register", "registered", "serve", "visible_row"]

@@ -10,12 +10,14 @@ after-sales (A-3), tickets (T-3) and levels (L-*). Nothing here imports an app.
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from merchants.kernel import notice_kinds
 from merchants.kernel.checks import phone_validator
 from merchants.kernel.uploads import scrub_upload
 from merchants.kernel.vocabulary import ActorKind, MerchantStatus, Role
@@ -169,6 +171,7 @@ class AttachmentBase(models.Model):
     """
 
     upload_folder = "files"
+    file_kind: ClassVar[str] = ""  # the /files/<kind>/ segment, stamped by files.register()
 
     file = models.FileField(_("文件"), upload_to=attachment_upload_to, max_length=200)
     original_name = models.CharField(_("原文件名"), max_length=200, blank=True)
@@ -193,10 +196,17 @@ class AttachmentBase(models.Model):
 
     @property
     def url(self) -> str:
-        """The protected view's address of this file (never the storage's own URL)."""
-        from merchants.kernel import files  # noqa: PLC0415  (files imports this module)
+        """The protected view's address of this file (never the storage's own URL): /files/<kind>/<pk>/.
 
-        return files.url_for(self)
+        `file_kind` is stamped on the model by merchants.kernel.files.register().
+        """
+        if self.pk is None:
+            return ""
+        if not self.file_kind:
+            raise ImproperlyConfigured(
+                f"{self._meta.label} is not registered with merchants.kernel.files.register()."
+            )
+        return reverse("protected_file", kwargs={"kind": self.file_kind, "pk": self.pk})
 
     @classmethod
     def public_queryset(cls) -> models.QuerySet:
@@ -390,24 +400,18 @@ class Notice(models.Model):
         """Store the title and body in the default language (a fallback; display renders them anew)."""
         if not self.kind or self.title:
             return
-        from merchants.kernel import notices  # noqa: PLC0415  (notices imports this module)
-
         with translation.override(settings.LANGUAGE_CODE):
-            title, body = notices.render(self)
+            title, body = notice_kinds.render(self)
         self.title, self.body = title[: self._meta.get_field("title").max_length], body
 
     @property
     def display_title(self) -> str:
         """The title in the active language (merchants.kernel.notices renders it)."""
-        from merchants.kernel import notices  # noqa: PLC0415  (notices imports this module)
-
-        return notices.render(self)[0]
+        return notice_kinds.render(self)[0]
 
     @property
     def display_body(self) -> str:
-        from merchants.kernel import notices  # noqa: PLC0415
-
-        return notices.render(self)[1]
+        return notice_kinds.render(self)[1]
 
     @property
     def is_read(self) -> bool:

@@ -95,13 +95,25 @@ class RolePermissionsMixin:
         return super().has_delete_permission(request, obj)
 
 
+class ActorResourceKwargsMixin:
+    """Every resource the admin builds gets `actor=request.user` (the kernel's import/export admins list it first)."""
+
+    def get_resource_kwargs(self, request, *args, **kwargs):
+        return {**kwargs, "actor": request.user}
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {**super().get_export_resource_kwargs(request, **kwargs), "actor": request.user}
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {**super().get_import_resource_kwargs(request, **kwargs), "actor": request.user}
+
+
 def _check_import_export(cls) -> None:
     """Refuse an import/export admin whose resources would not get the actor (see admin/importexport.py)."""
     from import_export.mixins import BaseExportMixin, BaseImportMixin
 
     if not issubclass(cls, BaseExportMixin | BaseImportMixin):
         return
-    from merchants.kernel.admin.importexport import ActorResourceKwargsMixin
     from merchants.kernel.resources import MerchantScopedResource
 
     for hook in ("get_resource_kwargs", "get_export_resource_kwargs", "get_import_resource_kwargs"):

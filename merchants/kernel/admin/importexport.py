@@ -11,20 +11,7 @@ from __future__ import annotations
 
 from import_export.admin import ExportMixin, ImportExportMixin
 
-from merchants.kernel.admin.base import MerchantScopedAdmin
-
-
-class ActorResourceKwargsMixin:
-    """Every resource the admin builds gets `actor=request.user`."""
-
-    def get_resource_kwargs(self, request, *args, **kwargs):
-        return {**kwargs, "actor": request.user}
-
-    def get_export_resource_kwargs(self, request, **kwargs):
-        return {**super().get_export_resource_kwargs(request, **kwargs), "actor": request.user}
-
-    def get_import_resource_kwargs(self, request, **kwargs):
-        return {**super().get_import_resource_kwargs(request, **kwargs), "actor": request.user}
+from merchants.kernel.admin.base import ActorResourceKwargsMixin, MerchantScopedAdmin
 
 
 class MerchantScopedExportAdmin(ActorResourceKwargsMixin, ExportMixin, MerchantScopedAdmin):
