@@ -212,6 +212,9 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
     return_tracking_no = models.CharField(_("退货运单号"), max_length=32, blank=True)
     return_shipped_at = models.DateTimeField(_("买家寄回时间"), null=True, blank=True)
     return_received_at = models.DateTimeField(_("商家收货时间"), null=True, blank=True)
+    # L-5: the return parcel's signed-for time (from the logistics feed, aftersales.services.record_return_signed);
+    # when no feed said so, the moment the merchant confirmed receipt (the merchant cannot have signed later).
+    return_signed_at = models.DateTimeField(_("退货签收时间"), null=True, blank=True, db_index=True)
     reship_carrier = models.CharField(_("补发快递"), max_length=16, blank=True)
     reship_tracking_no = models.CharField(_("补发运单号"), max_length=32, blank=True)
     reshipped_at = models.DateTimeField(_("补发时间"), null=True, blank=True)
@@ -422,8 +425,13 @@ class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
         permission=is_shop_writer,
     )
     def confirm_return(self, *, now, limits) -> str:
-        """Goods are back: refund (online), wait for the offline voucher (cod), or send the replacement."""
+        """Goods are back: refund (online), wait for the offline voucher (cod), or send the replacement.
+
+        L-5: without a signed-for time from the logistics feed, the receipt's moment stands for it.
+        """
         self.return_received_at = now
+        if self.return_signed_at is None or self.return_signed_at > now:
+            self.return_signed_at = now
         if self.type == CaseType.EXCHANGE:
             target = CaseStatus.RESHIPPING
         elif self.order.payment_method == PaymentMethod.COD:
@@ -595,6 +603,7 @@ class CaseEvent(EventBase):
         PROPOSAL_EXPIRED = "proposal_expired", _("协商方案超时失效")
         REVISED = "revised", _("买家修改申请")
         RETURN_SHIPPED = "return_shipped", _("买家寄回商品")
+        RETURN_SIGNED = "return_signed", _("退货包裹已签收")
         RETURN_CONFIRMED = "return_confirmed", _("商家确认收货")
         RETURN_REFUSED = "return_refused", _("商家拒绝收货")
         ARBITRATION_REQUESTED = "arbitration_requested", _("买家申请平台介入")
@@ -634,6 +643,7 @@ class CaseEvent(EventBase):
         Kind.REFUND_FAILED: _("支付网关连续 %(n)d 次退款失败：%(error)s"),
         "over_refundable": _("退款金额超过了该商品可退的金额，已停止退款。"),
         Kind.RETURN_SHIPPED: "%(carrier)s %(tracking)s",
+        Kind.RETURN_SIGNED: _("退货包裹于 %(at)s 签收。"),
         Kind.RESHIPPED: "%(carrier)s %(tracking)s",
         Kind.ARBITRATED: _("%(outcome)s（%(liability)s）"),
     }

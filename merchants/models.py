@@ -91,6 +91,8 @@ class Product(MerchantOwned):
     on_shelf = models.BooleanField(_("在售"), default=True)
     three_guarantee = models.BooleanField(_("三包商品"), default=False)
     durable = models.BooleanField(_("耐用品"), default=False)
+    # L-3: orders of virtual goods (top-ups, vouchers) ship nothing and are left out of on-time shipping.
+    is_virtual = models.BooleanField(_("虚拟商品"), default=False, db_default=False)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
     class Meta:
@@ -322,6 +324,13 @@ def next_settlement_day(at, cycle_days: int):
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
+class FakeShippingSource(models.TextChoices):
+    """Who set a package's fake-shipping flag (L-7)."""
+
+    STAFF = "staff", _("平台客服")
+    LOGISTICS_FEED = "logistics_feed", _("物流导入")
+
+
 class Package(MerchantOwned):
     """A parcel (包裹) carrying one or more items of one order under one tracking number (S-1)."""
 
@@ -333,6 +342,15 @@ class Package(MerchantOwned):
     shipped_at = models.DateTimeField(_("发货时间"), default=timezone.now)
     fake_shipping = models.BooleanField(
         _("虚假发货"), default=False, help_text=_("由平台或物流导入标记（L-7）。")
+    )
+    fake_shipping_at = models.DateTimeField(_("虚假发货标记时间"), null=True, blank=True)
+    fake_shipping_source = models.CharField(
+        _("虚假发货标记来源"),
+        max_length=16,
+        choices=FakeShippingSource.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     tracking_changed_at = models.DateTimeField(_("改单时间"), null=True, blank=True)
 
@@ -413,6 +431,8 @@ class OrderEvent(EventBase):
         CANCEL_REFUNDED = "cancel_refunded", _("取消订单退款")  # M-3: the refund a paid cancel started
         AUTO_CANCELLED = "auto_cancelled", _("超时未付款自动取消")
         SHIPPING_SETTLED = "shipping_settled", _("发货状态更新")
+        FAKE_SHIPPING_FLAGGED = "fake_shipping_flagged", _("标记虚假发货")
+        FAKE_SHIPPING_CLEARED = "fake_shipping_cleared", _("取消虚假发货标记")
 
     # The system's sentences, rendered in the reader's language when shown (merchants.kernel.events).
     TEXTS = {
@@ -421,12 +441,14 @@ class OrderEvent(EventBase):
         Kind.AUTO_CANCELLED: _("超时未付款，系统自动取消"),
         Kind.AUTO_RECEIVED: _("买家超时未确认，系统自动确认收货"),
         Kind.SHIPPING_SETTLED: _("剩余商品已全部退款，订单视为已发货。"),
+        Kind.FAKE_SHIPPING_FLAGGED: _("包裹 %(tracking)s 被标记为虚假发货（%(source)s）。"),
+        Kind.FAKE_SHIPPING_CLEARED: _("包裹 %(tracking)s 的虚假发货标记已取消（%(source)s）。"),
         "all_refunded": _("全部商品已退款，交易关闭"),
         Kind.CANCEL_REFUNDED: _(
             "已为 %(count)d 件商品发起全额退款，共 ¥%(total)s（售后单 %(cases)s）。"
         ),  # a CANCELLED event's "why" (resettle_shipping)
     }
-    PARAM_CHOICES = {"carrier": Carrier}
+    PARAM_CHOICES = {"carrier": Carrier, "source": FakeShippingSource}
 
     merchant_path = "order__merchant"
 
@@ -438,3 +460,76 @@ class OrderEvent(EventBase):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind}"
+
+
+# --------------------------------------------------------------------------------------------
+# What the level metrics read (L-1, L-3, L-4): daily counts kept as the data arrive
+
+
+class ImDailyStat(MerchantOwned):
+    """One shop's IM (customer-service chat) figures for one day, as the platform's IM import delivers them.
+
+    Sums and counts only, never averages (L-3): averages over 30 or 90 days are sums ÷ counts, which an
+    average of daily averages is not. `human_first_response_seconds` is the sum over `human_sessions` of
+    (a human agent's first reply − the moment the session was assigned to a human agent).
+    """
+
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.PROTECT, verbose_name=_("店铺"), db_index=False
+    )
+    day = models.DateField(_("日期"))
+    sessions = models.PositiveIntegerField(_("咨询会话数"), default=0)
+    human_sessions = models.PositiveIntegerField(_("人工接待会话数"), default=0)
+    human_first_response_seconds = models.PositiveIntegerField(
+        _("人工首次响应总时长（秒）"), default=0, help_text=_("人工接待会话的首次响应时长之和。")
+    )
+    rated_sessions = models.PositiveIntegerField(_("评价会话数"), default=0)
+    low_rated_sessions = models.PositiveIntegerField(
+        _("不满意会话数"), default=0, help_text=_("1–3 星评价的会话数。")
+    )
+
+    class Meta:
+        verbose_name = _("客服日报")
+        verbose_name_plural = _("客服日报")
+        ordering = ("merchant", "-day")
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "day"], name="imdailystat_unique_shop_day"),
+            models.CheckConstraint(
+                condition=Q(human_sessions__lte=models.F("sessions")),
+                name="imdailystat_human_within_sessions",
+            ),
+            models.CheckConstraint(
+                condition=Q(low_rated_sessions__lte=models.F("rated_sessions")),
+                name="imdailystat_low_within_rated",
+            ),
+        ]
+        indexes = [models.Index(fields=["day"], name="imdailystat_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id} {self.day}"
+
+
+class ShopDay(MerchantOwned):
+    """One shop's valid orders and GMV of one local day (L-1 caps, L-4), counted as L-3 defines them.
+
+    A cod order counts on the day it was placed, an online order on the day it was paid; an unpaid
+    order never counts. Kept by merchants.services (place_order, pay_order) in the order's transaction;
+    merchants.services.rebuild_shop_days recomputes them from the orders.
+    """
+
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.PROTECT, verbose_name=_("店铺"), db_index=False
+    )
+    day = models.DateField(_("日期"))
+    orders = models.PositiveIntegerField(_("订单数"), default=0)
+    gmv = models.DecimalField(_("成交金额"), max_digits=16, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        verbose_name = _("店铺日成交")
+        verbose_name_plural = _("店铺日成交")
+        ordering = ("merchant", "-day")
+        constraints = [models.UniqueConstraint(fields=["merchant", "day"], name="shopday_unique_shop_day")]
+        indexes = [models.Index(fields=["day"], name="shopday_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id} {self.day}"

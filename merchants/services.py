@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -30,6 +31,7 @@ from merchants.kernel.scoping import BUYER as BUYER  # the buyer actor (SPEC §9
 from merchants.kernel.scoping import WRITE_ROLES, is_buyer, is_platform, require_role
 from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, require_transition
 from merchants.models import (
+    FakeShippingSource,
     Merchant,
     Order,
     OrderEvent,
@@ -37,6 +39,7 @@ from merchants.models import (
     Package,
     PlatformSettings,
     Product,
+    ShopDay,
     Sku,
 )
 from merchants.tracking import check_tracking, normalise_tracking
@@ -196,6 +199,8 @@ def place_order(
         actor=actor,
         at=placed_at,
     )
+    if paid_at is not None or payment_method == PaymentMethod.COD:  # L-3: cod at placement, online when paid
+        count_shop_day(merchant.pk, at=placed_at, amount=total)
     return order
 
 
@@ -208,7 +213,76 @@ def pay_order(order: Order, *, at: datetime | None = None) -> Order:
     order.pay(at=at or timezone.now())
     order.save(update_fields=["status", "paid_at", "deadline_at", "updated_at"])
     record_event(order, EventKind.PAID, source=source, actor=BUYER)
+    count_shop_day(
+        order.merchant_id, at=order.paid_at, amount=order.paid_amount
+    )  # L-3: online counts when paid
     return order
+
+
+# --------------------------------------------------------------------------------------------
+# Daily per-shop order and GMV counts (L-1 caps, L-4), kept in the order's own transaction
+
+
+def count_shop_day(merchant_id: int, *, at: datetime, amount: Decimal, orders: int = 1) -> None:
+    """Add `orders` orders worth `amount` to the shop's local day of `at` (an F() update, or the day's row).
+
+    Called by place_order (cod, or online paid at once) and pay_order, inside their transaction: the row
+    of the day is updated in place (no read-modify-write, so two orders at once both count).
+    """
+    day = timezone.localdate(at)
+    rows = ShopDay.objects.filter(merchant_id=merchant_id, day=day)
+    if rows.update(orders=F("orders") + orders, gmv=F("gmv") + amount):
+        return
+    try:
+        with transaction.atomic():
+            ShopDay.objects.create(merchant_id=merchant_id, day=day, orders=orders, gmv=amount)
+    except IntegrityError:  # another transaction created the day's row meanwhile
+        rows.update(orders=F("orders") + orders, gmv=F("gmv") + amount)
+
+
+def shop_day_counts(orders_qs=None):
+    """(merchant_id, local day, orders, GMV) of the valid orders of `orders_qs` (default: all), grouped.
+
+    The one definition of "an order that counts" for sales, GMV and the caps (L-3): a cod order on the day
+    it was placed, an online order on the day it was paid; an unpaid online order (paid_at null) never.
+    """
+    from django.db.models import Case, Count, Sum, When
+    from django.db.models.functions import TruncDate
+
+    qs = Order.objects.all() if orders_qs is None else orders_qs
+    counted_at = Case(
+        When(payment_method=PaymentMethod.COD, then=F("placed_at")),
+        default=F("paid_at"),
+    )
+    return (
+        qs.annotate(counted_at=counted_at)
+        .filter(counted_at__isnull=False)
+        .annotate(day=TruncDate("counted_at", tzinfo=timezone.get_current_timezone()))
+        .values("merchant_id", "day")
+        .annotate(n=Count("pk"), total=Sum("paid_amount"))
+        .order_by()
+    )
+
+
+@transaction.atomic
+def rebuild_shop_days(*, merchant_ids: Iterable[int] | None = None, batch_size: int = 5000) -> int:
+    """Recompute ShopDay from the orders (existing data, imports that bypassed place_order); rows written.
+
+    `merchant_ids` limits it to some shops; their days are replaced as a whole, in one transaction.
+    """
+    orders = Order.objects.all()
+    days = ShopDay.objects.all()
+    if merchant_ids is not None:
+        merchant_ids = list(merchant_ids)
+        orders = orders.filter(merchant_id__in=merchant_ids)
+        days = days.filter(merchant_id__in=merchant_ids)
+    days.delete()
+    rows = [
+        ShopDay(merchant_id=row["merchant_id"], day=row["day"], orders=row["n"], gmv=row["total"])
+        for row in shop_day_counts(orders)
+    ]
+    ShopDay.objects.bulk_create(rows, batch_size=batch_size)
+    return len(rows)
 
 
 @transaction.atomic
@@ -382,6 +456,41 @@ def resettle_shipping(order: Order | int, *, actor=None) -> Order:
             actor=actor,
         )
     return order
+
+
+@transaction.atomic
+def flag_fake_shipping(
+    package: Package, actor=None, *, source: str | None = None, flagged: bool = True
+) -> Package:
+    """Set (or clear, flagged=False) a package's fake-shipping flag (L-7); an order event records it.
+
+    Platform staff (source `staff`) or the system — the logistics import, source `logistics_feed` — set
+    it; a shop never does. Setting a flag already set (or clearing one not set) changes nothing and
+    writes no event, so a feed may repeat itself.
+    """
+    if not (actor is None or is_platform(actor)):
+        raise ActorNotAllowedError(_("只有平台可以标记虚假发货。"))
+    if source is None:
+        source = FakeShippingSource.LOGISTICS_FEED if actor is None else FakeShippingSource.STAFF
+    if source not in FakeShippingSource.values:
+        raise ApplicationError(_("未知的标记来源：%(value)s") % {"value": source}, code="source")
+    order = selectors.order_for_update(package.order_id, actor=None)
+    package = selectors.package_for_update(package.pk, actor=None)
+    if package.fake_shipping == bool(flagged):
+        return package
+    package.fake_shipping = bool(flagged)
+    package.fake_shipping_at = timezone.now() if flagged else None
+    package.fake_shipping_source = source if flagged else ""
+    package.save(update_fields=["fake_shipping", "fake_shipping_at", "fake_shipping_source"])
+    record_event(
+        order,
+        EventKind.FAKE_SHIPPING_FLAGGED if flagged else EventKind.FAKE_SHIPPING_CLEARED,
+        source=order.status,
+        actor=actor,
+        params={"tracking": package.tracking_no, "source": source},
+        data={"package": package.pk, "source": source},
+    )
+    return package
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from aftersales.services.cases import (
 from aftersales.services.deadlines import on_deadline, run_deadlines
 from aftersales.services.delays import decide_delay_report, file_delay_report
 from aftersales.services.refunds import idempotency_key, pay_refund, retry_refund, stuck_refund_case_ids
+from aftersales.services.signing import record_return_signed
 from aftersales.tasks import refund_task
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "propose",
     "refund_cancelled_order",
     "refund_task",
+    "record_return_signed",
     "refuse_return",
     "reject",
     "requeue_refunds",

@@ -71,7 +71,7 @@ from merchants.transitions import OrderStatus
 # What each move writes on the case row: its single form saves these fields, its batch form too.
 APPROVE_FIELDS = ("status", "deadline_at", "updated_at")
 DECLINE_FIELDS = ("status", "deadline_at", "updated_at")
-CONFIRM_RETURN_FIELDS = ("status", "return_received_at", "deadline_at", "updated_at")
+CONFIRM_RETURN_FIELDS = ("status", "return_received_at", "return_signed_at", "deadline_at", "updated_at")
 CONFIRM_EXCHANGE_FIELDS = ("status", "deadline_at", "closed_at", "updated_at")
 
 # a case needs a paid (or confirmed cod) order that was not cancelled.

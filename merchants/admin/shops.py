@@ -157,11 +157,11 @@ class ProductAdmin(ProductImportExportAdmin):
     workbench_can_add = True
     list_display = ("name", "spu_id", "shelf_badge", "flags", "shop", "created")
     list_select_related = ("merchant",)
-    list_filter = ("on_shelf", "three_guarantee", "durable")
+    list_filter = ("on_shelf", "three_guarantee", "durable", "is_virtual")
     search_fields = ("spu_id", "name")
     search_help_text = _("商品ID 或商品名称")
     ordering = ("-created_at", "-pk")
-    fields = ("merchant", ("spu_id", "name"), ("on_shelf", "three_guarantee", "durable"))
+    fields = ("merchant", ("spu_id", "name"), ("on_shelf", "three_guarantee", "durable", "is_virtual"))
 
     def get_readonly_fields(self, request, obj=None):
         return ("merchant", "spu_id") if obj is not None else ()

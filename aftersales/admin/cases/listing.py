@@ -37,7 +37,11 @@ from aftersales.models import AfterSaleCase
 from aftersales.transitions import CaseStatus, CaseType, Reason
 from merchants.kernel.admin.changelist import EmptyState
 from merchants.kernel.admin.display import choice_label, countdown_cell
-from merchants.kernel.admin.filters import CheckedChoicesDropdownFilter, search_term
+from merchants.kernel.admin.filters import (
+    CheckedChoicesDropdownFilter,
+    DateRangeOnDateTimeFilter,
+    search_term,
+)
 from merchants.kernel.admin.tabs import QuickTabsMixin
 from merchants.kernel.scoping import WRITE_ROLES, merchant_ids_for, roles_for, sees_all
 
@@ -75,6 +79,7 @@ class CaseListMixin(QuickTabsMixin):
         ("created_at", CreatedRangeFilter),
         ("amount", AmountRangeFilter),
         ("reason", CheckedChoicesDropdownFilter),
+        ("return_signed_at", DateRangeOnDateTimeFilter),  # L-5: the return parcel's signed-for day
         OrderNoFilter,
         BuyerFilter,
         ProductFilter,
