@@ -105,6 +105,7 @@ CASE_FIELDS = (
     "refund_failed",
     "advance_paid",
     "return_received_at",
+    "return_signed_at",  # confirm_return fills it when no feed did (L-5)
     "arbitration_outcome",
 )
 RELATED_FIELDS = {
