@@ -352,8 +352,8 @@ UNFOLD = {
         },
     },
     "SIDEBAR": {"show_search": False, "show_all_applications": True},
-    # Home page cards (orders, after-sales queues) for whoever is looking: every shop on /admin/.
-    "DASHBOARD_CALLBACK": "merchants.kernel.registry.dashboard_callback",
+    # The /admin/ home: the queues platform staff work (apps register them with registry.staff_queue).
+    "DASHBOARD_CALLBACK": "merchants.kernel.registry.staff_dashboard_callback",
 }
 # The merchant workbench (/workbench/) has its own titles and navigation (merchants/sites.py).
 UNFOLD_WORKBENCH = {
