@@ -75,8 +75,34 @@ _queue_providers: dict[str, tuple[int, QueueProvider]] = {}
 
 # Sidebar icons (Material Symbols) by "app_label.modelname"; each app adds its own with nav_icon().
 NAV_ICONS: dict[str, str] = {}
-# Sidebar order within an app (lower first); pages not listed follow alphabetically.
+# Sidebar order within an app (lower first); pages not listed follow, by model name (never by their
+# translated name, so the order is the same in every language).
 NAV_PRIORITY: dict[str, int] = {}
+# Sidebar order of the apps (by label): the product apps first, in the order the Chinese names gave them;
+# the others (auth, schedules, ...) follow in INSTALLED_APPS order.
+APP_PRIORITY: dict[str, int] = {"aftersales": 0, "merchants": 1, "tickets": 2, "reviews": 3}
+
+
+def stable_app_list(app_list: list[dict]) -> list[dict]:
+    """An admin site's app list in an order that does not change with the language (Django sorts by name)."""
+    from django.apps import apps  # noqa: PLC0415
+
+    installed = {config.label: index for index, config in enumerate(apps.get_app_configs())}
+    app_list = sorted(
+        app_list,
+        key=lambda app: (
+            APP_PRIORITY.get(app["app_label"], len(APP_PRIORITY)),
+            installed.get(app["app_label"], 0),
+        ),
+    )
+    for app in app_list:
+        app["models"].sort(
+            key=lambda model: (
+                NAV_PRIORITY.get(f"{app['app_label']}.{model['object_name'].lower()}", 50),
+                model["object_name"],
+            )
+        )
+    return app_list
 
 
 def card_provider(func: Provider | None = None, *, order: int = 100):
@@ -212,11 +238,8 @@ def workbench_navigation(request: HttpRequest) -> list[dict]:
     groups = [
         {"items": [{"title": _("工作台首页"), "icon": "dashboard", "link": reverse("workbench:index")}]}
     ]
-    for app in workbench_site.get_app_list(request):
-        models = sorted(
-            (model for model in app["models"] if model.get("admin_url")),
-            key=lambda model: NAV_PRIORITY.get(f"{app['app_label']}.{model['object_name'].lower()}", 50),
-        )
+    for app in workbench_site.get_app_list(request):  # stable_app_list: the same order in every language
+        models = [model for model in app["models"] if model.get("admin_url")]
         items = [
             {
                 "title": model["name"],
