@@ -19,7 +19,8 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
 
-from merchants.kernel.admin.filters import CheckedChangeList
+from merchants.kernel.admin.filters import CheckedChangeList, ShopAutocompleteFilter
+from merchants.kernel.models import Merchant
 from merchants.kernel.scoping import (
     ALL_ROLES,
     WRITE_ROLES,
@@ -150,6 +151,17 @@ class MerchantScopedAdmin(RolePermissionsMixin, ScopedFormFieldsMixin, ModelAdmi
     def scope_queryset(self, request, qs):
         """Hook for select_related / annotations; the rows are already scoped."""
         return qs
+
+    def get_list_filter(self, request):
+        """On /admin/, every list of a shop's rows starts with the shop filter (an autocomplete)."""
+        filters = list(super().get_list_filter(request))
+        path = getattr(self.model, "merchant_path", None)
+        if is_workbench(self.admin_site) or not path:
+            return filters
+        named = {item[0] if isinstance(item, (list, tuple)) else item for item in filters}
+        if path in named or not self.admin_site.is_registered(Merchant):
+            return filters  # the autocomplete searches through the shop admin of this site
+        return [(path, ShopAutocompleteFilter), *filters]
 
     def get_changelist(self, request, **kwargs):
         return CheckedChangeList  # a filter value refused (N-9) is not an active filter
