@@ -7,12 +7,14 @@ DASHBOARD_CALLBACK). One aggregate query per site, through the user's scoped cas
 
 from __future__ import annotations
 
+from django.db.models import Count, Min
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from aftersales import selectors
 from aftersales.filters import due_soon_hours, tab_counts, tabs_for
+from aftersales.transitions import CaseStatus, DelayReportStatus
 from merchants.kernel import registry
 from merchants.kernel.scoping import is_platform
 
@@ -79,3 +81,66 @@ def aftersales_section(request: HttpRequest) -> registry.Section | None:
 registry.nav_icon("aftersales.aftersalecase", "support_agent", priority=0)
 registry.nav_icon("aftersales.delayreport", "schedule")
 registry.nav_icon("aftersales.autorefundrule", "rule")
+
+
+def _waiting(queryset, field: str) -> tuple[int, object]:
+    """(how many, since when the oldest waits) in one aggregate over an indexed condition."""
+    row = queryset.order_by().aggregate(n=Count("pk"), oldest=Min(field))
+    return row["n"], row["oldest"]
+
+
+@registry.staff_queue(order=10)
+def staff_queues(request: HttpRequest) -> list[registry.Queue]:
+    """The platform's after-sales queues (A-5, A-7, A-9, A-6): escalated arbitration first."""
+    site = registry.site_name(request)
+    try:
+        cases_url = reverse(f"{site}:aftersales_aftersalecase_changelist")
+        reports_url = reverse(f"{site}:aftersales_delayreport_changelist")
+    except NoReverseMatch:
+        return []
+    cases = selectors.cases_for(request.user)
+    arbitration = cases.filter(status=CaseStatus.ARBITRATION)
+    escalated, escalated_oldest = _waiting(arbitration.filter(escalated=True), "arbitration_started_at")
+    waiting, waiting_oldest = _waiting(arbitration, "arbitration_started_at")
+    reports, reports_oldest = _waiting(
+        selectors.delay_reports_for(request.user).filter(status=DelayReportStatus.PENDING), "created_at"
+    )
+    failed, failed_oldest = _waiting(cases.filter(refund_failed=True), "updated_at")
+    return [
+        registry.Queue(
+            _("已升级的平台介入"),
+            escalated,
+            escalated_oldest,
+            f"{cases_url}?tab=arbitration",
+            _("超时未判定，已升级高级客服"),
+            "danger",
+            "priority_high",
+        ),
+        registry.Queue(
+            _("平台介入待判定"),
+            waiting,
+            waiting_oldest,
+            f"{cases_url}?tab=arbitration",
+            _("买家申请平台介入的售后单"),
+            "danger",
+            "gavel",
+        ),
+        registry.Queue(
+            _("延迟报备待审核"),
+            reports,
+            reports_oldest,
+            f"{reports_url}?status__exact={DelayReportStatus.PENDING}",
+            _("商家申请延长处理时限"),
+            "warning",
+            "schedule",
+        ),
+        registry.Queue(
+            _("退款失败"),
+            failed,
+            failed_oldest,
+            f"{cases_url}?tab=refund_failed",
+            TAB_HINTS["refund_failed"],
+            "danger",
+            "credit_card_off",
+        ),
+    ]

@@ -66,6 +66,13 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
+# With DEBUG on (the demo), a missing page is still the site's own 404 page, not Django's technical one
+# (which lists every URL pattern); SHOUHOU_TECHNICAL_404=1 brings Django's debugging page back.
+SHOUHOU_TECHNICAL_404 = env_bool("SHOUHOU_TECHNICAL_404", False)
+if DEBUG and not SHOUHOU_TECHNICAL_404:
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("axes.middleware.AxesMiddleware"), "merchants.kernel.errors.ThemedNotFoundMiddleware"
+    )
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -143,6 +150,8 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
+# One date format in both languages, 2026-12-01 15:26 (config/formats/).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -328,10 +337,24 @@ SHOUHOU_REFUND_GATEWAY = env("SHOUHOU_REFUND_GATEWAY", "aftersales.gateway.Simul
 SHOUHOU_REFUND_STUCK_AFTER = timedelta(minutes=env_int("SHOUHOU_REFUND_STUCK_AFTER_MINUTES", 5))
 
 # --- The admin theme (django-unfold), for both sites.
+
+
+def _static(name: str) -> str:
+    from django.templatetags.static import static  # noqa: PLC0415  (the storage is ready only after setup)
+
+    return static(name)
+
+
 UNFOLD = {
     "SITE_TITLE": _("售后工作台"),
     "SITE_HEADER": _("售后 Shouhou"),
     "SITE_SYMBOL": "support_agent",
+    # The tab icon (static/favicon.svg); /favicon.ico redirects to it for browsers that ask for that name.
+    "SITE_FAVICONS": [
+        {"rel": "icon", "type": "image/svg+xml", "href": lambda request: _static("favicon.svg")}
+    ],
+    # The date picker's caption as 2026年12月 in Chinese (static/shouhou/calendar-caption.js).
+    "SCRIPTS": [lambda request: _static("shouhou/calendar-caption.js")],
     "SHOW_LANGUAGES": True,
     "SHOW_HISTORY": False,
     "SHOW_VIEW_ON_SITE": False,
@@ -352,8 +375,8 @@ UNFOLD = {
         },
     },
     "SIDEBAR": {"show_search": False, "show_all_applications": True},
-    # Home page cards (orders, after-sales queues) for whoever is looking: every shop on /admin/.
-    "DASHBOARD_CALLBACK": "merchants.kernel.registry.dashboard_callback",
+    # The /admin/ home: the queues platform staff work (apps register them with registry.staff_queue).
+    "DASHBOARD_CALLBACK": "merchants.kernel.registry.staff_dashboard_callback",
 }
 # The merchant workbench (/workbench/) has its own titles and navigation (merchants/sites.py).
 UNFOLD_WORKBENCH = {
@@ -370,11 +393,20 @@ UNFOLD_WORKBENCH = {
     },
 }
 
+# Logging: our own INFO lines (who changed which member, sweeps) by default, with warnings and errors from
+# everything. One line per request (runserver's django.server) and django-axes' per-login lines are chatter
+# that buries a traceback: off unless SHOUHOU_LOG_REQUESTS=1 (a 4xx/5xx answer still logs, as a warning or
+# an error). The demo's worker and beat log at SHOUHOU_TASK_LOG_LEVEL (scripts/demo.sh; WARNING by default).
+SHOUHOU_LOG_REQUESTS = env_bool("SHOUHOU_LOG_REQUESTS", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"level": "INFO" if SHOUHOU_LOG_REQUESTS else "WARNING"},
+        "axes": {"level": "INFO" if SHOUHOU_LOG_REQUESTS else "WARNING"},
+    },
 }

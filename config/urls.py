@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.http import HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -9,9 +11,16 @@ from reviews.views import product_reviews
 # /admin/ is Django's own site: its login gets the same wording and the same `next` rule as the workbench's.
 admin.site.login_form = PlatformLoginForm
 
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon: the site's icon (static/favicon.svg)."""
+    return HttpResponseRedirect(static("favicon.svg"))  # at request time: the manifest exists by then
+
+
 # No /media/ here, in any mode: uploaded files are served only by the protected file view (N-7).
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon),
     path("i18n/", include("django.conf.urls.i18n")),
     path("files/", include("merchants.kernel.files")),
     path("workbench/", workbench_site.urls),

@@ -30,6 +30,7 @@ from merchants.kernel.notices import notify as notify
 from merchants.kernel.scoping import BUYER as BUYER  # the buyer actor (SPEC §9 Actors), re-exported
 from merchants.kernel.scoping import WRITE_ROLES, is_buyer, is_platform, require_role
 from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, require_transition
+from merchants.members import add_member, change_role, remove_member  # noqa: F401  (the member services)
 from merchants.models import (
     FakeShippingSource,
     Merchant,

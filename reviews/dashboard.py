@@ -7,6 +7,7 @@ the tabs; staff cards count the two queues through their partial indexes.
 
 from __future__ import annotations
 
+from django.db.models import Count, Min
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext
@@ -167,3 +168,40 @@ def staff_section(request: HttpRequest) -> registry.Section | None:
             ),
         ],
     )
+
+
+@registry.staff_queue(order=20)
+def staff_queues(request: HttpRequest) -> list[registry.Queue]:
+    """Replies to moderate (R-2) and appeals to decide (R-3): one aggregate each, on their queue indexes."""
+    site = registry.site_name(request)
+    try:
+        replies_url = reverse(f"{site}:reviews_reply_changelist")
+        appeals_url = reverse(f"{site}:reviews_appeal_changelist")
+    except NoReverseMatch:
+        return []
+    replies = (
+        selectors.moderation_queue(request.user).order_by().aggregate(n=Count("pk"), oldest=Min("created_at"))
+    )
+    appeals = (
+        selectors.appeal_queue(request.user).order_by().aggregate(n=Count("pk"), oldest=Min("created_at"))
+    )
+    return [
+        registry.Queue(
+            _("评价回复待审核"),
+            replies["n"],
+            replies["oldest"],
+            replies_url,
+            _("商家对评价的回复"),
+            "warning",
+            "rate_review",
+        ),
+        registry.Queue(
+            _("评价申诉待处理"),
+            appeals["n"],
+            appeals["oldest"],
+            appeals_url,
+            _("商家对差评的申诉"),
+            "warning",
+            "gavel",
+        ),
+    ]

@@ -61,9 +61,12 @@ trap '[ "$stopping" = 1 ] || stop_all' EXIT
 # Job control puts each process in its own process group: Ctrl-C reaches only this script, which
 # then stops each group (the web server's reloader and the worker's children included) exactly once.
 set -m
-"$CELERY" -A config worker --loglevel=INFO --concurrency=2 --hostname="demo-worker@%h" &
+# Task chatter (received / succeeded, beat's "sending due task") is off unless SHOUHOU_TASK_LOG_LEVEL=INFO;
+# warnings and errors — a task's traceback — are always printed.
+TASK_LOG_LEVEL="${SHOUHOU_TASK_LOG_LEVEL:-WARNING}"
+"$CELERY" -A config worker --loglevel="$TASK_LOG_LEVEL" --concurrency=2 --hostname="demo-worker@%h" &
 pids+=($!)
-"$CELERY" -A config beat --loglevel=INFO &
+"$CELERY" -A config beat --loglevel="$TASK_LOG_LEVEL" &
 pids+=($!)
 "$PY" manage.py runserver --noreload "$HOST:$PORT" &
 pids+=($!)
@@ -74,6 +77,7 @@ cat <<EOF
   Shouhou demo: http://$HOST:$PORT/workbench/ (merchants: shop1/shop1, shop2/shop2)
                 http://$HOST:$PORT/admin/     (platform: staff/staff, admin: admin/admin)
   Worker and beat run beside it (SHOUHOU_DEMO_SIMULATOR=1). Ctrl-C stops everything.
+  The log shows warnings and errors only; SHOUHOU_LOG_REQUESTS=1 SHOUHOU_TASK_LOG_LEVEL=INFO for every request and task.
 
 EOF
 

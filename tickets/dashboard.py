@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Count, Min
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from merchants.kernel import registry
 from merchants.kernel.scoping import is_platform
 from tickets import selectors
+from tickets.transitions import TicketStatus
 
 CARDS = (
     ("pending", _("待处理服务单"), "warning", "pending_actions"),
@@ -39,3 +41,30 @@ def ticket_cards(request: HttpRequest):
         if key in counts
     ]
     return registry.Section(title=_("服务单"), cards=cards)
+
+
+@registry.staff_queue(order=30)
+def staff_queues(request: HttpRequest) -> list[registry.Queue]:
+    """Ticket results to review (T-2), oldest submission first: one aggregate."""
+    site = registry.site_name(request)
+    try:
+        url = reverse(f"{site}:tickets_ticket_changelist")
+    except NoReverseMatch:
+        return []
+    row = (
+        selectors.tickets_for(request.user)
+        .filter(status=TicketStatus.IN_REVIEW)
+        .order_by()
+        .aggregate(n=Count("pk"), oldest=Min("submitted_at"))
+    )
+    return [
+        registry.Queue(
+            _("服务单结果待审核"),
+            row["n"],
+            row["oldest"],
+            f"{url}?tab=in_review",
+            _("商家已提交处理结果"),
+            "warning",
+            "fact_check",
+        )
+    ]

@@ -15,6 +15,7 @@ from merchants.kernel import files, notices, templates
 from merchants.registrations import order_values
 from tickets.models import Ticket, TicketAttachment
 from tickets.services.effects import (
+    APPROVED_NOTICE,
     OPENED_NOTICE,
     OVERDUE_NOTICE,
     OVERDUE_RULE,
@@ -33,6 +34,12 @@ notices.register_kind(
     OPENED_NOTICE,
     title=_("新服务单 %(no)s，请在时限内处理"),
     body=_("平台客服根据买家反馈发起了服务单，请查看买家诉求并提交处理结果。"),
+    link=ticket_link,
+)
+notices.register_kind(
+    APPROVED_NOTICE,
+    title=_("服务单 %(no)s 的处理结果已审核通过"),
+    body=_("服务单已关闭。"),
     link=ticket_link,
 )
 notices.register_kind(

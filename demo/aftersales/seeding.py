@@ -27,12 +27,12 @@ from demo.aftersales.wording import (
     ARBITRATION_NOTES,
     BUYER_MESSAGES,
     DELAY_REASONS,
-    DESCRIPTIONS,
     ESCALATE_REASONS,
     MERCHANT_MESSAGES,
     PROPOSALS,
     REFUSE_RETURN_REASONS,
     REJECT_REASONS,
+    describe,
 )
 from demo.registry import SeedContext, backdated, register_seeder
 from demo.shops import shop_actors, shop_spec, tracking_number, weighted
@@ -259,6 +259,7 @@ class _Walker:
         rng = self.rng
         item = candidate.item
         reason = pick_reason(rng, case_type, candidate.shipped)
+        said = describe(rng, reason, item)  # fits the product; a photo exactly when the text says so
         at = start.replace(microsecond=0)
         with backdated(at):
             case = services.open_case(
@@ -266,10 +267,8 @@ class _Walker:
                 type=case_type,
                 reason=reason,
                 amount=pick_amount(rng, item),
-                description=rng.choice(DESCRIPTIONS[reason]),
-                attachments=[evidence_image(rng, "photo.png")]
-                if reason in (Reason.QUALITY, Reason.NOT_AS_DESCRIBED, Reason.WRONG_ITEM)
-                else [],
+                description=said.text,
+                attachments=[evidence_image(rng, "photo.png")] if said.photo else [],
             )
         if (case.status != CaseStatus.PENDING) != scenario.automated:
             raise _Misfit("automation did not do what the scenario needs")

@@ -13,7 +13,7 @@ from aftersales.models import AfterSaleCase
 from aftersales.transitions import OPEN_STATES, CaseStatus, CaseType
 from demo.aftersales.plans import EX, RO, RR
 from demo.aftersales.seeding import ELIGIBLE, RETURN_CARRIERS, evidence_image, pick_amount, pick_reason
-from demo.aftersales.wording import BUYER_MESSAGES, DESCRIPTIONS, ESCALATE_REASONS, REJECT_REASONS
+from demo.aftersales.wording import BUYER_MESSAGES, ESCALATE_REASONS, REJECT_REASONS, describe
 from demo.registry import TickContext, register_action
 from demo.shops import shop_actors, shop_spec, tracking_number, weighted
 from merchants.kernel.scoping import BUYER
@@ -39,11 +39,17 @@ def simulate_buyer_requests(tick: TickContext) -> None:
         shipped = item.package_id is not None
         case_type = rng.choice((RO, RR, RR, EX)) if shipped else RO
         reason = pick_reason(rng, case_type, shipped)
+        said = describe(rng, reason, item)  # fits the product; a photo exactly when the text says so
         tick.attempt(
             _("买家申请售后：订单 %(no)s（%(type)s）")
             % {"no": item.order.order_no, "type": CaseType(case_type).label},
-            lambda i=item, t=case_type, r=reason: services.open_case(
-                i, type=t, reason=r, amount=pick_amount(rng, i), description=rng.choice(DESCRIPTIONS[r])
+            lambda i=item, t=case_type, r=reason, said=said: services.open_case(
+                i,
+                type=t,
+                reason=r,
+                amount=pick_amount(rng, i),
+                description=said.text,
+                attachments=[evidence_image(rng, "photo.png")] if said.photo else [],
             ),
         )
 
@@ -77,7 +83,7 @@ def simulate_buyer_moves(tick: TickContext) -> None:
         elif roll < 0.8:
             tick.attempt(
                 _("买家修改申请：%(no)s") % {"no": case.case_no},
-                lambda c=case: services.revise(c, description="已补充商品问题照片，请再看看。"),
+                lambda c=case: services.revise(c, description="已补充说明商品问题，请再看看。"),
             )
         else:
             tick.attempt(_("买家撤销申请：%(no)s") % {"no": case.case_no}, lambda c=case: services.cancel(c))

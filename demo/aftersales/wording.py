@@ -1,6 +1,15 @@
-"""What buyers, merchants and staff write in the demo's cases (realistic, varied); bench reuses it."""
+"""What buyers, merchants and staff write in the demo's cases (realistic, varied); bench reuses it.
+
+A buyer's description fits what they bought (issue 11 §16): `describe(rng, reason, item)` picks from the
+texts of the product's kind (the demo shops sell electronics, tea and tea ware, home goods), names the
+item's own spec where the text is about a spec, and says whether the text mentions a photo — the seeder
+and the simulator attach one exactly then. DESCRIPTIONS (any product) stays for the bench.
+"""
 
 from __future__ import annotations
+
+import random
+from dataclasses import dataclass
 
 from aftersales.transitions import ArbitrationOutcome, Reason
 
@@ -68,7 +77,7 @@ REFUSE_RETURN_REASONS = (
 )
 ESCALATE_REASONS = (
     "商家拒绝售后，但商品确实有质量问题，请平台介入。",
-    "已经提供了照片，商家还是不同意，申请客服处理。",
+    "商品问题已经说明清楚了，商家还是不同意，申请客服处理。",
     "",
 )
 ARBITRATION_NOTES = {
@@ -81,7 +90,7 @@ MERCHANT_MESSAGES = (
     "退货请寄到店铺售后地址，包裹里请附上订单号。",
 )
 BUYER_MESSAGES = (
-    "照片已经上传了，请尽快处理，谢谢。",
+    "麻烦尽快处理，谢谢。",
     "请问什么时候可以退款？",
     "快递已经寄出了，麻烦注意查收。",
 )
@@ -90,3 +99,99 @@ DELAY_REASONS = (
     "仓库搬迁，退货验收需延后三天。",
     "商品需返厂检测，检测报告预计五个工作日出具。",
 )
+
+
+# ---- descriptions that fit the product: {kind: {reason: (text, ...)}}; "（见照片）" marks a photo
+
+PHOTO_MARK = "（见照片）"
+KIND_BY_SHOP = {"chenguang-digital": "digital", "jiangnan-tea": "tea", "yuejia-home": "home"}
+TEA_WARE = ("壶", "杯", "盖碗", "茶盘", "炉", "水壶", "茶具")
+
+BY_KIND: dict[str, dict[str, tuple[str, ...]]] = {
+    "digital": {
+        Reason.QUALITY: (
+            "收到后发现机身侧面有一道明显划痕，包装完好，应该是出厂就有的（见照片）。",
+            "用了两天就充不进电了，换了几根线和插头都一样。",
+            "开机十分钟机身明显发烫，还有异响。",
+            "接口松动，插上线要按着才有反应（见照片）。",
+        ),
+        Reason.NOT_AS_DESCRIBED: (
+            "实物颜色比详情页偏暗很多，和图片差距明显（见照片）。",
+            "续航远没有详情页写的那么长，充满电只能用半天。",
+        ),
+        Reason.COUNTERFEIT: (
+            "包装上的防伪码查询显示未激活，怀疑不是正品。",
+            "序列号在官网查不到，怀疑是翻新机。",
+        ),
+        Reason.WRONG_ITEM: ("少发了配件，包装里只有主机（见照片）。",),
+    },
+    "tea": {
+        Reason.QUALITY: (
+            "茶叶罐密封条是坏的，里面的茶叶有点受潮结块（见照片）。",
+            "冲泡后有一股霉味，和以前买的不一样。",
+            "茶叶里碎末和茶梗很多，像是碎茶（见照片）。",
+        ),
+        Reason.NOT_AS_DESCRIBED: (
+            "详情页写的是明前特级，收到的叶片粗大，不像明前茶（见照片）。",
+            "称了一下，重量比标注的少了不少。",
+        ),
+        Reason.COUNTERFEIT: ("包装上的防伪码查询显示未激活，怀疑不是正品。",),
+        Reason.WRONG_ITEM: ("拍的是这款茶，发来的却是另一款（见照片）。",),
+    },
+    "tea_ware": {
+        Reason.QUALITY: (
+            "壶盖边缘有一道裂纹，倒水会渗（见照片）。",
+            "杯口有一处磕破的缺口，包装盒完好（见照片）。",
+            "通电后指示灯亮但不加热。",
+        ),
+        Reason.NOT_AS_DESCRIBED: (
+            "实物颜色和详情页差别很大，釉面发灰（见照片）。",
+            "容量比详情页写的小很多。",
+        ),
+        Reason.COUNTERFEIT: ("底款和详情页展示的不一样，怀疑不是原矿。",),
+        Reason.WRONG_ITEM: ("收到的款式和下单的不一样（见照片）。",),
+    },
+    "home": {
+        Reason.QUALITY: (
+            "拉链拉了两次就坏了，缝线也开了（见照片）。",
+            "保温杯倒进开水两个小时就凉了，根本不保温。",
+            "洗了一次就起球掉色（见照片）。",
+        ),
+        Reason.NOT_AS_DESCRIBED: (
+            "描述说是纯棉，摸起来明显是化纤的。",
+            "尺寸和详情页标的不一样，短了三厘米（见照片）。",
+        ),
+        Reason.COUNTERFEIT: ("吊牌和品牌官网的不一样，怀疑不是正品。",),
+        Reason.WRONG_ITEM: ("颜色发错了，和下单的不一样（见照片）。",),
+    },
+}
+# A wrong spec, when the item has one: names the spec the buyer ordered.
+WRONG_SPEC = (
+    "下单的是「%(spec)s」，收到的规格不对（见照片）。",
+    "拍的是「%(spec)s」，发来的是别的规格（见照片）。",
+)
+
+
+@dataclass(frozen=True)
+class Description:
+    text: str
+    photo: bool  # the text says a photo is attached: attach one
+
+
+def kind_of(item) -> str:
+    """The kind of product an order item is (digital, tea, tea_ware, home), from the demo shop and its name."""
+    kind = KIND_BY_SHOP.get(item.order.merchant.code if hasattr(item, "order") else "", "home")
+    if kind == "tea" and any(word in item.product.name for word in TEA_WARE):
+        return "tea_ware"
+    return kind
+
+
+def describe(rng: random.Random, reason: str, item) -> Description:
+    """What the buyer writes about this item for this reason; `photo` when the text says one is attached."""
+    spec = getattr(getattr(item, "sku", None), "spec", "") if getattr(item, "sku_id", None) else ""
+    if reason == Reason.WRONG_ITEM and spec:
+        text = rng.choice(WRONG_SPEC) % {"spec": spec}
+    else:
+        texts = BY_KIND.get(kind_of(item), {}).get(reason) or DESCRIPTIONS[reason]
+        text = rng.choice(texts)
+    return Description(text=text, photo=PHOTO_MARK in text)

@@ -11,7 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from merchants import selectors
-from merchants.kernel.admin.filters import CheckedChoiceFilter, CheckedIdFilter, CheckedTextFilter
+from merchants.kernel.admin.filters import (
+    CheckedChoiceFilter,
+    CheckedIdFilter,
+    CheckedTextFilter,
+    chosen_shop_id,
+)
 from merchants.models import Order
 from merchants.transitions import SHIPPABLE_STATES
 
@@ -45,6 +50,9 @@ class ProductFilter(CheckedIdFilter):
 
     def lookups(self, request, model_admin):
         products = selectors.products_for(request.user)
+        shop_id = chosen_shop_id(request, model_admin.model)
+        if shop_id is not None:  # the products follow the shop chosen in the shop filter (/admin/)
+            products = products.filter(merchant_id=shop_id)
         if not model_admin.show_merchant_column(request):
             return [(str(pk), name) for pk, name in products.values_list("pk", "name")[:PRODUCT_FILTER_LIMIT]]
         rows = products.values_list("pk", "name", "merchant__name")[:PRODUCT_FILTER_LIMIT]

@@ -8,6 +8,7 @@ from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import display
 
 from merchants.admin.imports import PackageImportExportAdmin, ProductImportExportAdmin
+from merchants.admin.members import MembershipAdmin
 from merchants.forms import MerchantSettingsForm
 from merchants.kernel.admin.base import MerchantScopedAdmin, ScopedTabularInline, is_workbench, member_may
 from merchants.kernel.admin.display import badge, local_time
@@ -108,46 +109,6 @@ class MerchantAdmin(MerchantScopedAdmin):
 
     @display(description=_("开店时间"), ordering="created_at")
     def created(self, obj):
-        return local_time(obj.created_at, "Y-m-d")
-
-
-class MembershipAdmin(MerchantScopedAdmin):
-    """Who works in the shop and as what; read-only on the workbench, managed on /admin/."""
-
-    list_display = ("username", "role_badge", "shop", "joined")
-    list_select_related = ("user", "merchant")
-    list_filter = (("role", ChoicesDropdownFilter),)
-    list_filter_submit = True
-    search_fields = ("user__username", "merchant__code", "merchant__name")
-    ordering = ("merchant__code", "role", "user__username")
-
-    def has_change_permission(self, request, obj=None):
-        if is_workbench(self.admin_site):
-            return False
-        return super().has_change_permission(request, obj)
-
-    def get_autocomplete_fields(self, request):
-        return () if is_workbench(self.admin_site) else ("user", "merchant")
-
-    def get_readonly_fields(self, request, obj=None):
-        if is_workbench(self.admin_site):
-            return ("user", "merchant", "role", "created_at")
-        return ("created_at",)
-
-    @display(description=_("用户"), ordering="user__username")
-    def username(self, obj):
-        return obj.user.get_username()
-
-    @display(description=_("角色"), label=ROLE_VARIANTS)
-    def role_badge(self, obj):
-        return obj.role, obj.get_role_display()
-
-    @display(description=_("店铺"), ordering="merchant__code")
-    def shop(self, obj):
-        return obj.merchant.name
-
-    @display(description=_("加入时间"), ordering="created_at")
-    def joined(self, obj):
         return local_time(obj.created_at, "Y-m-d")
 
 

@@ -27,6 +27,7 @@ SHIP_COMMIT_RULE = "ticket_ship_commit_missed"  # 催发货承诺发货时间到
 # Notice kinds (their texts: tickets.registrations)
 OPENED_NOTICE = "tickets.opened"
 REJECTED_NOTICE = "tickets.rejected"
+APPROVED_NOTICE = "tickets.approved"
 OVERDUE_NOTICE = "tickets.overdue"
 REVIEW_LATE_NOTICE = "tickets.review_late"
 SHIP_COMMIT_NOTICE = "tickets.ship_commit_missed"

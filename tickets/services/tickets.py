@@ -191,6 +191,9 @@ def review_result(
             files=files,
             at=now,
         )
+        effects.notify_shops(
+            [ticket], effects.APPROVED_NOTICE, at=now, message=reason, liability=liability or ""
+        )
     else:
         source = transition(ticket, ticket.reject, action=action, now=now, limits=limits, reason=reason)
         ticket.save(

@@ -2,10 +2,64 @@
 
 import time
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from demo import registry as demo
+from demo.shops import SHOPS
+
+# What each number of a seeder's summary counts (issue 11 §16): the words shown instead of the keys.
+SEEDERS = {
+    "merchants.users_and_shops": gettext_lazy("账号与店铺"),
+    "merchants.catalog": gettext_lazy("商品"),
+    "merchants.orders": gettext_lazy("订单"),
+    "aftersales.rules": gettext_lazy("自动退款规则"),
+    "aftersales.cases": gettext_lazy("售后单"),
+    "reviews.reviews": gettext_lazy("评价"),
+    "tickets.tickets": gettext_lazy("服务单"),
+}
+WORDS = {
+    "users": gettext_lazy("新建账号"),
+    "shops": gettext_lazy("新建店铺"),
+    "memberships": gettext_lazy("新建店铺成员"),
+    "products": gettext_lazy("新建商品"),
+    "skus": gettext_lazy("新建 SKU"),
+    "orders": gettext_lazy("新建订单"),
+    "rules": gettext_lazy("新建规则"),
+    "cases": gettext_lazy("新建售后单"),
+    "reviews": gettext_lazy("新建评价"),
+    "replies": gettext_lazy("新建回复"),
+    "appeals": gettext_lazy("新建申诉"),
+    "tickets": gettext_lazy("新建服务单"),
+    "skipped_shops": gettext_lazy("已有数据而跳过的店铺"),
+    "unplaced": gettext_lazy("排不进时间线而略过的计划"),
+}
+# What the database holds after seeding, whatever this run created.
+TOTALS = (
+    ("merchants.Order", gettext_lazy("订单")),
+    ("aftersales.AfterSaleCase", gettext_lazy("售后单")),
+    ("reviews.Review", gettext_lazy("评价")),
+    ("tickets.Ticket", gettext_lazy("服务单")),
+)
+
+
+def summary_line(name: str, summary: dict) -> str:
+    """One seeder's numbers in words: "订单：新建订单 900，已有数据而跳过的店铺 0"."""
+    details = "，".join(f"{WORDS.get(key, key)} {value}" for key, value in summary.items()) or "-"
+    return f"{SEEDERS.get(name, name)}：{details}"
+
+
+def totals_line() -> str:
+    parts = []
+    for label, words in TOTALS:
+        try:
+            model = apps.get_model(label)
+        except LookupError:
+            continue
+        parts.append(f"{words} {model._default_manager.count()}")
+    return _("数据库现有：%(totals)s。") % {"totals": "，".join(parts)}
 
 
 class Command(BaseCommand):
@@ -25,8 +79,16 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         for name, summary in results:
-            details = "，".join(f"{key} {value}" for key, value in summary.items()) or "-"
-            log(f"{name}: {details}")
+            log(summary_line(name, summary))
+        log(totals_line())
+        shares = "、".join(f"{shop.name} {shop.share:.0%}" for shop in SHOPS)
+        log(
+            _(
+                "以上“新建”是本次运行生成的数量；已有数据的店铺会整体跳过，所以重复运行时显示 0 是正常的。"
+                "订单按店铺分配：%(shares)s。"
+            )
+            % {"shares": shares}
+        )
         log(
             self.style.SUCCESS(
                 _("演示数据就绪，用时 %(seconds).1f 秒。") % {"seconds": time.monotonic() - started}

@@ -8,15 +8,19 @@ merchant workbench, permissions come from the member's role (viewer reads, owner
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import admin, messages
 from django.contrib.admin.options import TO_FIELD_VAR
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.http import Http404, HttpResponseRedirect
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
 
-from merchants.kernel.admin.filters import CheckedChangeList
+from merchants.kernel.admin.filters import CheckedChangeList, ShopAutocompleteFilter
+from merchants.kernel.models import Merchant
 from merchants.kernel.scoping import (
     ALL_ROLES,
     WRITE_ROLES,
@@ -47,8 +51,25 @@ def message_errors(request, error: ValidationError) -> None:
         messages.error(request, text)
 
 
+RULE_ID = re.compile(r"\s*[（(][MSARTLBN]-\d+[a-z]?(?:[,，、]\s*[MSARTLBN]-\d+[a-z]?)*[）)]")
+
+
+def _strip_rule_ids(text) -> str:
+    return RULE_ID.sub("", str(text))
+
+
+without_rule_ids = lazy(_strip_rule_ids, str)
+"""A help text without the spec's rule ids ("（A-11）"): they mean nothing to a merchant (issue 11 §14)."""
+
+
 class ScopedFormFieldsMixin:
-    """FK and M2M choices limited to the user's shops."""
+    """FK and M2M choices limited to the user's shops; on the workbench, help texts without rule ids."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and field.help_text and is_workbench(self.admin_site):
+            field.help_text = without_rule_ids(field.help_text)
+        return field
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model
@@ -142,6 +163,17 @@ class MerchantScopedAdmin(RolePermissionsMixin, ScopedFormFieldsMixin, ModelAdmi
     def scope_queryset(self, request, qs):
         """Hook for select_related / annotations; the rows are already scoped."""
         return qs
+
+    def get_list_filter(self, request):
+        """On /admin/, every list of a shop's rows starts with the shop filter (an autocomplete)."""
+        filters = list(super().get_list_filter(request))
+        path = getattr(self.model, "merchant_path", None)
+        if is_workbench(self.admin_site) or not path:
+            return filters
+        named = {item[0] if isinstance(item, (list, tuple)) else item for item in filters}
+        if path in named or not self.admin_site.is_registered(Merchant):
+            return filters  # the autocomplete searches through the shop admin of this site
+        return [(path, ShopAutocompleteFilter), *filters]
 
     def get_changelist(self, request, **kwargs):
         return CheckedChangeList  # a filter value refused (N-9) is not an active filter

@@ -26,6 +26,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from unfold.contrib.filters.admin import (
+    AutocompleteSelectFilter,
     ChoicesDropdownFilter,
     DropdownFilter,
     RangeDateFilter,
@@ -280,6 +281,35 @@ class CheckedRelatedFieldListFilter(CheckedFilterMixin, RelatedFieldListFilter):
         return value
 
 
+class ShopAutocompleteFilter(CheckedRelatedFieldListFilter, AutocompleteSelectFilter):
+    """The shop of a cross-shop list on /admin/ (issue 11 §13): a search box (unfold's autocomplete over the
+    shop admin's search fields), never a select of every shop. MerchantScopedAdmin adds it by itself."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.title = _("店铺")
+
+
+def shop_filter_param(model) -> str | None:
+    """The query parameter of a model's shop filter ("merchant__id__exact"), None for a model with no shop."""
+    path = getattr(model, "merchant_path", None)
+    if not path:
+        return None
+    return f"{path}__id__exact"
+
+
+def chosen_shop_id(request, model) -> int | None:
+    """The shop the list is filtered to (a valid id), or None: product filters offer that shop's products."""
+    param = shop_filter_param(model)
+    value = request.GET.get(param) if param else None
+    if not value:
+        return None
+    try:
+        return parse_id(value, label=_("店铺"))
+    except BadInputError:
+        return None
+
+
 class CheckedRangeNumericFilter(CheckedFilterMixin, RangeNumericFilter):
     """unfold's from/to number filter (amounts): each end a bounded number, or the filter is not applied."""
 
@@ -380,6 +410,8 @@ __all__ = [
     "CheckedRangeNumericFilter",
     "CheckedTextFilter",
     "DateRangeOnDateTimeFilter",
+    "ShopAutocompleteFilter",
+    "chosen_shop_id",
     "is_autocomplete",
     "reject",
     "rejected_params",

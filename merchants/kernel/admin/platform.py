@@ -85,7 +85,11 @@ class ClockedScheduleAdmin(BaseClockedScheduleAdmin, ModelAdmin):
 
 
 def reregister(site: admin.AdminSite) -> None:
-    """Replace the stock admins of auth and django-celery-beat on `site` with the unfold ones."""
+    """Replace the stock admins of auth and django-celery-beat on `site` with the unfold ones; keep the
+    site's app order the same in every language."""
+    from merchants.kernel.admin.sites import keep_app_order  # noqa: PLC0415
+
+    keep_app_order(site)
     for model, model_admin in (
         (User, UserAdmin),
         (Group, GroupAdmin),

@@ -17,6 +17,7 @@ from unfold.forms import AuthenticationForm
 from unfold.sites import UnfoldAdminSite
 
 from merchants.kernel.logins import lockout_numbers
+from merchants.kernel.registry import stable_app_list
 from merchants.kernel.scoping import is_platform, roles_for
 
 
@@ -95,7 +96,20 @@ def safe_next_login(site):
     return login
 
 
-class WorkbenchSite(UnfoldAdminSite):
+class StableOrderMixin:
+    """The sidebar and the index list apps and pages in one order whatever the language."""
+
+    def get_app_list(self, request, app_label=None):
+        return stable_app_list(super().get_app_list(request, app_label))
+
+
+def keep_app_order(site) -> None:
+    """Give a site this project does not subclass (/admin/, unfold's default site) the stable order."""
+    if not isinstance(site, StableOrderMixin):
+        site.__class__ = type(f"Stable{type(site).__name__}", (StableOrderMixin, type(site)), {})
+
+
+class WorkbenchSite(StableOrderMixin, UnfoldAdminSite):
     settings_name = "UNFOLD_WORKBENCH"
     site_header = _("商家售后工作台")
     site_title = _("商家售后工作台")
