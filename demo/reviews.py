@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from demo.aftersales.seeding import _platform_user, evidence_image
 from demo.registry import SeedContext, TickContext, backdated, register_action, register_seeder
-from demo.shops import shop_actors
+from demo.shops import shop_actors, shop_spec
 from merchants.models import OrderItem
 from merchants.transitions import OrderStatus
 from reviews import services
@@ -111,7 +111,7 @@ def _ratings(rng: random.Random) -> tuple[int, int, int]:
 def _received_items(shop, *, since: datetime | None = None):
     items = OrderItem.objects.filter(
         order__merchant=shop, order__status=OrderStatus.RECEIVED, order__received_at__isnull=False
-    ).exclude(reviews__isnull=False)
+    ).filter(review__isnull=True)
     if since is not None:
         items = items.filter(order__received_at__gte=since)
     return items.select_related("order", "product", "sku").order_by("order__received_at", "pk")
@@ -131,8 +131,13 @@ def seed_reviews(ctx: SeedContext) -> dict[str, int]:
             continue
         rng = random.Random(f"{ctx.seed}:reviews:{shop.code}")
         seeder = _ShopReviews(shop, actors, staff, rng, ctx.now)
+        # A few hundred over the shops (a share each): enough for every tab and state, and `make demo`
+        # stays quick — every review is a walk through the services.
+        wanted = max(40, round(ctx.size * 0.2 * shop_spec(shop.code).share))
+        items = list(_received_items(shop))
+        rng.shuffle(items)
         with transaction.atomic():
-            seeder.run(list(_received_items(shop)))
+            seeder.run(sorted(items[: round(wanted / 0.7)], key=lambda i: (i.order.received_at, i.pk)))
         for key, value in seeder.counts.items():
             summary[key] += value
         ctx.log(
