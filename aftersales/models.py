@@ -632,6 +632,7 @@ class CaseEvent(EventBase):
         ),
         "auto_rule": _("命中自动退款规则「%(name)s」，系统自动同意。"),
         "order_cancelled": _("平台客服应买家要求取消订单 %(no)s，系统全额退款 ¥%(amount)s。"),
+        "merchant_opened": _("商家主动为买家发起，无需买家申请。"),
         Kind.PROPOSAL_EXPIRED: _("买家超时未回应协商方案，方案失效，售后单回到待商家处理。"),
         "rejected_idle": _("商家拒绝后买家超时未处理，售后单自动关闭。"),
         "return_not_sent": _("买家超时未寄回商品，售后单自动关闭。"),
@@ -668,6 +669,13 @@ class CaseEvent(EventBase):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"
+
+    @property
+    def kind_label(self) -> str:
+        """As EventBase, but a case the shop opened itself (T-7 out of stock) does not read as the buyer's."""
+        if self.kind == self.Kind.OPENED and (self.params or {}).get("why") == "merchant_opened":
+            return str(_("商家主动发起售后"))
+        return super().kind_label
 
 
 def evidence_path(instance, filename: str) -> str:

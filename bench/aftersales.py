@@ -442,7 +442,7 @@ def run_sweep(report: Report) -> None:
     seconds_by_n: dict[int, float] = {}
     for n in SWEEP_SIZES:
         label = f"aftersales.sweep.due{n // 1000}k"
-        # -- ours: the Contract's task, through merchants.kernel.deadlines.sweep and the batch handlers
+        # -- ours: the Contract's task, through merchants.kernel.deadlines.run_sweeps and the batch handlers
         allocation = make_due(n, timezone.now())
         select_ms, selected = _select_ids_ms(timezone.now())
         assert selected == n, (selected, n)

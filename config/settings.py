@@ -293,6 +293,7 @@ SHOUHOU_BEAT_SCHEDULE = {
     "tickets.escalate_overdue": {
         "task": "tickets.tasks.escalate_overdue",
         "schedule": timedelta(minutes=1),
+        "kwargs": {"limit": SHOUHOU_SWEEP_LIMIT},
     },
     # refunds the gateway has not confirmed are retried, then flagged.
     "aftersales.retry_stuck_refunds": {

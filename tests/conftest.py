@@ -88,7 +88,7 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _data_migration_rows(request):
-    """Rows seeded by data migrations (the platform's reply templates) are there in every database test.
+    """Rows seeded by data migrations (the platform's reply templates, T-6; the platform_senior group) are there in every database test.
 
     A transactional test (row-lock races, the browser, the worker) ends with a flush that deletes them on
     PostgreSQL, and the tests after it would otherwise run without what every installation has.
@@ -103,4 +103,12 @@ def _data_migration_rows(request):
 
     from django.apps import apps
 
-    importlib.import_module("merchants.migrations.0008_reply_template_defaults").add_defaults(apps, None)
+    for migration in (
+        "merchants.migrations.0008_reply_template_defaults",
+        "tickets.migrations.0002_urge_reply_templates",
+    ):
+        importlib.import_module(migration).add_defaults(apps, None)
+    from django.contrib.auth.models import Group
+
+    if not Group.objects.filter(name="platform_senior").exists():
+        importlib.import_module("tickets.migrations.0003_platform_senior_group").add_group(apps, None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import (
@@ -168,12 +169,14 @@ class TrackingForm(TicketActionForm):
         _("回复买家的话术"),
         required=False,
         rows=3,
-        help_text=_("留空则使用「已发货通知」话术，自动填入快递公司和运单号。"),
     )
 
     def __init__(self, *args, ticket, **kwargs):
         super().__init__(*args, ticket=ticket, **kwargs)
         preview(self, replies.SHIPPED_OFFLINE, carrier=_("（快递公司）"), tracking_no=_("（运单号）"))
+        self.fields["text"].help_text = _("留空则使用「%(title)s」话术，自动填入快递公司和运单号。") % {
+            "title": replies.TITLES[replies.SHIPPED_OFFLINE]
+        }
 
     def clean_tracking_no(self) -> str:
         return self.cleaned_data["tracking_no"].strip()
@@ -205,15 +208,16 @@ class ShipTimeForm(TicketActionForm):
         _("回复买家的话术"),
         required=False,
         rows=3,
-        help_text=_("留空则使用默认话术，自动填入承诺的发货时间。"),
     )
 
     def __init__(self, *args, ticket, **kwargs):
         super().__init__(*args, ticket=ticket, **kwargs)
         late = bool(ticket.order and ticket.order.is_late)
-        preview(
-            self, replies.LATE_APOLOGY if late else replies.SHIP_TIME_NOTICE, ship_time=_("（承诺的时间）")
-        )
+        situation = replies.LATE_APOLOGY if late else replies.SHIP_TIME_NOTICE
+        preview(self, situation, ship_time=_("（承诺的时间）"))
+        self.fields["text"].help_text = _("留空则使用「%(title)s」话术，自动填入承诺的发货时间。") % {
+            "title": replies.TITLES[situation]
+        }
 
     def clean(self):
         cleaned = super().clean()
@@ -231,15 +235,24 @@ class RefundForm(TicketActionForm):
     coupon = forms.CharField(
         label=_("优惠券（可选）"), required=False, max_length=100, widget=UnfoldAdminTextInputWidget
     )
-    text = _text(
-        _("回复买家的话术"), required=False, rows=3, help_text=_("留空则使用「缺货致歉并退款」话术。")
-    )
+    text = _text(_("回复买家的话术"), required=False, rows=3)
 
     def __init__(self, *args, ticket, **kwargs):
         super().__init__(*args, ticket=ticket, **kwargs)
         preview(self, replies.OUT_OF_STOCK)
+        self.fields["text"].help_text = _("留空则使用「%(title)s」话术。") % {
+            "title": replies.TITLES[replies.OUT_OF_STOCK]
+        }
 
 
 def preview(form, situation: str, **values) -> None:
-    """Show the text the path sends when the reply is left empty (T-6), greyed in the reply box."""
-    form.fields["text"].widget.attrs["placeholder"] = replies.prefill(situation, **values)
+    """Show the text the path sends when the reply is left empty (T-6), greyed in the reply box.
+
+    The values the merchant has yet to enter show as their names; a template that cannot be filled
+    leaves the box without a preview (the service names what is missing when the form is sent).
+    """
+    try:
+        text = replies.prefill(situation, ticket=form.ticket, **values)
+    except ValidationError:
+        text = ""
+    form.fields["text"].widget.attrs["placeholder"] = text

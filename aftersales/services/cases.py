@@ -147,12 +147,19 @@ def open_case(
     description: str = "",
     attachments: Iterable = (),
     actor=None,
+    initiator=BUYER,
 ) -> AfterSaleCase:
     """The buyer opens a case on an order item (A-1, A-2); automation may approve it at once (A-11, A-12).
 
     `actor` is only for imports run by a user: the item must then belong to one of their shops (B-4).
+    `initiator` is whose move it is: the buyer (default), or `initiator=actor` — an owner or agent of the
+    item's shop opening it on the merchant's own initiative (T-7 out of stock). The opening event then
+    names that person and the shop's side, and no automation rule runs: the merchant decides next.
     Locks the order, then the item (as merchants.services.ship does).
     """
+    by_merchant = initiator is not BUYER
+    if by_merchant and (initiator is None or initiator is not actor):
+        raise ApplicationError(_("商家主动发起的售后须由操作人本人发起。"), code="initiator")
     case_type = clean_choice(type, CaseType, _("售后类型"))
     reason = clean_choice(reason, Reason, _("售后原因"))
     amount = clean_amount(amount, label=_("申请金额"))
@@ -162,7 +169,7 @@ def open_case(
     now, limits = clock()
 
     ref = get_for_actor(OrderItem.objects.only("pk", "order_id", "merchant_id"), actor, pk=pk_of(item))
-    require_role(actor, ref.merchant_id, WRITE_ROLES)
+    require_role(actor, ref.merchant_id, WRITE_ROLES, platform=not by_merchant)
     order = merchant_selectors.order_for_update(ref.order_id, actor=None)
     item = OrderItem.objects.select_for_update(of=("self",)).select_related("product").get(pk=ref.pk)
     item.order = order
@@ -223,13 +230,16 @@ def open_case(
         case,
         Kind.OPENED,
         source="",
-        actor=BUYER,
+        actor=initiator,
         message=description,
         amount=amount,
+        params={"why": "merchant_opened"} if by_merchant else None,
         data={"type": case_type, "reason": reason, "quantity": quantity},
         files=files,
         at=now,
     )
+    if by_merchant:
+        return case
     match = automation.evaluate(case, limits=limits)
     if match is not None:
         case.auto_approved_by = match.label

@@ -190,18 +190,6 @@ def run_sweeps(
     return run
 
 
-def sweep(
-    queryset: QuerySet,
-    handler: BatchHandler,
-    *,
-    now: datetime,
-    batch: int | None = None,
-    deadline_field: str = "deadline_at",
-) -> int:
-    """Run `handler` on every due row of `queryset`; returns how many rows it changed."""
-    return run_sweeps([Sweep("", queryset, handler, deadline_field)], now=now, batch=batch).changed
-
-
 def requeue_rest(task, run: SweepRun, **kwargs) -> int:
     """A periodic task's tail: if a bounded run left due rows, queue `task` again (on commit) for them.
 

@@ -18,6 +18,8 @@ from merchants.kernel.vocabulary import ActorKind, MerchantStatus, Role
 from merchants.kernel.workflow import ActorNotAllowedError, ObjectNotFoundError
 
 PLATFORM_GROUP = "platform"
+# Senior platform staff (SPEC §1): also in PLATFORM_GROUP; escalations (a late ticket review) go to them.
+SENIOR_GROUP = "platform_senior"
 SYSTEM = None  # the system actor: deadlines, automation, imports run by the platform
 
 

@@ -329,9 +329,11 @@ def test_deadline_engine_falls_back_row_by_row_when_a_batch_fails(shop):
         return changed
 
     with time_machine.travel(T0 + timedelta(days=2), tick=False):
-        changed = deadlines.sweep(
-            Order.objects.filter(status=OrderStatus.UNPAID), handler, now=timezone.now(), batch=3
-        )
+        changed = deadlines.run_sweeps(
+            [deadlines.Sweep("unpaid", Order.objects.filter(status=OrderStatus.UNPAID), handler)],
+            now=timezone.now(),
+            batch=3,
+        ).changed
 
     assert changed == 3
     statuses = dict(Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("pk", "status"))
@@ -387,9 +389,11 @@ def test_deadline_engine_hands_rows_over_in_batches_oldest_first(shop):
         return len(rows)
 
     with time_machine.travel(T0 + timedelta(days=2), tick=False):
-        changed = deadlines.sweep(
-            Order.objects.filter(status=OrderStatus.UNPAID), handler, now=timezone.now(), batch=2
-        )
+        changed = deadlines.run_sweeps(
+            [deadlines.Sweep("unpaid", Order.objects.filter(status=OrderStatus.UNPAID), handler)],
+            now=timezone.now(),
+            batch=2,
+        ).changed
 
     assert changed == 3
     assert [sorted(chunk) for chunk in seen] == [sorted(o.pk for o in older), [newer.pk]]

@@ -250,3 +250,124 @@ def test_T3_the_sweep_costs_the_same_queries_for_2_or_8_due_tickets(shop, other_
     settings_row()  # the settings row exists (its first read inserts it)
 
     assert run(2) == run(8)
+
+
+# ---- a bounded beat run and its follow-ups (the kernel deadline engine): every due ticket once
+
+
+def _chain(django_capture_on_commit_callbacks, monkeypatch, **kwargs) -> list[int]:
+    """Run the task as its beat entry does, then each follow-up it queues; what each run changed."""
+    queued: list[dict] = []
+    monkeypatch.setattr(
+        escalate_overdue, "apply_async", lambda *args, **options: queued.append(options["kwargs"])
+    )
+    changed = []
+    while True:
+        with django_capture_on_commit_callbacks(execute=True):
+            changed.append(escalate_overdue(**kwargs))
+        if not queued:
+            return changed
+        kwargs = queued.pop()
+        assert not queued and kwargs["limit"] == 2  # one follow-up per run, with the beat's limit
+
+
+def test_T3_bounded_run_requeues_itself_and_its_follow_ups_handle_every_due_ticket_once(
+    shop, other_shop, clerk, django_capture_on_commit_callbacks, monkeypatch
+):
+    now = timezone.now()
+    overdue = [
+        TicketFactory(merchant=shop if i % 2 else other_shop, due_at=now - timedelta(minutes=10 - i))
+        for i in range(3)
+    ]
+    late = [
+        TicketFactory(merchant=shop, status=TicketStatus.IN_REVIEW, review_due_at=now - timedelta(minutes=i))
+        for i in range(2)
+    ]
+
+    changed = _chain(django_capture_on_commit_callbacks, monkeypatch, limit=2)
+
+    assert changed == [2, 2, 1]
+    assert overdue_violations(shop).count() + overdue_violations(other_shop).count() == 3
+    for ticket in overdue:
+        assert ticket.events.filter(kind=Kind.OVERDUE).count() == 1
+    for ticket in late:
+        assert ticket.events.filter(kind=Kind.REVIEW_LATE).count() == 1
+
+
+def test_T3_bounded_run_that_took_the_last_due_ticket_queues_nothing(
+    shop, django_capture_on_commit_callbacks, monkeypatch
+):
+    TicketFactory.create_batch(2, merchant=shop, due_at=timezone.now() - timedelta(minutes=1))
+
+    assert _chain(django_capture_on_commit_callbacks, monkeypatch, limit=2) == [2]
+
+
+def test_T3_direct_call_handles_every_due_ticket_whatever_the_beat_limit(
+    shop, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.SHOUHOU_SWEEP_LIMIT = 1
+    queued = []
+    monkeypatch.setattr(escalate_overdue, "apply_async", lambda *args, **options: queued.append(options))
+    TicketFactory.create_batch(3, merchant=shop, due_at=timezone.now() - timedelta(minutes=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = escalate_overdue()
+
+    assert (changed, queued) == (3, [])
+
+
+def test_T3_the_beat_entry_passes_the_sweep_limit(settings):
+    entry = settings.SHOUHOU_BEAT_SCHEDULE["tickets.escalate_overdue"]
+
+    assert entry["task"] == "tickets.tasks.escalate_overdue"
+    assert entry["kwargs"] == {"limit": settings.SHOUHOU_SWEEP_LIMIT}
+
+
+# ---- senior staff (group platform_senior, SPEC §1)
+
+
+def test_T2_the_platform_senior_group_exists_with_what_escalations_need(db):
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.get(name="platform_senior")
+    codenames = set(group.permissions.values_list("codename", flat=True))
+
+    assert {
+        "view_ticket",
+        "change_ticket",
+        "view_notice",
+        "view_violation",
+        "change_aftersalecase",
+    } <= codenames
+    assert not any(code.startswith("delete_") for code in codenames)
+
+
+def test_T2_a_late_review_is_mailed_to_senior_staff_on_commit_and_only_to_them(
+    shop, clerk, operator, django_capture_on_commit_callbacks, monkeypatch
+):
+    from django.contrib.auth.models import Group
+
+    from tests.factories import PlatformUserFactory
+    from tickets.tasks import review_late_mail_task
+
+    senior = PlatformUserFactory(username="senior1", email="senior1@example.com")
+    senior.groups.add(Group.objects.get(name="platform_senior"))
+    PlatformUserFactory(username="plain1", email="plain1@example.com")
+    sent = []
+    monkeypatch.setattr(review_late_mail_task, "delay", lambda ids: sent.append(review_late_mail_task(ids)))
+    ticket = walk_to(TicketStatus.IN_REVIEW, shop, clerk)
+
+    with (
+        time_machine.travel(ticket.review_due_at + timedelta(seconds=1), tick=False),
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+    ):
+        escalate_overdue()
+    assert mail.outbox == []
+    for callback in callbacks:
+        callback()
+
+    assert sent == [1]
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["senior1@example.com"]
+    assert ticket.ticket_no in mail.outbox[0].subject and shop.name in mail.outbox[0].body
+    assert not [m for m in mail.outbox if shop.code in " ".join(m.to)]  # the shop is not told

@@ -132,6 +132,59 @@ def test_T7_out_of_stock_opens_refund_only_cases_approved_by_the_merchant(
     assert all(c.case_no in ticket.events.get(kind=Kind.RESULT_SUBMITTED).sentence() for c in cases)
 
 
+def test_T7_the_out_of_stock_case_is_recorded_as_the_merchants_move_not_the_buyers(
+    shop, clerk, operator, refunds, django_capture_on_commit_callbacks
+):
+    order = OrderFactory(merchant=shop)
+    ticket = urge(shop, operator, order)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.answer_with_refund(ticket, actor=clerk)
+
+    case = AfterSaleCase.objects.get(order=order)
+    opened, approved = case.events.order_by("created_at", "pk")[:2]
+    assert (opened.kind, opened.actor, opened.actor_kind) == ("opened", clerk, "merchant")
+    assert opened.kind_label == "商家主动发起售后"
+    assert "买家" not in opened.kind_label
+    assert ticket.ticket_no in opened.message
+    assert (approved.kind, approved.actor) == ("approved", clerk)
+    assert case.status == CaseStatus.REFUNDING
+
+
+def test_T7_a_merchant_opened_case_skips_the_automation_and_waits_for_the_merchant(shop, clerk):
+    from tests.aftersales.factories import AutoRefundRuleFactory
+
+    AutoRefundRuleFactory(merchant=shop)  # a rule that matches every case
+    order = make_order(shop)
+    item = order.items.get()
+
+    case = aftersales_services.open_case(
+        item,
+        type=CaseType.REFUND_ONLY,
+        reason=Reason.OUT_OF_STOCK,
+        amount=item.paid_amount,
+        actor=clerk,
+        initiator=clerk,
+    )
+
+    assert case.status == CaseStatus.PENDING
+    assert [e.actor for e in case.events.all()] == [clerk]
+
+
+def test_T7_a_merchant_initiated_case_must_be_opened_by_the_acting_member(shop, clerk, viewer, operator):
+    item = make_order(shop).items.get()
+    kwargs = {"type": CaseType.REFUND_ONLY, "reason": Reason.OUT_OF_STOCK, "amount": item.paid_amount}
+
+    with pytest.raises(ApplicationError):
+        aftersales_services.open_case(item, **kwargs, actor=None, initiator=clerk)
+    with pytest.raises(ApplicationError):
+        aftersales_services.open_case(item, **kwargs, actor=viewer, initiator=viewer)
+    with pytest.raises(ApplicationError):
+        aftersales_services.open_case(item, **kwargs, actor=operator, initiator=operator)
+
+    assert not AfterSaleCase.objects.filter(item=item).exists()
+
+
 def test_T7_committing_a_ship_time_stores_it_to_the_hour_and_prefills_the_notice(shop, clerk, operator):
     order = OrderFactory(merchant=shop)
     ticket = urge(shop, operator, order)

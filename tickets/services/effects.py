@@ -7,7 +7,8 @@ repointed as the kernel's writers change: the violation (T-3), the in-app notice
   the episode's own log row stands as the source (one OVERDUE event per episode, so the unique key
   (rule, source) holds per episode too).
 - Notices are kind + params (merchants.kernel.notices; kinds in tickets.registrations), one INSERT.
-- E-mail goes to the shop's owners through Django's mail backend, from a task queued on commit.
+- E-mail goes to the shop's owners (an overdue ticket) or to senior staff (a late review, group
+  platform_senior) through Django's mail backend, from a task queued on commit.
 """
 
 from __future__ import annotations
@@ -15,12 +16,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from merchants.kernel import notices
 from merchants.kernel.models import Membership, Notice, Role, Violation
+from merchants.kernel.scoping import SENIOR_GROUP
 from tickets.models import Ticket, TicketEvent
+from tickets.services._common import local
+
+User = get_user_model()
 
 OVERDUE_RULE = "ticket_overdue"  # 服务单超时未处理 (商家违规行为管理规则)
 SHIP_COMMIT_RULE = "ticket_ship_commit_missed"  # 催发货承诺发货时间到期未发货 (late shipping)
@@ -98,7 +104,14 @@ def notify_shops(tickets: Sequence[Ticket], kind: str, *, at: datetime, message:
 
 
 def notify_senior_staff(tickets: Sequence[Ticket], kind: str, *, at: datetime) -> None:
-    """A notice of `kind` for senior platform staff about each ticket, in one INSERT."""
+    """Raise each ticket to senior staff (group platform_senior): a platform notice, in one INSERT, and
+    an e-mail to the group's members, queued on commit (T-2: a late review)."""
+    ids = [ticket.pk for ticket in tickets]
+    if ids:
+        from tickets.tasks import review_late_mail_task
+
+        # robust: a broker hiccup is logged; the notice in /admin/ is already written.
+        transaction.on_commit(lambda: review_late_mail_task.delay(ids), robust=True)
     notices.notify_many(
         [
             notices.build(
@@ -133,6 +146,38 @@ def owner_addresses(merchant_ids) -> dict[int, list[str]]:
     for merchant_id, email in rows.values_list("merchant_id", "user__email").order_by("merchant_id", "pk"):
         addresses.setdefault(merchant_id, []).append(email)
     return addresses
+
+
+def senior_addresses() -> list[str]:
+    """E-mail addresses of the active members of group platform_senior (SPEC §1), in one query."""
+    rows = (
+        User.objects.filter(groups__name=SENIOR_GROUP, is_active=True, is_staff=True)
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    return list(rows)
+
+
+def review_late_mail(tickets: Sequence[Ticket]) -> tuple[str, str]:
+    """(subject, body) of the senior staff's e-mail about tickets whose review is late."""
+    numbers = "、".join(ticket.ticket_no for ticket in tickets[:3])
+    if len(tickets) > 3:
+        numbers = _("%(numbers)s 等 %(count)d 张") % {"numbers": numbers, "count": len(tickets)}
+    subject = _("服务单审核超时：%(numbers)s") % {"numbers": numbers}
+    lines = [_("以下服务单的商家处理结果超过平台审核时限仍未审核，已上报高级客服，请尽快处理：")]
+    lines += [
+        _("%(no)s（%(shop)s，%(category)s），审核截止 %(due)s")
+        % {
+            "no": ticket.ticket_no,
+            "shop": ticket.merchant.name,
+            "category": ticket.get_category_display(),
+            "due": local(ticket.review_due_at) if ticket.review_due_at else "-",
+        }
+        for ticket in tickets
+    ]
+    return subject, "\n".join(str(line) for line in lines)
 
 
 def overdue_mail(ticket: Ticket) -> tuple[str, str]:

@@ -6,21 +6,19 @@ re-checks every row (can_proceed: another run may have escalated it already), ru
 transition, saves the batch with save_batch, writes the log rows in one INSERT, then the violations and
 notices in one INSERT each, and queues the owners' e-mail on commit. No query per row.
 
-    escalate_overdue(now=…)  runs the three sweeps and returns how many tickets changed.
+    escalate_overdue(now=…, limit=None, resume=None)  runs the three sweeps (merchants.kernel.deadlines
+    run_sweeps) and returns the run: how many tickets changed and, when `limit` cut it short, `resume`.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
 
-from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
 
-from merchants.kernel import deadlines
-from merchants.kernel.deadlines import save_batch
+from merchants.kernel.deadlines import Sweep, SweepRun, run_sweeps, save_batch
 from merchants.kernel.events import record_events
 from merchants.kernel.workflow import can_proceed
 from merchants.transitions import SHIPPABLE_STATES
@@ -31,40 +29,34 @@ from tickets.services._common import Kind, local
 from tickets.transitions import TicketStatus
 
 
-def _sweep(queryset: QuerySet, handler, *, now: datetime, deadline_field: str) -> int:
-    """The kernel's deadline sweep on `deadline_field`.
+def escalate_overdue(*, now: datetime, limit: int | None = None, resume: dict | None = None) -> SweepRun:
+    """Every due ticket: overdue episodes (T-3), late reviews, missed ship commitments (T-7).
 
-    TODO(kernel deadline_field): merchants.kernel.deadlines.sweep takes `deadline_field=` once that
-    change is merged; then call it directly and drop the annotation below.
+    `limit` None handles every due row (the Contract's direct call); the beat passes one, and the run's
+    `resume` says where the follow-up carries on (merchants.kernel.deadlines.run_sweeps).
     """
-    if "deadline_field" in inspect.signature(deadlines.sweep).parameters:
-        return deadlines.sweep(queryset, handler, now=now, deadline_field=deadline_field)
-    return deadlines.sweep(queryset.annotate(deadline_at=F(deadline_field)), handler, now=now)
-
-
-def escalate_overdue(*, now: datetime) -> int:
-    """Every due ticket: overdue episodes (T-3), late reviews, missed ship commitments (T-7); how many changed."""
     limits = TicketSettings.load()
-    return (
-        _sweep(
+    sweeps = [
+        Sweep(
+            "overdue",
             selectors.overdue_candidates(),
             partial(mark_overdue, limits=limits),
-            now=now,
             deadline_field="due_at",
-        )
-        + _sweep(
+        ),
+        Sweep(
+            "review_late",
             selectors.late_review_candidates(),
             partial(flag_late_reviews, limits=limits),
-            now=now,
             deadline_field="review_due_at",
-        )
-        + _sweep(
+        ),
+        Sweep(
+            "ship_commit",
             selectors.ship_commit_candidates(),
             partial(check_ship_commitments, limits=limits),
-            now=now,
             deadline_field="ship_commit_due_at",
-        )
-    )
+        ),
+    ]
+    return run_sweeps(sweeps, now=now, limit=limit, resume=resume)
 
 
 # ---- the handlers (rows locked by the sweep)

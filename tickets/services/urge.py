@@ -4,7 +4,8 @@ By the order's situation (`situation()`): shipped offline without tracking -> en
 through merchants.services.ship, S-1..S-4 apply); not shipped -> commit a ship time to the hour (an
 apology first when the order is already late, M-4), watched as a deadline by the overdue sweep; out of
 stock -> a `refund_only` case per unshipped item, approved at once by the merchant (an open pending case
-of the buyer is approved instead). Each path then submits the result, prefilled from tickets.replies.
+of the buyer is approved instead). Each path then submits the result, prefilled from the kernel's reply templates
+(tickets.replies).
 """
 
 from __future__ import annotations
@@ -115,7 +116,10 @@ def answer_with_tracking(
     )
     now, limits = clock()
     text = text or replies.prefill(
-        replies.SHIPPED_OFFLINE, carrier=Carrier(package.carrier).label, tracking_no=package.tracking_no
+        replies.SHIPPED_OFFLINE,
+        ticket=ticket,
+        carrier=Carrier(package.carrier).label,
+        tracking_no=package.tracking_no,
     )
     return submit_locked(
         ticket,
@@ -154,7 +158,10 @@ def answer_with_ship_time(
         raise ApplicationError(_("承诺发货时间必须晚于现在。"), code="ship_time_past")
     late = order.is_late
     text = text or replies.prefill(
-        replies.LATE_APOLOGY if late else replies.SHIP_TIME_NOTICE, ship_time=local(ship_at), coupon=coupon
+        replies.LATE_APOLOGY if late else replies.SHIP_TIME_NOTICE,
+        ticket=ticket,
+        ship_time=local(ship_at),
+        coupon=coupon,
     )
     ticket.ship_commit_at = ticket.ship_commit_due_at = ship_at
     submit_locked(
@@ -180,6 +187,8 @@ def answer_with_refund(ticket: Ticket | int, *, actor, text: str = "", coupon: s
     coupon = clean_text(coupon, label=_("优惠券"), required=False, max_length=100)
     ticket, order = _lock_urge(ticket, actor)
     items = _unshipped(order)
+    # The text first: a template the shop cannot fill refuses the answer before any case is opened.
+    text = text or replies.prefill(replies.OUT_OF_STOCK, ticket=ticket, coupon=coupon)
     cases = []
     for item in items:
         case = AfterSaleCase.objects.filter(item=item, status__in=OPEN_STATES).first()
@@ -192,6 +201,7 @@ def answer_with_refund(ticket: Ticket | int, *, actor, text: str = "", coupon: s
                 quantity=item.quantity,
                 description=_("商家缺货，主动为买家退款（服务单 %(no)s）。") % {"no": ticket.ticket_no},
                 actor=actor,
+                initiator=actor,  # T-7: the merchant's own move, not the buyer's
             )
         elif case.status != CaseStatus.PENDING:
             raise ApplicationError(
@@ -203,7 +213,6 @@ def answer_with_refund(ticket: Ticket | int, *, actor, text: str = "", coupon: s
             case = aftersales_services.approve(case, actor=actor)
         cases.append(case)
     now, limits = clock()
-    text = text or replies.prefill(replies.OUT_OF_STOCK, coupon=coupon)
     return submit_locked(
         ticket,
         actor=actor,

@@ -96,6 +96,7 @@ class Command(BaseCommand):
         )
         log(
             _(
-                "登录：admin/admin（管理员）、staff/staff（平台）→ /admin/；shop1/shop1、shop2/shop2（店主）→ /workbench/"
+                "登录：admin/admin（管理员）、staff/staff（平台）、senior/senior（高级客服）→ /admin/；"
+                "shop1/shop1、shop2/shop2（店主）→ /workbench/"
             )
         )
