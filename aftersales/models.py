@@ -40,6 +40,7 @@ from aftersales.transitions import (
 )
 from merchants.kernel import files
 from merchants.kernel.models import AttachmentBase
+from merchants.kernel.workflow import ConcurrentTransitionMixin
 from merchants.models import MONEY, EventBase, MerchantOwned, SingletonSettings
 from merchants.transitions import Carrier, PaymentMethod
 
@@ -161,7 +162,7 @@ def _case_no() -> str:
     return f"AS{timezone.localdate():%y%m%d}{secrets.randbelow(10**8):08d}"
 
 
-class AfterSaleCase(fsm.ConcurrentTransitionMixin, MerchantOwned):
+class AfterSaleCase(ConcurrentTransitionMixin, MerchantOwned):
     """A buyer's after-sales request on one order item (A-1, A-3). `deadline_at` drives A-5."""
 
     # No single-column index: case_shop_recent_idx (merchant, -created_at) serves every shop filter, and each

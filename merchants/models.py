@@ -28,6 +28,7 @@ from merchants.kernel.models import (  # noqa: F401  (registered under the merch
     Violation,
 )
 from merchants.kernel.templates import ReplyTemplate  # noqa: F401  (registered under the merchants app)
+from merchants.kernel.workflow import ConcurrentTransitionMixin
 from merchants.transitions import (
     CANCELLABLE_STATES,
     SHIPPABLE_STATES,
@@ -133,7 +134,7 @@ class Sku(MerchantOwned):
 tracking_validator = RegexValidator(r"^[A-Za-z0-9-]{6,32}$", _("运单号应为 6–32 位字母、数字或短横线。"))
 
 
-class Order(fsm.ConcurrentTransitionMixin, MerchantOwned):
+class Order(ConcurrentTransitionMixin, MerchantOwned):
     """An order (M-2). `deadline_at` is the next automatic action: cancel (unpaid) or receive (shipped)."""
 
     order_no = models.CharField(_("订单号"), max_length=32, unique=True)

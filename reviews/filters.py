@@ -42,15 +42,20 @@ REVIEW_TABS = (
 TABS_BY_KEY = {tab.key: tab for tab in REVIEW_TABS}
 
 
-def tab_counts(queryset: QuerySet) -> dict[str, int]:
+ALL = "all"  # tab_counts(total=True): the key of every review counted
+
+
+def tab_counts(queryset: QuerySet, *, total: bool = False) -> dict[str, int]:
     """{tab key: count} of the quick tabs in one aggregate over the (already scoped) reviews.
 
     Counts a never-null column the shop index covers (not the id, which it does not): on PostgreSQL an
-    index-only scan of review_shop_recent_idx, whatever the shop's size.
+    index-only scan of review_shop_recent_idx, whatever the shop's size. With `total`, also every review
+    under ALL (the list's own count, so that the list need not count them again).
     """
-    return queryset.order_by().aggregate(
-        **{tab.key: Count("product_rating", filter=tab.condition) for tab in REVIEW_TABS}
-    )
+    counts = {tab.key: Count("product_rating", filter=tab.condition) for tab in REVIEW_TABS}
+    if total:
+        counts[ALL] = Count("product_rating")
+    return queryset.order_by().aggregate(**counts)
 
 
 class ReviewTabFilter(HiddenFilterMixin, admin.SimpleListFilter):

@@ -31,7 +31,13 @@ from merchants.admin.display import STATUS_VARIANTS
 from merchants.kernel import paginator as paginator_module
 from merchants.kernel.admin.changelist import FastListMixin
 from merchants.kernel.admin.display import BADGE_COLOURS, badge, header_cell, label_cell, local_time
-from merchants.kernel.paginator import ESTIMATE_FROM, EstimatedCountPaginator, is_unfiltered, planner_estimate
+from merchants.kernel.paginator import (
+    ESTIMATE_FROM,
+    EstimatedCountPaginator,
+    filtered_estimate,
+    is_unfiltered,
+    planner_estimate,
+)
 from merchants.models import Order
 from merchants.templatetags import shouhou_list
 from merchants.transitions import OrderStatus, PaymentMethod
@@ -253,6 +259,64 @@ def test_M2_A10_unfiltered_staff_list_pages_by_the_estimate_through_unfolds_pagi
     assert len(rows_of(second_page.content.decode())) == ROWS - 25
     assert filtered.context["cl"].result_count == ROWS  # WHERE status / tab: counted
     assert own_shop.context["cl"].result_count == ROWS  # the shop's rows: counted
+
+
+def test_M2_A10_a_large_filtered_result_is_the_planners_estimate_a_small_one_is_counted(
+    db, shop, monkeypatch
+):
+    for _ in range(3):
+        OrderFactory(merchant=shop, items=0)
+    filtered = Order.objects.filter(merchant=shop)
+    unfiltered = []
+    monkeypatch.setattr(paginator_module, "planner_estimate", lambda qs: unfiltered.append(qs))
+
+    monkeypatch.setattr(paginator_module, "filtered_estimate", lambda qs: 400_000)
+    assert EstimatedCountPaginator(filtered, 25).count == 400_000
+    monkeypatch.setattr(paginator_module, "filtered_estimate", lambda qs: ESTIMATE_FROM)
+    assert EstimatedCountPaginator(filtered, 25).count == 3  # not above the threshold: exact
+    monkeypatch.setattr(paginator_module, "filtered_estimate", lambda qs: None)
+    assert EstimatedCountPaginator(filtered, 25).count == 3  # not PostgreSQL
+    assert unfiltered == []  # the table's estimate is never asked for a filtered list
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="the other databases' half")
+def test_M2_no_filtered_estimate_off_postgresql(db, shop):
+    OrderFactory(merchant=shop, items=0)
+
+    assert filtered_estimate(Order.objects.filter(merchant=shop)) is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN's row estimate is PostgreSQL's")
+def test_M2_filtered_estimate_is_the_planners_rows_for_the_where_clause(db, shop, superuser):
+    for status in [OrderStatus.TO_SHIP] * 6 + [OrderStatus.SHIPPED] * 2:
+        OrderFactory(merchant=shop, items=0, status=status)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE merchants_order")
+
+    to_ship = filtered_estimate(Order.objects.filter(status=OrderStatus.TO_SHIP))
+    shipped = filtered_estimate(Order.objects.filter(status=OrderStatus.SHIPPED).order_by("-placed_at"))
+
+    assert to_ship > shipped >= 1 and to_ship <= 8
+    assert filtered_estimate(Order.objects.none()) is None  # nothing to plan: counted (0) instead
+    assert EstimatedCountPaginator(Order.objects.none(), 25).count == 0
+
+
+def test_M2_A10_staff_case_list_filtered_by_type_pages_by_the_estimate_a_shops_list_counts(
+    client, shop, clerk, superuser, monkeypatch
+):
+    for _ in range(ROWS):
+        CaseFactory(merchant=shop)
+    monkeypatch.setattr(paginator_module, "filtered_estimate", lambda queryset: 400_000)
+    by_type = {"type__exact": "refund_only"}
+    client.force_login(superuser, backend=BACKEND)
+    staff = client.get(reverse("admin:aftersales_aftersalecase_changelist"), by_type)
+    client.force_login(clerk, backend=BACKEND)
+    own_shop = client.get(reverse("workbench:aftersales_aftersalecase_changelist"), by_type)
+
+    cl = staff.context["cl"]
+    assert cl.result_count == 400_000 and cl.paginator.num_pages == 16_000
+    assert len(rows_of(staff.content.decode())) == 25  # the rows of the page are the real ones
+    assert own_shop.context["cl"].result_count == ROWS  # a shop's list: always the exact count
 
 
 # --------------------------------------------------------------------------------------------

@@ -158,3 +158,47 @@ def test_A4_order_cancelled_because_everything_was_refunded_says_why(shop):
     with translation.override("zh-hans"):
         assert event.describe() == "全部商品已退款，交易关闭"
     assert timedelta(0) <= timezone.now() - event.created_at < timedelta(minutes=1)
+
+
+def test_A4_the_batch_writer_returns_its_rows_with_ids_and_per_row_columns(shop, clerk):
+    """On PostgreSQL record_events writes by COPY: the rows it returns are the rows stored, ids included."""
+    cases = [open_pending(shop), open_pending(shop)]
+    now = timezone.now()
+
+    written = record_events(
+        cases,
+        CaseEvent.Kind.APPROVED,
+        source=CaseStatus.PENDING,
+        at=now,
+        actor=clerk,
+        params={"why": "timeout"},
+        per_subject=lambda case: {"amount": case.amount, "params": {"no": case.case_no}, "data": {"n": 1}},
+    )
+
+    stored = {
+        event.pk: event
+        for event in CaseEvent.objects.filter(case__in=cases, kind=CaseEvent.Kind.APPROVED).order_by("pk")
+    }
+    assert [event.pk for event in written] == list(stored)
+    fields = ("case_id", "kind", "source_status", "target_status", "actor_id", "actor_kind", "message")
+    for event, case in zip(written, cases, strict=True):
+        row = stored[event.pk]
+        assert [getattr(row, f) for f in fields] == [getattr(event, f) for f in fields]
+        assert (row.case_id, row.actor_id, row.actor_kind) == (case.pk, clerk.pk, ActorKind.MERCHANT)
+        assert row.params == event.params == {"why": "timeout", "no": case.case_no}
+        assert row.data == {"n": 1} and row.amount == case.amount and row.created_at == now
+        assert not event._state.adding
+
+
+def test_A4_a_row_loaded_with_only_some_columns_reads_the_rest_when_asked(shop):
+    """merchants.kernel.models.MerchantOwned.from_db places the loaded columns by name (the sweeps load a few)."""
+    case = open_pending(shop)
+    from aftersales.models import AfterSaleCase
+
+    loaded = AfterSaleCase.objects.only("status", "amount", "merchant_id").get(pk=case.pk)
+    other = AfterSaleCase.objects.only("case_no", "deadline_at").get(pk=case.pk)
+
+    assert (loaded.status, loaded.amount, loaded.merchant_id) == (case.status, case.amount, shop.pk)
+    assert loaded.get_deferred_fields() >= {"case_no", "deadline_at"}
+    assert (other.case_no, other.deadline_at) == (case.case_no, case.deadline_at)
+    assert loaded.case_no == case.case_no  # a deferred column, loaded on first read

@@ -6,6 +6,7 @@ transition into one, naming the condition that failed.
 """
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import django_fsm as fsm
@@ -64,3 +65,20 @@ def require_transition(bound_method: Any, *, action: Any = None) -> None:
 def can_proceed(bound_method: Any) -> bool:
     """True when the transition's source state and conditions allow it now (no exception)."""
     return fsm.can_proceed(bound_method)
+
+
+@cache
+def _state_fields(model: type) -> tuple:
+    return tuple(field for field in model._meta.fields if isinstance(field, fsm.FSMFieldMixin))
+
+
+class ConcurrentTransitionMixin(fsm.ConcurrentTransitionMixin):
+    """django-fsm-2's optimistic check on save (the state must still be what was loaded), cheaper to load.
+
+    The original finds the model's state fields by scanning every field, on every instance it builds;
+    a sweep builds thousands. Here they are found once per model.
+    """
+
+    @property
+    def state_fields(self):
+        return _state_fields(type(self))

@@ -35,6 +35,7 @@ from reviews.admin.actions import REVIEW_ACTIONS, ReviewAction
 from reviews.admin.display import appeal_badge, reply_badge, reply_status_badge, stars, state_badges
 from reviews.files import image_url
 from reviews.filters import (
+    ALL,
     REVIEW_TABS,
     TABS_BY_KEY,
     CreatedRangeFilter,
@@ -233,9 +234,30 @@ class ReviewAdmin(FastListMixin, MerchantScopedAdmin):
             )
         return EmptyState(gettext("暂时没有评价"), gettext("买家评价后，评价会显示在这里。"))
 
+    # Parameters that do not change which rows the list holds (the order, the page, show all).
+    UNNARROWING_PARAMS = frozenset({"o", "p", "all"})
+
+    def known_count(self, request) -> int | None:
+        """The list's row count when the tab counts already hold it (nothing narrowed but the tab), else None."""
+        counts = getattr(request, "_review_tab_counts", None)
+        keys = set(request.GET) - self.UNNARROWING_PARAMS
+        if counts is None or not keys <= {ReviewTabFilter.parameter_name}:
+            return None
+        if not keys:
+            return counts[ALL]
+        tab = TABS_BY_KEY.get(request.GET.get(ReviewTabFilter.parameter_name, ""))
+        return counts[tab.key] if tab is not None else None
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        paginator = super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        known = self.known_count(request)
+        if known is not None:
+            paginator.count = known  # the aggregate of the tab counts counted the same rows: no second COUNT
+        return paginator
+
     def quick_tabs(self, request) -> list[dict]:
         """待回复 / 回复审核中 / 回复被拒 / 申诉中 / 差评 with counts (one aggregate over the user's reviews)."""
-        counts = tab_counts(self.get_queryset(request))
+        counts = request._review_tab_counts = tab_counts(self.get_queryset(request), total=True)
         current = request.GET.get("tab", "")
         filtered = self.is_filtered(request)
         tabs = [{"title": _("全部"), "link": "?", "count": None, "active": not current and not filtered}]

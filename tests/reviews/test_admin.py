@@ -498,3 +498,25 @@ def test_R2_platform_staff_add_change_and_remove_banned_words(client, operator):
 
     assert added.status_code == 302 and removed.status_code == 302
     assert not BannedWord.objects.exists()
+
+
+def test_R6_the_list_total_comes_from_the_tab_counts_and_agrees_with_a_count(client, clerk, shop, other_shop):
+    """The plain list and a tab reuse the tab aggregate as their row count (no second COUNT); anything
+    narrower is counted. Either way the total is the number of rows the list holds."""
+    for reply in ("", "", ReplyStatus.PENDING, ReplyStatus.APPROVED):
+        ReviewFactory(merchant=shop, reply=reply)
+    ReviewFactory(merchant=shop, product_rating=1, deleted=True)
+    ReviewFactory(merchant=other_shop)
+    login(client, clerk)
+
+    def total(params):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(wb("review_changelist"), params)
+        counted = [q["sql"] for q in queries.captured_queries if 'COUNT(*) AS "__count"' in q["sql"]]
+        return response.context["cl"].result_count, len(response.context["cl"].result_list), len(counted)
+
+    assert total({}) == (5, 5, 0)
+    assert total({"tab": "to_reply", "o": "1"}) == (2, 2, 0)
+    assert total({"tab": "nonsense"}) == (0, 0, 0)  # an unknown tab: nothing (no query at all)
+    assert total({"tab": "to_reply", "product_rating__exact": "5"}) == (2, 2, 1)
+    assert total({"q": "no such order"}) == (0, 0, 1)

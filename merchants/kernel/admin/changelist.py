@@ -7,7 +7,8 @@ nobody can do on these lists).
 
 `FastListMixin` holds the rendering shortcuts of the big lists (SPEC lists of 25–100 rows over tables of
 a million orders): headers built once a page, a checkbox without a template per row, and a paginator
-that does not count the whole table when nothing is filtered (merchants/paginator.py).
+that does not count the whole table when nothing is filtered, nor a large filtered result on the staff
+site (merchants/kernel/paginator.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.utils.translation import gettext
 from unfold.admin import ModelAdmin
 from unfold.widgets import CHECKBOX_CLASSES
 
+from merchants.kernel.admin.base import is_workbench
 from merchants.kernel.admin.filters import CheckedChangeList, rejected_params
 from merchants.kernel.paginator import EstimatedCountPaginator
 
@@ -71,7 +73,8 @@ class FastListMixin:
     - `change_list_template`: unfold's change list whose table builds the column headers once a page
       (merchants/templatetags/shouhou_list.py; unfold 0.91 built them again for every row).
     - `action_checkbox`: the same <input> unfold's checkbox widget renders, written with format_html.
-    - `paginator`: the planner's row estimate instead of COUNT(*) for an unfiltered list of a large table.
+    - `paginator`: the planner's row estimate instead of COUNT(*) for an unfiltered list of a large table
+      and, on /admin/, for a filter that keeps more than ESTIMATE_FROM rows.
     Row cells use merchants/admin/display.py's badge/label_cell/header_cell (unfold's markup, no template).
     """
 
@@ -80,6 +83,14 @@ class FastListMixin:
     # unfold's expandable row sections, none here; declared so that the two per-row template lookups of
     # `cl.model_admin.list_sections` find it instead of failing through dir() of the whole ModelAdmin.
     list_sections = ()
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        paginator = super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        if isinstance(paginator, EstimatedCountPaginator):
+            # A filter over every shop may keep 400,000 rows (staff by type): estimated above ESTIMATE_FROM.
+            # A shop's lists are small: counted exactly, without an EXPLAIN first.
+            paginator.estimate_filtered = not is_workbench(self.admin_site)
+        return paginator
 
     def action_checkbox(self, obj):
         return format_html(
