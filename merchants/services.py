@@ -272,6 +272,7 @@ _ORDER_COLUMNS = (
     "city",
     "district",
     "street_address",
+    "cancel_reason",
     "updated_at",
 )
 

@@ -10,6 +10,7 @@ Each raises ValueError with the message for the cell.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import unicodedata
 
@@ -41,6 +42,17 @@ def _bad_moment(value) -> ValueError:
 
 def parse_moment(value) -> datetime.datetime | None:
     """A date or date-time cell as an aware datetime (a bare date is its midnight); None when empty."""
+    if value.__class__ is str:
+        return _parse_text_moment(value)  # files repeat their dates: each distinct text is parsed once
+    return _parse_moment(value)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_text_moment(value: str) -> datetime.datetime | None:
+    return _parse_moment(value)
+
+
+def _parse_moment(value) -> datetime.datetime | None:
     if isinstance(value, datetime.datetime):
         moment = value
     elif isinstance(value, datetime.date):

@@ -211,3 +211,55 @@ def preview_of(resource, dataset):
         return ["" if i is None or values[i] is None else force_str(values[i]) for i in columns]
 
     return preview
+
+
+def choice_of(choices, value) -> str | None:
+    """A TextChoices value named by its value or its label in either language (仅退款 / Refund only)."""
+    from django.utils import translation  # noqa: PLC0415
+
+    text = cell_text(value).casefold()
+    if not text:
+        return None
+    for choice in choices:
+        names = {choice.value.casefold()}
+        for language in ("zh-hans", "en"):
+            with translation.override(language):
+                names.add(force_str(choice.label).casefold())
+        if text in names:
+            return choice.value
+    return ""
+
+
+class _Rollback(Exception):
+    pass
+
+
+def run_actions(batch, actions, *, dry_run: bool) -> dict[int, str]:
+    """Run each row's service call in file order, in one transaction, each in a savepoint (B-3).
+
+    `actions`: (row number, act) pairs; `act()` calls the service and returns the row's import type
+    ("new", "update", "skip"), or raises ValidationError — a dict {column: [messages]} or a plain
+    message, recorded on the row. Any refused row, or a dry run (the preview), rolls everything back,
+    so later rows are checked against what the earlier ones did and nothing is written unless all pass.
+    """
+    from django.db import transaction  # noqa: PLC0415
+
+    types: dict[int, str] = {}
+    try:
+        with transaction.atomic():
+            for number, column, act in actions:
+                try:
+                    with transaction.atomic():
+                        types[number] = act()
+                except ValidationError as exc:
+                    if hasattr(exc, "error_dict"):
+                        for key, errors in exc.error_dict.items():
+                            for error in errors:
+                                batch.error(number, key, "；".join(error.messages))
+                    else:
+                        batch.error(number, column, "；".join(exc.messages))
+            if dry_run or batch.errors:
+                raise _Rollback
+    except _Rollback:
+        pass
+    return types

@@ -38,6 +38,7 @@ from merchants.resources.common import (
     YesNoWidget,
     cell_plain,
     cell_text,
+    choice_of,
     preview_of,
 )
 from merchants.transitions import OrderStatus, PaymentMethod
@@ -190,7 +191,9 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
                 if len(texts[name]) > limit:
                     err(number, col[name], gettext("最多 %(limit)d 个字符。") % {"limit": limit})
             method_text = cell_text(cells(values, "payment_method")).casefold()
-            method = PAYMENT_WORDS.get(method_text, PaymentMethod.ONLINE if not method_text else None)
+            method = PAYMENT_WORDS.get(method_text) or (
+                choice_of(PaymentMethod, method_text) or None if method_text else PaymentMethod.ONLINE
+            )
             if method is None:
                 err(
                     number,
