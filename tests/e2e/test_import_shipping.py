@@ -79,3 +79,21 @@ def test_B3_shop1_fixes_a_bad_row_and_ships_the_orders(page: Page, live_server, 
         "O-E2E-1": OrderStatus.TO_SHIP,
         "O-E2E-2": OrderStatus.SHIPPED,
     }
+
+
+def test_B1_the_order_list_links_its_import_in_both_languages(
+    page: Page, new_context, live_server, shop1, screenshot
+):
+    login(page, live_server.url, "shop1")
+    page.goto(f"{live_server.url}/workbench/merchants/order/")
+    page.locator("a[href$='/workbench/merchants/order/import/']").first.click()
+    expect(page.locator("#import-help")).to_contain_text("商品实付金额（元）")
+    expect(page.locator("#import-template-link")).to_be_visible()
+    screenshot(page, "order-import-zh")
+
+    page.get_by_text("shop1", exact=True).click()  # the user menu: switch the language
+    page.get_by_role("button", name=re.compile("English")).click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.goto(f"{live_server.url}/workbench/merchants/order/import/")
+    expect(page.locator("#import-help")).to_contain_text("Item amount paid (CNY)")
+    screenshot(page, "order-import-en")
