@@ -1,7 +1,7 @@
 """Bulk import benchmarks (B-1..B-3, issue 12 §6): our import path against PostgreSQL COPY, same run.
 
-    .venv/bin/python -m bench.imports                 # products and shipping
-    .venv/bin/python -m bench.imports products        # or: shipping
+    .venv/bin/python -m bench.imports                 # products, shipping and orders
+    .venv/bin/python -m bench.imports orders          # or: products, shipping
 
 Self-contained: a shop of its own (`bench_imports`), emptied before and after, so it needs none of the
 1M data sets. Each figure:
@@ -10,16 +10,19 @@ Self-contained: a shop of its own (`bench_imports`), emptied before and after, s
   dry_run=False) as the shop's owner. Anchor: COPY of exactly the rows that import writes (N/2 products,
   N SKUs) in the same run, inside a transaction that is rolled back.
 - `imports.shipping.rate`: a CSV of N rows (one order each, its one item) through
-  `merchants.resources.ShippingResource`, each row `merchants.services.ship` (row locks, S-1..S-4,
-  an OrderEvent). Anchor: COPY of the rows it writes (N packages, N events; the item and order
-  updates have no COPY equivalent and are left out of the anchor, which flatters COPY).
+  `merchants.resources.ShippingResource`, set-based: one scoped lookup of the orders, items and packages,
+  then `merchants.services.ship_many` (the batch form of ship(): orders and items locked in one statement
+  each, S-1/S-2 checked per row, packages and events by COPY, items and orders updated in bulk). Anchor:
+  COPY of every row it writes — N packages, N events, and N items and N orders (the rows its UPDATEs
+  rewrite) — in the same run, rolled back.
+- `imports.orders.rate`: a CSV of N rows (a row per item, two items an order, with the buyer's address)
+  through `merchants.resources.OrderResource` and `merchants.services.place_orders` (the batch form of
+  place_order). Anchor: COPY of N/2 orders, N items and N/2 PLACED events.
 - `…preview_s`: the dry run the admin's preview makes, timed on its own (not in the rate).
 
-The product import is set-based (validation in Python, one lookup per shop, COPY of the new rows) and
-runs on `BENCH_IMPORT_ROWS` (default 100,000). Batch shipping still calls `ship()` once per row (a
-batch form of the service is the kernel-kits issue's), so it runs on `BENCH_SHIP_ROWS` (default 3,000;
-the rate is ~linear in rows). COPY runs on `BENCH_IMPORT_COPY_ROWS` (default 100,000); rates are rows
-per second, so they compare. Target: ratio ≥ 0.5.
+Products, orders and shipping run on `BENCH_IMPORT_ROWS`, `BENCH_ORDER_ROWS`, `BENCH_SHIP_ROWS` (default
+100,000 each); COPY runs on `BENCH_IMPORT_COPY_ROWS` (default 100,000); rates are rows per second, so
+they compare. Target: ratio ≥ 0.5.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ if __package__ in (None, ""):
 from bench.common import Report, Stopwatch, log, require_postgres, setup
 
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))  # products: the set-based path
-SHIP_ROWS = int(os.environ.get("BENCH_SHIP_ROWS", "3000"))  # shipping: still row by row through ship()
+SHIP_ROWS = int(os.environ.get("BENCH_SHIP_ROWS", "100000"))  # shipping: set-based, through ship_many()
+ORDER_ROWS = int(os.environ.get("BENCH_ORDER_ROWS", "100000"))  # orders: a row per item, two items an order
 COPY_ROWS = int(os.environ.get("BENCH_IMPORT_COPY_ROWS", "100000"))
 TARGET_RATIO = 0.5
 SHOP_CODE = "bench_imports"
@@ -264,12 +268,15 @@ def bench_shipping(report: Report) -> None:
     package_table, event_table = Package._meta.db_table, OrderEvent._meta.db_table
     event_columns = [f.column for f in OrderEvent._meta.local_concrete_fields if not f.primary_key]
     log(f"shipping anchor: COPY into {package_table}, {event_table} ({', '.join(event_columns)})")
-    from merchants.models import Order
+    from merchants.models import Order, Product
 
     numbers = _make_orders(shop, 1)  # one real order the anchor's rows point at (FKs are checked)
     order_id = Order.objects.get(order_no=numbers[0]).pk
+    product_id = Product.objects.get(merchant=shop, spu_id="BSHIP-SPU").pk
 
     def write(cursor):
+        # Every row the import writes: a package and an event per row, and the item and the order it
+        # rewrites (an UPDATE writes a new row version: COPY of as many rows is the fair anchor).
         with cursor.copy(
             f"COPY {package_table} (merchant_id, order_id, carrier, tracking_no, shipped_at, fake_shipping) FROM STDIN"
         ) as copy:
@@ -291,6 +298,7 @@ def bench_shipping(report: Report) -> None:
         with cursor.copy(f"COPY {event_table} ({', '.join(event_columns)}) FROM STDIN") as copy:
             for _ in range(COPY_ROWS):
                 copy.write_row(row)
+        _copy_orders_and_items(cursor, shop, product_id, COPY_ROWS, 1, prefix="CSHIP", now=now, events=False)
 
     try:
         copy_rate = _copy_rate(write, COPY_ROWS)
@@ -303,9 +311,10 @@ def bench_shipping(report: Report) -> None:
         ours,
         "rows/s",
         anchor=copy_rate,
-        anchor_name=f"COPY of the packages and events it writes ({COPY_ROWS} each)",
+        anchor_name=f"COPY of every row it writes ({COPY_ROWS} packages, events, items and orders)",
         better="higher",
-        note=f"{SHIP_ROWS} rows, each through merchants.services.ship; target ratio ≥ {TARGET_RATIO}. {copy_note}",
+        note=f"{SHIP_ROWS} rows through merchants.services.ship_many (row locks, S-1/S-2, events); "
+        f"target ratio ≥ {TARGET_RATIO}. {copy_note}",
         rows=SHIP_ROWS,
         seconds=round(sw.seconds, 2),
         target_ratio=TARGET_RATIO,
@@ -315,15 +324,179 @@ def bench_shipping(report: Report) -> None:
     )
 
 
+# ------------------------------------------------------------------------------------------------
+# Orders with items
+
+
+def _copy_orders_and_items(
+    cursor, shop, product_id, orders: int, per_order: int, *, prefix: str, now, events: bool = True
+) -> None:
+    """COPY `orders` orders of `per_order` items each, and a PLACED event per order (the anchor's rows)."""
+    from merchants.models import Order, OrderEvent, OrderItem
+
+    cursor.execute(
+        f"SELECT nextval(pg_get_serial_sequence('{Order._meta.db_table}', 'id')) FROM generate_series(1, %s)",
+        [orders],
+    )
+    ids = [row[0] for row in cursor.fetchall()]
+    with cursor.copy(
+        f"COPY {Order._meta.db_table} (id, merchant_id, order_no, buyer_id, buyer_name, buyer_phone, "
+        "payment_method, paid_amount, placed_at, paid_at, ship_by, status, shipped_late, cancel_reason, "
+        "consignee, consignee_phone, province, city, district, street_address, updated_at) FROM STDIN"
+    ) as copy:
+        for i, order_id in enumerate(ids):
+            copy.write_row(
+                (
+                    order_id,
+                    shop.pk,
+                    f"{prefix}{i:09d}",
+                    f"B{i}",
+                    "买家",
+                    "",
+                    "online",
+                    Decimal("20.00"),
+                    now,
+                    now,
+                    now + timedelta(days=2),
+                    "to_ship",
+                    False,
+                    "",
+                    "张三",
+                    "13800000000",
+                    "广东省",
+                    "深圳市",
+                    "南山区",
+                    "科技园路 1 号",
+                    now,
+                )
+            )
+    with cursor.copy(
+        f"COPY {OrderItem._meta.db_table} (merchant_id, order_id, product_id, quantity, paid_amount, "
+        "refunded_amount, aftersale_lock) FROM STDIN"
+    ) as copy:
+        for order_id in ids:
+            for _ in range(per_order):
+                copy.write_row((shop.pk, order_id, product_id, 1, Decimal("10.00"), Decimal("0.00"), ""))
+    if not events:
+        return
+    columns = "order_id, actor_id, actor_kind, kind, source_status, target_status, message, params, data, created_at"
+    with cursor.copy(f"COPY {OrderEvent._meta.db_table} ({columns}) FROM STDIN") as copy:
+        for order_id in ids:
+            copy.write_row((order_id, None, "merchant", "placed", "", "to_ship", "", "{}", "{}", now))
+
+
+ORDER_HEADERS = [
+    "订单号",
+    "买家ID",
+    "买家昵称",
+    "支付方式",
+    "已付款",
+    "下单时间",
+    "承诺发货时间",
+    "收货人",
+    "收货人手机号",
+    "省份",
+    "城市",
+    "区县",
+    "详细地址",
+    "商品ID",
+    "SKU编码",
+    "数量",
+    "商品实付金额（元）",
+]
+
+
+def order_file(n: int, spus: list[str]) -> bytes:
+    """n rows, two items an order (n/2 orders), over the given products."""
+    rows = []
+    for i in range(n):
+        number = i // 2
+        rows.append(
+            [
+                f"BORD{number:09d}",
+                f"B{number}",
+                "买家",
+                "在线支付",
+                "是",
+                "2026-05-01 10:00",
+                "2026/5/3",
+                "张三",
+                "13800000000",
+                "广东省",
+                "深圳市",
+                "南山区",
+                "科技园路 1 号",
+                spus[i % len(spus)],
+                "",
+                "1",
+                "¥10.00",
+            ]
+        )
+    return _csv(ORDER_HEADERS, rows)
+
+
+def bench_orders(report: Report) -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from merchants.kernel.importing import read_table
+    from merchants.models import Order, OrderItem, Product
+    from merchants.resources import OrderResource
+
+    shop, owner = _shop_and_owner()
+    _empty(shop)
+    spus = [f"BORD-SPU-{i}" for i in range(50)]
+    Product.objects.bulk_create(Product(merchant=shop, spu_id=spu, name=f"基准商品 {spu}") for spu in spus)
+    data = order_file(ORDER_ROWS, spus)
+    log(f"orders: {ORDER_ROWS} rows ({ORDER_ROWS // 2} orders, {len(data) / 1e6:.1f} MB)")
+
+    with Stopwatch() as preview:
+        result = OrderResource(actor=owner).import_data(read_table(data), dry_run=True, raise_errors=False)
+    resource = OrderResource(actor=owner)
+    assert not result.has_errors() and not result.has_validation_errors(), resource.row_errors(result)[:3]
+    with Stopwatch() as sw:
+        result = resource.import_data(read_table(data), dry_run=False, raise_errors=False)
+    assert not result.has_errors() and not result.has_validation_errors(), resource.row_errors(result)[:3]
+    assert OrderItem.objects.filter(merchant=shop).count() == ORDER_ROWS
+    ours = ORDER_ROWS / sw.seconds
+    _empty(shop)
+    product = Product.objects.create(merchant=shop, spu_id="BORD-ANCHOR", name="基准商品")
+    now = timezone.now()
+
+    def write(cursor):
+        _copy_orders_and_items(cursor, shop, product.pk, COPY_ROWS // 2, 2, prefix="CORD", now=now)
+
+    copy_rate = _copy_rate(write, COPY_ROWS) if connection.vendor == "postgresql" else None
+    _empty(shop)
+    report.add(
+        "imports.orders.rate",
+        ours,
+        "rows/s",
+        anchor=copy_rate,
+        anchor_name=f"COPY of every row it writes ({COPY_ROWS // 2} orders, {COPY_ROWS} items, {COPY_ROWS // 2} events)",
+        better="higher",
+        note=f"{ORDER_ROWS} rows (a row per item) through merchants.services.place_orders as the owner, "
+        f"address checked, all-or-nothing; target ratio ≥ {TARGET_RATIO}",
+        rows=ORDER_ROWS,
+        seconds=round(sw.seconds, 2),
+        target_ratio=TARGET_RATIO,
+    )
+    report.add(
+        "imports.orders.preview_s", preview.seconds, "s", note=f"dry run of {ORDER_ROWS} rows (the preview)"
+    )
+    assert not Order.objects.filter(merchant=shop).exists()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("parts", nargs="*", help="products, shipping (default: both)")
+    parser.add_argument("parts", nargs="*", help="products, shipping, orders (default: all)")
     args = parser.parse_args(argv)
     setup()
     require_postgres()
     report = Report()
-    for part in args.parts or ["products", "shipping"]:
-        {"products": bench_products, "shipping": bench_shipping}[part](report)
+    parts = {"products": bench_products, "shipping": bench_shipping, "orders": bench_orders}
+    for part in args.parts or list(parts):
+        parts[part](report)
     return 0
 
 

@@ -281,10 +281,23 @@ class Order(ConcurrentTransitionMixin, MerchantOwned):
         target=fsm.RETURN_VALUE(OrderStatus.TO_SHIP, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED),
         permission=system_only,  # never a button: it follows from shipping (the "ship" move) and refunds
     )
-    def settle_shipping(self, *, at, auto_receive_after: timedelta) -> str:
-        """Recompute the shipping state from the items: shipped once every shippable item is in a package."""
-        has_packages = self.packages.exists()
-        if self.unshipped_shippable_items().exists():
+    def settle_shipping(
+        self,
+        *,
+        at,
+        auto_receive_after: timedelta,
+        has_packages: bool | None = None,
+        unshipped: bool | None = None,
+    ) -> str:
+        """Recompute the shipping state from the items: shipped once every shippable item is in a package.
+
+        A batch (merchants.services.ship_many) passes what it already knows — whether the order has a
+        package, whether a shippable item is still unshipped — instead of a query per order."""
+        if has_packages is None:
+            has_packages = self.packages.exists()
+        if unshipped is None:
+            unshipped = self.unshipped_shippable_items().exists()
+        if unshipped:
             return OrderStatus.PARTIALLY_SHIPPED if has_packages else OrderStatus.TO_SHIP
         self.shipped_at = at
         self.shipped_late = self.ship_by is not None and at > self.ship_by

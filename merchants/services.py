@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -28,8 +28,13 @@ from merchants.kernel.notices import (
 )  # the notice services, re-exported
 from merchants.kernel.notices import notify as notify
 from merchants.kernel.scoping import BUYER as BUYER  # the buyer actor (SPEC §9 Actors), re-exported
-from merchants.kernel.scoping import WRITE_ROLES, is_buyer, is_platform, require_role
-from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, require_transition
+from merchants.kernel.scoping import WRITE_ROLES, is_buyer, is_platform, require_role, scope_to_actor
+from merchants.kernel.workflow import (
+    ActorNotAllowedError,
+    ApplicationError,
+    ObjectNotFoundError,
+    require_transition,
+)
 from merchants.members import add_member, change_role, remove_member  # noqa: F401  (the member services)
 from merchants.models import (
     FakeShippingSource,
@@ -122,6 +127,79 @@ def clean_address(address: ShippingAddress) -> dict[str, str]:
     return fields
 
 
+@dataclass(frozen=True, kw_only=True)
+class OrderDraft:
+    """One order of a batch (place_orders): place_order's arguments, and what a refusal names (`key`)."""
+
+    merchant: Merchant
+    order_no: str
+    buyer_id: str
+    buyer_name: str
+    lines: Sequence[ItemLine]
+    payment_method: str = PaymentMethod.ONLINE
+    buyer_phone: str = ""
+    paid: bool = True
+    placed_at: datetime | None = None
+    ship_by: datetime | None = None
+    address: ShippingAddress | None = None
+    key: object = None
+
+
+class OrdersRefused(ApplicationError):
+    """place_orders refused: `refusals` is every refused draft as (draft.key, ApplicationError); nothing written."""
+
+    def __init__(self, refusals: list[tuple[object, ApplicationError]]):
+        self.refusals = refusals
+        first = refusals[0][1]
+        super().__init__(first.messages[0], code=first.code)
+
+
+def _order_row(draft: OrderDraft, settings_: PlatformSettings, now: datetime) -> dict:
+    """M-2 on one draft: the checks, and the Order's columns (state, paid time, unpaid deadline)."""
+    merchant = draft.merchant
+    address_fields = clean_address(draft.address) if draft.address is not None else {}
+    placed_at = draft.placed_at or now
+    if not draft.lines:
+        raise ApplicationError(_("订单至少需要一件商品。"), code="lines")
+    for line in draft.lines:
+        if line.product.merchant_id != merchant.pk or (line.sku and line.sku.merchant_id != merchant.pk):
+            raise ApplicationError(
+                _("商品「%(name)s」不属于该店铺。") % {"name": line.product.name}, code="product"
+            )
+        if line.quantity < 1 or line.paid_amount < 0:
+            raise ApplicationError(_("商品数量须至少为 1，金额不能为负。"), code="quantity")
+    if draft.payment_method not in PaymentMethod.values:
+        raise ApplicationError(
+            _("未知的支付方式：%(value)s") % {"value": draft.payment_method}, code="payment_method"
+        )
+    if draft.payment_method == PaymentMethod.COD:
+        status, paid_at, deadline = OrderStatus.AWAITING_CONFIRMATION, None, None
+    elif draft.paid:
+        status, paid_at, deadline = OrderStatus.TO_SHIP, placed_at, None
+    else:
+        status, paid_at = OrderStatus.UNPAID, None
+        deadline = placed_at + timedelta(hours=settings_.unpaid_cancel_hours)  # M-3
+    return {
+        "merchant_id": merchant.pk,
+        "order_no": draft.order_no,
+        "buyer_id": draft.buyer_id,
+        "buyer_name": draft.buyer_name,
+        "buyer_phone": draft.buyer_phone,
+        "payment_method": draft.payment_method,
+        "paid_amount": sum((line.paid_amount for line in draft.lines), Decimal("0.00")),
+        "placed_at": placed_at,
+        "paid_at": paid_at,
+        "ship_by": draft.ship_by,
+        "status": status,
+        "deadline_at": deadline,
+        **address_fields,
+    }
+
+
+def _duplicate(order_no: str) -> ApplicationError:
+    return ApplicationError(_("订单号 %(no)s 已存在。") % {"no": order_no}, code="duplicate")
+
+
 @transaction.atomic
 def place_order(
     merchant: Merchant,
@@ -141,47 +219,29 @@ def place_order(
     """Create an order with its items (M-2): online orders start unpaid (or to_ship once paid), cod ones wait.
 
     `address`, when given, is checked (every part but the district, the phone's format, the lengths).
+    The single form of place_orders: the same checks (_order_row), one order written by the ORM.
     """
     require_role(actor, merchant.pk, WRITE_ROLES)
-    address_fields = clean_address(address) if address is not None else {}
-    placed_at = placed_at or timezone.now()
-    if not lines:
-        raise ApplicationError(_("订单至少需要一件商品。"))
-    for line in lines:
-        if line.product.merchant_id != merchant.pk or (line.sku and line.sku.merchant_id != merchant.pk):
-            raise ApplicationError(_("商品「%(name)s」不属于该店铺。") % {"name": line.product.name})
-        if line.quantity < 1 or line.paid_amount < 0:
-            raise ApplicationError(_("商品数量须至少为 1，金额不能为负。"))
-    if payment_method not in PaymentMethod.values:
-        raise ApplicationError(_("未知的支付方式：%(value)s") % {"value": payment_method})
-    total = sum((line.paid_amount for line in lines), Decimal("0.00"))
-    settings_ = PlatformSettings.load()
-    if payment_method == PaymentMethod.COD:
-        status, paid_at, deadline = OrderStatus.AWAITING_CONFIRMATION, None, None
-    elif paid:
-        status, paid_at, deadline = OrderStatus.TO_SHIP, placed_at, None
-    else:
-        status, paid_at = OrderStatus.UNPAID, None
-        deadline = placed_at + timedelta(hours=settings_.unpaid_cancel_hours)  # M-3
+    draft = OrderDraft(
+        merchant=merchant,
+        order_no=order_no,
+        buyer_id=buyer_id,
+        buyer_name=buyer_name,
+        lines=lines,
+        payment_method=payment_method,
+        buyer_phone=buyer_phone,
+        paid=paid,
+        placed_at=placed_at,
+        ship_by=ship_by,
+        address=address,
+    )
+    row = _order_row(draft, PlatformSettings.load(), timezone.now())
+    row.pop("merchant_id")
     try:
         with transaction.atomic():
-            order = Order.objects.create(
-                merchant=merchant,
-                order_no=order_no,
-                buyer_id=buyer_id,
-                buyer_name=buyer_name,
-                buyer_phone=buyer_phone,
-                payment_method=payment_method,
-                paid_amount=total,
-                placed_at=placed_at,
-                paid_at=paid_at,
-                ship_by=ship_by,
-                status=status,
-                deadline_at=deadline,
-                **address_fields,
-            )
+            order = Order.objects.create(merchant=merchant, **row)
     except IntegrityError as exc:
-        raise ApplicationError(_("订单号 %(no)s 已存在。") % {"no": order_no}) from exc
+        raise _duplicate(order_no) from exc
     OrderItem.objects.bulk_create(
         OrderItem(
             merchant=merchant,
@@ -193,16 +253,137 @@ def place_order(
         )
         for line in lines
     )
-    record_event(
-        order,
+    record_event(order, EventKind.PLACED, source="", actor=actor, at=order.placed_at)
+    _count_shop_days([{**row, "merchant_id": merchant.pk}])
+    return order
+
+
+def _count_shop_days(rows: Iterable[dict]) -> None:
+    """ShopDay for new orders (the rows place_order / place_orders write): one update per shop and day.
+
+    L-3: a cod order counts on the day it was placed, an online order when paid (never while unpaid).
+    """
+    days: dict[tuple[int, date], list] = {}
+    for row in rows:
+        cod = row["payment_method"] == PaymentMethod.COD
+        at = row["placed_at"] if cod else row.get("paid_at")
+        if at is None:
+            continue
+        bucket = days.setdefault((row["merchant_id"], timezone.localdate(at)), [0, Decimal("0"), at])
+        bucket[0] += 1
+        bucket[1] += row["paid_amount"]
+    for (merchant_id, _day), (orders, amount, at) in days.items():
+        count_shop_day(merchant_id, at=at, amount=amount, orders=orders)
+
+
+_ORDER_COLUMNS = (
+    "merchant_id",
+    "order_no",
+    "buyer_id",
+    "buyer_name",
+    "buyer_phone",
+    "payment_method",
+    "paid_amount",
+    "placed_at",
+    "paid_at",
+    "ship_by",
+    "status",
+    "deadline_at",
+    "consignee",
+    "consignee_phone",
+    "province",
+    "city",
+    "district",
+    "street_address",
+    "cancel_reason",
+    "updated_at",
+)
+
+
+@transaction.atomic
+def place_orders(drafts: Sequence[OrderDraft], *, actor, check_only: bool = False) -> list[int]:
+    """The batch form of place_order (M-2): every draft checked as place_order checks it; all or none.
+
+    Order numbers are unique: one query finds those taken already, and a number twice in the batch is
+    refused on its second draft. Any refusal: OrdersRefused naming every refused draft, nothing written.
+    Otherwise orders, items and their PLACED events are inserted in bulk (COPY on PostgreSQL) in this
+    transaction. `check_only`: check and return []. Returns the new orders' ids in draft order.
+    """
+    if not drafts:
+        return []
+    settings_, now = PlatformSettings.load(), timezone.now()
+    taken = set()
+    numbers = sorted({d.order_no for d in drafts})
+    for chunk in _id_chunks(numbers):
+        taken.update(_by_ids(Order._base_manager.all(), chunk, "order_no").values_list("order_no", flat=True))
+    allowed: dict[int, ApplicationError | None] = {}
+    refusals, rows = [], []
+    for draft in drafts:
+        try:
+            if draft.merchant.pk not in allowed:
+                try:
+                    require_role(actor, draft.merchant.pk, WRITE_ROLES)
+                    allowed[draft.merchant.pk] = None
+                except ApplicationError as exc:
+                    allowed[draft.merchant.pk] = exc
+            if allowed[draft.merchant.pk] is not None:
+                raise allowed[draft.merchant.pk]
+            row = _order_row(draft, settings_, now)
+            if draft.order_no in taken:
+                raise _duplicate(draft.order_no)
+            taken.add(draft.order_no)
+            row["updated_at"] = now
+            rows.append((draft, row))
+        except ApplicationError as exc:
+            refusals.append((draft.key, exc))
+    if refusals:
+        raise OrdersRefused(refusals)
+    if check_only:
+        return []
+    from merchants.kernel.importing import insert_rows  # noqa: PLC0415
+
+    try:
+        with transaction.atomic():
+            ids = insert_rows(
+                Order,
+                list(_ORDER_COLUMNS),
+                [tuple(row.get(c, "") for c in _ORDER_COLUMNS) for _d, row in rows],
+                with_ids=True,
+            )
+    except IntegrityError as exc:  # another import placed one of these numbers meanwhile
+        raise OrdersRefused(
+            [(None, ApplicationError(_("导入期间订单号被占用，请重新导入。"), code="duplicate"))]
+        ) from exc
+    insert_rows(
+        OrderItem,
+        ["merchant_id", "order_id", "product_id", "sku_id", "quantity", "paid_amount"],
+        [
+            (
+                draft.merchant.pk,
+                order_id,
+                line.product.pk,
+                line.sku.pk if line.sku else None,
+                line.quantity,
+                line.paid_amount,
+            )
+            for (draft, _row), order_id in zip(rows, ids, strict=True)
+            for line in draft.lines
+        ],
+    )
+    record_events(  # each PLACED event at its order's placed time, as place_order records it
+        [
+            _Subject(order_id, {"target_status": row["status"], "created_at": row["placed_at"]})
+            for (_draft, row), order_id in zip(rows, ids, strict=True)
+        ],
         EventKind.PLACED,
         source="",
+        at=now,
         actor=actor,
-        at=placed_at,
+        per_subject=lambda subject: subject.event,
+        returning=False,
     )
-    if paid_at is not None or payment_method == PaymentMethod.COD:  # L-3: cod at placement, online when paid
-        count_shop_day(merchant.pk, at=placed_at, amount=total)
-    return order
+    _count_shop_days(row for _draft, row in rows)
+    return ids
 
 
 @transaction.atomic
@@ -303,6 +484,9 @@ def confirm_cod(order: Order, *, actor) -> Order:
 # Shipping (S-1..S-4)
 
 
+_CARRIERS = frozenset(Carrier.values)
+
+
 def clean_tracking(carrier: str, tracking_no: str, *, check_format: bool = True) -> tuple[str, str]:
     """The carrier and the normalised tracking number (merchants.tracking); ApplicationError if bad.
 
@@ -312,7 +496,7 @@ def clean_tracking(carrier: str, tracking_no: str, *, check_format: bool = True)
     tracking_no = normalise_tracking(tracking_no)
     if not carrier:
         raise ApplicationError(_("请选择快递公司。"), code="carrier")
-    if carrier not in Carrier.values:  # imports pass free text: name the value that was refused
+    if carrier not in _CARRIERS:  # imports pass free text: name the value that was refused
         raise ApplicationError(_("未知的快递公司：%(value)s") % {"value": carrier}, code="carrier")
     if not tracking_no:
         raise ApplicationError(_("请填写运单号。"), code="tracking_no")
@@ -323,64 +507,310 @@ def clean_tracking(carrier: str, tracking_no: str, *, check_format: bool = True)
     return carrier, tracking_no
 
 
+@dataclass(frozen=True)
+class ShipLine:
+    """One package of a batch (ship_many): items of one order under one tracking number.
+
+    `key` is what a refusal names (an import's row number); `item_ids` are OrderItem ids."""
+
+    order_id: int
+    item_ids: Sequence[int]
+    carrier: str
+    tracking_no: str
+    key: object = None
+
+
+class ShipRefused(ApplicationError):
+    """ship_many refused: `refusals` is every refused line as (line.key, ApplicationError), in line order.
+
+    Nothing was written (all or nothing, B-3)."""
+
+    def __init__(self, refusals: list[tuple[object, ApplicationError]]):
+        self.refusals = refusals
+        first = refusals[0][1]
+        super().__init__(first.messages[0], code=first.code)
+
+
+def _by_ids(queryset, ids: Sequence[int], column: str = "id"):
+    """`queryset` restricted to `ids` in one statement on PostgreSQL (`= ANY(array)`, one parameter)."""
+    from django.db import connection  # noqa: PLC0415
+
+    if connection.vendor == "postgresql":
+        table = queryset.model._meta.db_table
+        return queryset.extra(where=[f'"{table}"."{column}" = ANY(%s)'], params=[list(ids)])
+    return queryset.filter(**{f"{column}__in": list(ids)})
+
+
+def _id_chunks(ids: Sequence[int]):
+    """All the ids at once on PostgreSQL (one array parameter); 500 at a time elsewhere."""
+    from django.db import connection  # noqa: PLC0415
+
+    size = (len(ids) or 1) if connection.vendor == "postgresql" else 500
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _chunked(queryset, ids: Sequence[int], column: str = "id"):
+    """Rows of `queryset` for `ids`: one statement on PostgreSQL, chunks of 500 elsewhere (SQLite's
+    variable limit; it has no row locks, so a lock's one-statement order matters only on PostgreSQL)."""
+    from django.db import connection  # noqa: PLC0415
+
+    ids = sorted(ids)
+    if connection.vendor == "postgresql":
+        yield from _by_ids(queryset, ids, column)
+        return
+    for start in range(0, len(ids), 500):
+        yield from queryset.filter(**{f"{column}__in": ids[start : start + 500]})
+
+
+_SHIP_ORDER_FIELDS = ["status", "shipped_at", "shipped_late", "deadline_at", "updated_at"]
+
+
+@transaction.atomic
+def ship_many(lines: Sequence[ShipLine], *, actor, check_only: bool = False) -> list[int]:
+    """The batch form of ship() (S-1, S-2): every line a new package; all of them, or none.
+
+    One statement locks the orders (in id order), one the items of those orders (order first, then
+    items, as ship()); one reads their packages. Each line is checked as ship() checks it, against
+    the rows as the earlier lines of the batch left them (an item in two lines ships once). Any
+    refusal: ShipRefused naming every refused line, nothing written. Otherwise the packages and the
+    events are inserted in bulk, the items and orders updated in a few statements. `check_only`:
+    check and return [] without writing (an import's preview). Returns the new packages' ids, in line order.
+    """
+    if not lines:
+        return []
+    order_ids = sorted({line.order_id for line in lines})
+    orders_qs = Order.objects.select_for_update(of=("self",)).only(
+        "id", "merchant_id", "order_no", "status", "ship_by", "payment_method"
+    )
+    orders = {o.pk: o for o in _chunked(scope_to_actor(orders_qs.order_by("pk"), actor), order_ids)}
+    items_qs = (
+        OrderItem.objects.select_for_update(of=("self",))
+        .order_by("order_id", "pk")
+        .values_list("id", "order_id", "package_id", "aftersale_lock", "product__name", named=True)
+    )
+    items = {i.id: i for i in _chunked(items_qs, list(orders), "order_id")}
+    by_order: dict[int, list] = {}
+    for item in items.values():
+        by_order.setdefault(item.order_id, []).append(item)
+    packages = list(
+        _chunked(
+            Package.objects.values_list("id", "order_id", "carrier", "tracking_no"), list(orders), "order_id"
+        )
+    )
+    tracking_of = {pk: tracking for pk, _order, _carrier, tracking in packages}
+    used = {(order_id, carrier, tracking) for _pk, order_id, carrier, tracking in packages}
+    has_packages = {order_id for _pk, order_id, _c, _t in packages}
+
+    allowed: dict[int, ApplicationError | None] = {}
+    refusals: list[tuple[object, ApplicationError]] = []
+    planned: list[tuple[ShipLine, Order, str, str, list[int]]] = []
+    shipped_in: dict[int, str] = {}  # item id -> the tracking number an earlier line put it under
+    action = _("发货")
+    for line in lines:
+        try:
+            planned.append(
+                _check_line(line, orders, items, allowed, used, tracking_of, shipped_in, actor, action)
+            )
+        except ApplicationError as exc:
+            refusals.append((line.key, exc))
+    if refusals:
+        raise ShipRefused(refusals)
+    if check_only:
+        return []
+
+    now = timezone.now()
+    new_ids = insert_package_rows(
+        [
+            (order.merchant_id, order.pk, carrier, tracking_no, now)
+            for _l, order, carrier, tracking_no, _i in planned
+        ]
+    )
+    pairs = [
+        (item_id, pkg)
+        for (_l, _o, _c, _t, item_ids), pkg in zip(planned, new_ids, strict=True)
+        for item_id in item_ids
+    ]
+    _set_packages(pairs)
+    auto_receive_after = timedelta(days=PlatformSettings.load().auto_receive_days)
+    left = {
+        order_id: sum(1 for i in rows if i.package_id is None and i.aftersale_lock != AftersaleLock.REFUNDED)
+        for order_id, rows in by_order.items()
+    }
+    events, changed = [], {}
+    for (_line, order, carrier, tracking_no, item_ids), package_id in zip(planned, new_ids, strict=True):
+        left[order.pk] -= len(item_ids)
+        source = order.status
+        order.settle_shipping(
+            at=now, auto_receive_after=auto_receive_after, has_packages=True, unshipped=left[order.pk] > 0
+        )
+        order.updated_at = now
+        has_packages.add(order.pk)
+        changed[order.pk] = order
+        events.append(
+            {
+                "order": order.pk,
+                "source": source,
+                "target_status": order.status,  # the state this line left, for its event
+                "params": {"carrier": carrier, "tracking": tracking_no, "count": len(item_ids)},
+                "data": {
+                    "package": package_id,
+                    "items": item_ids,
+                    "carrier": carrier,
+                    "tracking_no": tracking_no,
+                },
+            }
+        )
+    groups: dict[tuple, list[int]] = {}  # one UPDATE per distinct set of values (few: one `now`)
+    for order in changed.values():
+        groups.setdefault(tuple(getattr(order, name) for name in _SHIP_ORDER_FIELDS), []).append(order.pk)
+    for values, pks in groups.items():
+        for chunk in _id_chunks(pks):
+            _by_ids(Order._base_manager.all(), chunk).update(
+                **dict(zip(_SHIP_ORDER_FIELDS, values, strict=True))
+            )
+    by_source: dict[str, list] = {}
+    for event in events:
+        by_source.setdefault(event.pop("source"), []).append(event)
+    for source, rows in by_source.items():
+        record_events(
+            [_Subject(orders[row.pop("order")], row) for row in rows],
+            EventKind.SHIPPED,
+            source=source,
+            at=now,
+            actor=actor,
+            per_subject=lambda subject: subject.event,
+            returning=False,
+        )
+    return new_ids
+
+
+class _Subject:
+    """An order as one line of a batch left it: record_events writes one event per line."""
+
+    _meta = Order._meta  # record_events finds the event table through it
+
+    def __init__(self, order, event):
+        self.pk, self.event = getattr(order, "pk", order), event
+
+
+def _check_line(line, orders, items, allowed, used, tracking_of, shipped_in, actor, action):
+    """ship()'s checks on one line, in ship()'s order; on success the line's effect is noted in memory."""
+    order = orders.get(line.order_id)
+    if order is None:
+        raise ObjectNotFoundError()
+    if order.merchant_id not in allowed:
+        try:
+            require_role(actor, order.merchant_id, WRITE_ROLES, platform=False)
+            allowed[order.merchant_id] = None
+        except ApplicationError as exc:
+            allowed[order.merchant_id] = exc
+    if allowed[order.merchant_id] is not None:
+        raise allowed[order.merchant_id]
+    carrier, tracking_no = clean_tracking(line.carrier, line.tracking_no)
+    item_ids = sorted(set(line.item_ids))
+    if not item_ids:
+        raise ApplicationError(_("请选择要发货的商品。"), code="items")
+    require_transition(order.settle_shipping, action=action)
+    chosen = [items.get(pk) for pk in item_ids]
+    if any(item is None or item.order_id != order.pk for item in chosen):
+        raise ApplicationError(_("所选商品不属于订单 %(no)s。") % {"no": order.order_no}, code="items")
+    for item in chosen:
+        if item.package_id is not None or item.id in shipped_in:  # S-1: one item, one tracking number
+            tracking = shipped_in.get(item.id) or tracking_of.get(item.package_id, "")
+            raise ApplicationError(
+                _("商品「%(name)s」已在包裹 %(tracking)s 中发出，一个商品不能拆分到多个运单。")
+                % {"name": item.product__name, "tracking": tracking},
+                code="already_shipped",
+            )
+        if item.aftersale_lock == AftersaleLock.OPEN:  # S-2
+            raise ApplicationError(
+                _("商品「%(name)s」有进行中的售后，暂不能发货。") % {"name": item.product__name},
+                code="aftersale_open",
+            )
+        if item.aftersale_lock == AftersaleLock.REFUNDED:  # S-2
+            raise ApplicationError(
+                _("商品「%(name)s」已退款成功，不能发货。") % {"name": item.product__name},
+                code="aftersale_refunded",
+            )
+    if (order.pk, carrier, tracking_no) in used:
+        raise ApplicationError(
+            _("运单号 %(tracking)s 已用于本订单的另一个包裹；同一包裹的商品请一次选中发货。")
+            % {"tracking": tracking_no},
+            code="duplicate_tracking",
+        )
+    used.add((order.pk, carrier, tracking_no))
+    for pk in item_ids:
+        shipped_in[pk] = tracking_no
+    return line, order, carrier, tracking_no, item_ids
+
+
+def insert_package_rows(rows: list[tuple]) -> list[int]:
+    """New packages (merchant_id, order_id, carrier, tracking_no, shipped_at) in one statement; their ids."""
+    if len(rows) == 1:  # the ship button: a plain INSERT
+        merchant_id, order_id, carrier, tracking_no, at = rows[0]
+        package = Package.objects.create(
+            merchant_id=merchant_id,
+            order_id=order_id,
+            carrier=carrier,
+            tracking_no=tracking_no,
+            shipped_at=at,
+        )
+        return [package.pk]
+    from merchants.kernel.importing import insert_rows  # noqa: PLC0415
+
+    return insert_rows(
+        Package, ["merchant_id", "order_id", "carrier", "tracking_no", "shipped_at"], rows, with_ids=True
+    )
+
+
+def _set_packages(pairs: list[tuple[int, int]]) -> None:
+    """Put items into their new packages: (item id, package id) pairs, one UPDATE on PostgreSQL."""
+    from django.db import connection  # noqa: PLC0415
+
+    by_package: dict[int, list[int]] = {}
+    for item_id, package_id in pairs:
+        by_package.setdefault(package_id, []).append(item_id)
+    if connection.vendor == "postgresql" and len(by_package) > 1:
+        table = OrderItem._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{table}" SET package_id = v.package FROM unnest(%s::bigint[], %s::bigint[]) '
+                f'AS v(item, package) WHERE "{table}".id = v.item',
+                [[p[0] for p in pairs], [p[1] for p in pairs]],
+            )
+        return
+    if len(by_package) <= 1:
+        for package_id, item_ids in by_package.items():
+            OrderItem.objects.filter(pk__in=item_ids).update(package_id=package_id)
+        return
+    OrderItem.objects.bulk_update(
+        [OrderItem(pk=item_id, package_id=package_id) for item_id, package_id in pairs],
+        ["package"],
+        batch_size=500,
+    )
+
+
 @transaction.atomic
 def ship(order: Order, *, items: Iterable[OrderItem | int], carrier: str, tracking_no: str, actor) -> Package:
-    """Put unshipped items of one order into one new package (S-1, S-2); order row, then item rows, locked."""
-    order = selectors.order_for_update(order.pk, actor=actor)
+    """Put unshipped items of one order into one new package (S-1, S-2): ship_many with one line.
+
+    The order row, then its item rows, locked; the first refusal raised as it is."""
+    order = selectors.order_for_update(order.pk, actor=actor)  # another shop's order: not found
     require_role(actor, order.merchant_id, WRITE_ROLES, platform=False)
     carrier, tracking_no = clean_tracking(carrier, tracking_no)
     try:  # a form or import row with a non-numeric or absurd item id: a message, not a 500 (N-9)
         item_ids = sorted({item.pk if isinstance(item, OrderItem) else pk_of(item) for item in items})
     except (TypeError, ApplicationError) as exc:
         raise ApplicationError(_("所选商品无效。"), code="items") from exc
-    if not item_ids:
-        raise ApplicationError(_("请选择要发货的商品。"), code="items")
-    require_transition(order.settle_shipping, action=_("发货"))
-    locked = selectors.items_for_update(order, item_ids)
-    if len(locked) != len(item_ids):
-        raise ApplicationError(_("所选商品不属于订单 %(no)s。") % {"no": order.order_no}, code="items")
-    for item in locked:
-        if item.package_id is not None:  # S-1: one item, one tracking number
-            raise ApplicationError(
-                _("商品「%(name)s」已在包裹 %(tracking)s 中发出，一个商品不能拆分到多个运单。")
-                % {"name": item.product.name, "tracking": item.package.tracking_no},
-                code="already_shipped",
-            )
-        if item.aftersale_lock == AftersaleLock.OPEN:  # S-2
-            raise ApplicationError(
-                _("商品「%(name)s」有进行中的售后，暂不能发货。") % {"name": item.product.name},
-                code="aftersale_open",
-            )
-        if item.aftersale_lock == AftersaleLock.REFUNDED:  # S-2
-            raise ApplicationError(
-                _("商品「%(name)s」已退款成功，不能发货。") % {"name": item.product.name},
-                code="aftersale_refunded",
-            )
-    if order.packages.filter(carrier=carrier, tracking_no=tracking_no).exists():
-        raise ApplicationError(
-            _("运单号 %(tracking)s 已用于本订单的另一个包裹；同一包裹的商品请一次选中发货。")
-            % {"tracking": tracking_no},
-            code="duplicate_tracking",
+    try:
+        (package_id,) = ship_many(
+            [ShipLine(order_id=order.pk, item_ids=item_ids, carrier=carrier, tracking_no=tracking_no)],
+            actor=actor,
         )
-    now = timezone.now()
-    package = Package.objects.create(
-        merchant_id=order.merchant_id, order=order, carrier=carrier, tracking_no=tracking_no, shipped_at=now
-    )
-    OrderItem.objects.filter(pk__in=item_ids).update(package=package)
-    source = order.status
-    order.settle_shipping(
-        at=now, auto_receive_after=timedelta(days=PlatformSettings.load().auto_receive_days)
-    )
-    order.save(update_fields=["status", "shipped_at", "shipped_late", "deadline_at", "updated_at"])
-    record_event(
-        order,
-        EventKind.SHIPPED,
-        source=source,
-        actor=actor,
-        params={"carrier": carrier, "tracking": tracking_no, "count": len(item_ids)},
-        data={"package": package.pk, "items": item_ids, "carrier": carrier, "tracking_no": tracking_no},
-    )
-    return package
+    except ShipRefused as exc:
+        raise exc.refusals[0][1] from None
+    return Package.objects.get(pk=package_id)
 
 
 @transaction.atomic

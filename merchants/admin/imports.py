@@ -3,7 +3,8 @@
 Small bases for ProductAdmin and PackageAdmin (merchants/admin/shops.py): the kernel's spreadsheet
 import flow (merchants.kernel.admin.importing) with this app's resources (merchants/resources.py).
 …/product/import/ imports products with their SKUs; …/package/import/ is batch shipping 批量发货,
-each row through merchants.services.ship. On the workbench a member imports into their own shop; on
+the rows through merchants.services.ship_many. …/order/import/ imports orders with their items and
+the buyer's address (merchants.services.place_orders). On the workbench a member imports into their own shop; on
 /admin/ platform staff name the shop on each row.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from merchants.kernel.admin.base import is_workbench
 from merchants.kernel.admin.importing import SpreadsheetImportExportAdmin
-from merchants.resources import ProductResource, ShippingResource
+from merchants.resources import OrderResource, ProductResource, ShippingResource
 
 
 class ProductImportExportAdmin(SpreadsheetImportExportAdmin):
@@ -30,3 +31,9 @@ class PackageImportExportAdmin(SpreadsheetImportExportAdmin):
         if is_workbench(self.admin_site) and "fake_shipping" not in fields:
             fields += ("fake_shipping",)  # L-7 is the platform's finding, never the shop's
         return fields
+
+
+class OrderImportExportAdmin(SpreadsheetImportExportAdmin):
+    """…/order/import/ (orders with items and address, through place_orders) and …/order/export/."""
+
+    resource_classes = [OrderResource]

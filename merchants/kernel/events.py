@@ -104,13 +104,16 @@ def record_events(
     message: str = "",
     params: dict[str, Any] | None = None,
     per_subject: Callable[[Model], dict[str, Any]] | None = None,
+    returning: bool = True,
 ) -> list[EventBase]:
     """The batch form of record_event: one row per subject, written in one statement (the deadline sweeps).
 
-    `per_subject(subject)` may return per-row columns and a per-row "params" dict merged over `params`.
-    Returns the rows written, with their ids. On PostgreSQL the rows go in by COPY (ids drawn from the
-    table's sequence first): building and compiling an INSERT of model instances cost the sweeps more
-    than the rest of their Python together. Elsewhere: bulk_create.
+    `per_subject(subject)` may return per-row columns, a per-row "params" dict merged over `params`, and
+    a "target_status" (a batch that moves one subject twice records the state each move left). Returns
+    the rows written, with their ids (none with `returning=False`). On PostgreSQL a batch of at least
+    COPY_THRESHOLD rows goes in by COPY (ids drawn from the table's sequence first): building and
+    compiling an INSERT of model instances cost the sweeps more than the rest of their Python together.
+    Elsewhere, and for small batches: bulk_create.
     """
     if not subjects:
         return []
@@ -130,23 +133,25 @@ def record_events(
     for subject in subjects:
         extra = dict(per_subject(subject)) if per_subject else {}
         row_params = {**shared, **jsonable(extra.pop("params", None))}
-        rows.append(
-            {
-                **common,
-                fk_id: subject.pk,
-                "target_status": getattr(subject, "status", "") or "",
-                "params": row_params,
-                **extra,
-            }
-        )
+        target = extra.pop("target_status", None)
+        if target is None:
+            target = getattr(subject, "status", "") or ""
+        rows.append({**common, fk_id: subject.pk, "target_status": target, "params": row_params, **extra})
     connection = connections[router.db_for_write(model)]
-    if connection.vendor == "postgresql":
-        return _copy_events(connection, model, rows)
-    return model.objects.bulk_create([model(**row) for row in rows])
+    if connection.vendor == "postgresql" and len(rows) >= COPY_THRESHOLD:
+        written = _copy_events(connection, model, rows, returning=returning)
+    else:
+        written = model.objects.bulk_create([model(**row) for row in rows])
+    return written if returning else []
 
 
-def _copy_events(connection, model: type[EventBase], rows: list[dict[str, Any]]) -> list[EventBase]:
-    """COPY `rows` (attname -> value) into the event table; returns them as saved instances."""
+COPY_THRESHOLD = 2  # rows from which record_events writes with COPY on PostgreSQL (one row: an INSERT)
+
+
+def _copy_events(
+    connection, model: type[EventBase], rows: list[dict[str, Any]], *, returning: bool = True
+) -> list[EventBase]:
+    """COPY `rows` (attname -> value) into the event table; returns them as saved instances (or [])."""
     fields = [f for f in model._meta.concrete_fields if not getattr(f, "generated", False)]
     pk = model._meta.pk
     defaults = {field.attname: field.get_default() for field in fields if field is not pk}
@@ -173,12 +178,15 @@ def _copy_events(connection, model: type[EventBase], rows: list[dict[str, Any]])
             for pk_value, row in zip(ids, rows, strict=True):
                 row[pk.attname] = pk_value
                 python = [row[name] if name in row else defaults[name] for name in attnames]
-                values.append(python)
+                if returning:
+                    values.append(python)
                 out = list(python)
                 for i, encoder in json_at:
                     if out[i] is not None:
                         out[i] = json.dumps(out[i], cls=encoder)
                 copy.write_row(out)
+    if not returning:
+        return []
     return [model.from_db(connection.alias, attnames, python) for python in values]
 
 

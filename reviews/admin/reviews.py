@@ -24,10 +24,11 @@ from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import display
 
-from merchants.kernel.admin.base import MerchantScopedAdmin, is_workbench, member_may, message_errors
+from merchants.kernel.admin.base import is_workbench, member_may, message_errors
 from merchants.kernel.admin.changelist import EmptyState, FastListMixin, QuickTabChangeList
 from merchants.kernel.admin.display import actor_parts, countdown, local_time, member_roles
-from merchants.kernel.scoping import WRITE_ROLES, merchant_ids_for, roles_for
+from merchants.kernel.admin.importing import SpreadsheetImportExportAdmin
+from merchants.kernel.scoping import WRITE_ROLES, is_platform, merchant_ids_for, roles_for
 from merchants.kernel.vocabulary import ActorKind
 from merchants.models import Product
 from reviews import selectors
@@ -47,6 +48,7 @@ from reviews.filters import (
     tab_counts,
 )
 from reviews.models import Review
+from reviews.resources import ReviewFeedResource
 from reviews.transitions import MAX_PINS_PER_PRODUCT
 
 PREFIX_MIN = 4  # order numbers match by prefix from this many characters
@@ -66,8 +68,16 @@ def _limits(request):
     return cached
 
 
-class ReviewAdmin(FastListMixin, MerchantScopedAdmin):
-    """Shared by the workbench and /admin/: list, tabs, filters, search and the read-only review page."""
+class ReviewAdmin(FastListMixin, SpreadsheetImportExportAdmin):
+    """Shared by the workbench and /admin/: list, tabs, filters, search and the read-only review page.
+
+    …/review/import/ is the platform's feed of reviews and buyer deletions (reviews/resources.py): staff
+    on /admin/ only; …/review/export/ writes the same columns, which import back."""
+
+    resource_classes = [ReviewFeedResource]
+
+    def has_import_permission(self, request):
+        return not is_workbench(self.admin_site) and is_platform(request.user)
 
     list_display = (
         "review_cell",

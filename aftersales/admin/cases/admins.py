@@ -14,10 +14,11 @@ from aftersales.admin.actions import BULK_APPROVE, BULK_RETRY_REFUND, CaseAction
 from aftersales.admin.cases.listing import CaseListMixin
 from aftersales.admin.cases.page import CasePageMixin
 from aftersales.filters import EscalatedFilter
+from aftersales.resources import CaseRequestResource
 from merchants.kernel.admin.actions import bulk_action
 from merchants.kernel.admin.base import is_workbench, member_may
 from merchants.kernel.admin.changelist import FastListMixin
-from merchants.kernel.admin.importexport import MerchantScopedExportAdmin
+from merchants.kernel.admin.importing import SpreadsheetImportExportAdmin
 from merchants.kernel.admin.readonly import ReadOnlyAdminMixin
 from merchants.kernel.scoping import WRITE_ROLES, is_platform
 
@@ -28,12 +29,19 @@ class CaseAdmin(
     CaseListMixin,
     ReadOnlyAdminMixin,
     FastListMixin,
-    MerchantScopedExportAdmin,
+    SpreadsheetImportExportAdmin,
 ):
     """Shared by the workbench and /admin/: list, filters, tabs, search, export, the case page, its moves.
 
     Cases are opened by buyers (imports, services), never typed in; the page is read-only.
     """
+
+    def get_import_resource_classes(self, request):
+        return [CaseRequestResource]  # the buyer feed; the export stays the list's (CaseExportResource)
+
+    def has_import_permission(self, request):
+        # The buyer feed is the platform's (B-1): /admin/ only, platform staff only.
+        return not is_workbench(self.admin_site) and is_platform(request.user)
 
     def is_platform_site(self) -> bool:
         return not is_workbench(self.admin_site)

@@ -15,11 +15,12 @@ from unfold.decorators import display
 
 from merchants import selectors
 from merchants.admin.display import STATUS_VARIANTS
+from merchants.admin.imports import OrderImportExportAdmin
 from merchants.admin.orders.actions import BULK_CONFIRM_COD, OrderActionPagesMixin
 from merchants.admin.orders.inlines import OrderEventInline, OrderItemInline, PackageInline
 from merchants.admin.orders.listing import OrderListMixin
 from merchants.kernel.admin.actions import bulk_action
-from merchants.kernel.admin.base import MerchantScopedAdmin, is_workbench, member_may
+from merchants.kernel.admin.base import is_workbench, member_may
 from merchants.kernel.admin.changelist import FastListMixin
 from merchants.kernel.admin.display import badge, local_time
 from merchants.kernel.admin.readonly import ReadOnlyAdminMixin
@@ -27,7 +28,7 @@ from merchants.kernel.scoping import WRITE_ROLES
 
 
 class OrderAdmin(
-    OrderActionPagesMixin, OrderListMixin, ReadOnlyAdminMixin, FastListMixin, MerchantScopedAdmin
+    OrderActionPagesMixin, OrderListMixin, ReadOnlyAdminMixin, FastListMixin, OrderImportExportAdmin
 ):
     """The order list and the read-only order page with its service-backed moves (both sites)."""
 
