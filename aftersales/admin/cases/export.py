@@ -115,7 +115,7 @@ def _handlers(ids: list[int]) -> dict[int, str]:
     handled: dict[int, str] = {}
     rows = (
         CaseEvent.objects.filter(case_id__in=ids, actor__isnull=False)
-        .order_by("case_id", "created_at", "pk")
+        .order_by("case_id", "created_at")  # as the COPY path's subquery orders them
         .values_list("case_id", "actor__username")
     )
     for case_id, username in rows:
@@ -277,8 +277,9 @@ def _money(field: str):
 def copy_queryset(queryset):
     """`queryset`'s export rows as text columns in COLUMNS order, for PostgreSQL's COPY."""
     handler = (
+        # Newest first straight off caseevent_case_idx (case, created_at): no sort per case.
         CaseEvent.objects.filter(case_id=OuterRef("pk"), actor__isnull=False)
-        .order_by("-created_at", "-pk")
+        .order_by("-created_at")
         .values("actor__username")[:1]
     )
     refunded = str(_("已退款"))

@@ -20,7 +20,13 @@ from import_export.formats import base_formats
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import display
 
-from aftersales.admin.cases.export import CASE_EXPORT, case_export_spec, presets, sync_max_rows
+from aftersales.admin.cases.export import (
+    CASE_EXPORT,
+    COLUMNS,
+    case_export_spec,
+    presets,
+    sync_max_rows,
+)
 from aftersales.admin.display import automation_tag, badge, local_time, money, status_badge
 from aftersales.admin.resources import CaseExportResource
 from aftersales.filters import (
@@ -56,6 +62,10 @@ class CaseExportForm(ExportForm):
     """The export page's form, plus whether each case's timeline goes with it (B-6)."""
 
     timeline = forms.BooleanField(label=_("包含协商记录（每个售后单的完整时间线）"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["format"].initial = "0"  # CSV preselected: an export is "导出", then "提交"
 
 
 class CaseListMixin(QuickTabsMixin):
@@ -338,6 +348,8 @@ class CaseListMixin(QuickTabsMixin):
             choices.append({"label": label, "url": f"{export}?{query.urlencode()}", "active": active})
         context["export_presets"] = choices
         context["export_sync_max_rows"] = sync_max_rows()
+        # The columns this export writes (aftersales/admin/cases/export.py), not the resource's fields.
+        context["fields_list"] = [(gettext("售后单"), [str(c.header) for c in COLUMNS])]
         return context
 
     def _do_file_export(self, file_format, request, queryset, **kwargs):

@@ -106,6 +106,9 @@ class ExportJob(JobBase):
             models.Index(fields=["expires_at"], name="exportjob_expiry_idx"),
         ]
 
+    def __str__(self) -> str:
+        return self.original_name or self.kind_label or self.kind
+
     @property
     def expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
