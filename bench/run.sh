@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=.venv/bin/python
-MODULES="${BENCH_MODULES:-orders aftersales imports reviews tickets}"
+MODULES="${BENCH_MODULES:-orders aftersales imports exports reviews tickets}"
 
 export DATABASE_URL
 DATABASE_URL="$(SHOUHOU_PG_DB="${SHOUHOU_PG_DB:-bench}" scripts/pg.sh start)"
@@ -37,7 +37,7 @@ start=$(date +%s)
 echo "[bench] database: $DATABASE_URL" >&2
 $PY manage.py migrate --noinput -v0
 datasets="orders"  # what the chosen modules read (bench/generate.py DATASETS)
-case " $MODULES " in *" aftersales "*) datasets="$datasets cases" ;; esac
+case " $MODULES " in *" aftersales "*|*" exports "*) datasets="$datasets cases" ;; esac
 # shellcheck disable=SC2086
 $PY -m bench.generate $datasets
 

@@ -190,8 +190,18 @@ SHOUHOU_UPLOAD_MAX_PIXELS = env_int("SHOUHOU_UPLOAD_MAX_PIXELS", 60_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Bulk imports (merchants/kernel/importing.py, B-2/B-3): a file above this many bytes, or with more data
 # rows than this, is refused with a message (the background path for large files is B-5).
-SHOUHOU_IMPORT_MAX_BYTES = env_int("SHOUHOU_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+SHOUHOU_IMPORT_MAX_BYTES = env_int("SHOUHOU_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
 SHOUHOU_IMPORT_MAX_ROWS = env_int("SHOUHOU_IMPORT_MAX_ROWS", 200_000)
+# B-5: an upload above this many bytes (up to SHOUHOU_IMPORT_MAX_BYTES, the hard limit) is imported in the
+# background (merchants/kernel/centers): read in chunks of SHOUHOU_IMPORT_CHUNK_ROWS rows, at most
+# SHOUHOU_IMPORT_JOB_MAX_ROWS rows; the result lands in the import center.
+SHOUHOU_IMPORT_SYNC_MAX_BYTES = env_int("SHOUHOU_IMPORT_SYNC_MAX_BYTES", 2 * 1024 * 1024)
+SHOUHOU_IMPORT_CHUNK_ROWS = env_int("SHOUHOU_IMPORT_CHUNK_ROWS", 5000)
+SHOUHOU_IMPORT_JOB_MAX_ROWS = env_int("SHOUHOU_IMPORT_JOB_MAX_ROWS", 2_000_000)
+SHOUHOU_IMPORT_KEEP_DAYS = env_int("SHOUHOU_IMPORT_KEEP_DAYS", 30)  # then the uploaded and error files go
+# B-6: an export of more rows than this becomes a job of the download center; its file is kept this long.
+SHOUHOU_EXPORT_SYNC_MAX_ROWS = env_int("SHOUHOU_EXPORT_SYNC_MAX_ROWS", 5000)
+SHOUHOU_EXPORT_KEEP_DAYS = env_int("SHOUHOU_EXPORT_KEEP_DAYS", 7)
 
 # --- Security (N-7). Strict when DEBUG is off; HTTPS is assumed to terminate at a proxy.
 SESSION_COOKIE_HTTPONLY = True
@@ -299,6 +309,11 @@ SHOUHOU_BEAT_SCHEDULE = {
     "aftersales.retry_stuck_refunds": {
         "task": "aftersales.tasks.retry_stuck_refunds",
         "schedule": timedelta(minutes=10),
+    },
+    # B-6: the download center's expired files (and old import uploads) are deleted once a day.
+    "merchants.cleanup_expired_exports": {
+        "task": "merchants.kernel.centers.tasks.cleanup_expired_exports",
+        "schedule": crontab(hour=3, minute=41),
     },
     # Housekeeping: forget login failures older than the cool-off.
     "merchants.nightly": {

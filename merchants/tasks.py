@@ -3,6 +3,11 @@
 from celery import shared_task
 from django.utils import timezone
 
+from merchants.kernel.centers.tasks import (  # noqa: F401  (the workers find the centers' tasks here)
+    cleanup_expired_exports,
+    run_export_job,
+    run_import_job,
+)
 from merchants.kernel.deadlines import requeue_rest
 
 

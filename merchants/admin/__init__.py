@@ -21,6 +21,7 @@ from merchants.admin.shops import (
 from merchants.admin.templates import ReplyTemplateAdmin
 from merchants.admin.violations import WorkbenchViolationAdmin
 from merchants.kernel import registry
+from merchants.kernel.admin import centers  # noqa: F401  (import center, download center: both sites)
 from merchants.kernel.admin.platform import reregister
 from merchants.kernel.admin.sites import workbench_site
 from merchants.models import (

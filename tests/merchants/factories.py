@@ -1,4 +1,5 @@
-"""Factories of the kernel's shop records the workbench shows: notices, violations, reply templates.
+"""Factories of the kernel's shop records the workbench shows: notices, violations, reply templates, the
+jobs of the import center and the download center.
 
 tests/merchants/test_tenancy_http.py finds `<Model>Factory` here for every merchant-owned workbench page.
 """
@@ -6,6 +7,7 @@ tests/merchants/test_tenancy_http.py finds `<Model>Factory` here for every merch
 import factory
 from django.utils import timezone
 
+from merchants.kernel.centers.models import ExportJob, ImportJob
 from merchants.models import Notice, ReplyTemplate, Violation
 from tests.factories import MerchantFactory
 
@@ -41,3 +43,24 @@ class ReplyTemplateFactory(factory.django.DjangoModelFactory):
     scene = ReplyTemplate.Scene.CASE_MESSAGE
     title = factory.Sequence(lambda n: f"本店话术 {n}")
     text = "亲，您的宝贝已由{carrier}发出，运单号{tracking_no}。[送您{coupon}优惠券。]"
+
+
+class ImportJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ImportJob
+
+    merchant = factory.SubFactory(MerchantFactory)
+    site = "workbench"
+    resource = "merchants.product"
+    original_name = factory.Sequence(lambda n: f"导入文件{n}.csv")
+    file = factory.django.FileField(filename="import.csv", data=b"a,b\n1,2\n")
+
+
+class ExportJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExportJob
+
+    merchant = factory.SubFactory(MerchantFactory)
+    site = "workbench"
+    kind = "aftersales.cases"
+    kind_label = factory.Sequence(lambda n: f"售后单导出{n}")

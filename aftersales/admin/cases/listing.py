@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.db.models import BooleanField, Case, IntegerField, Q, Value, When
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -17,6 +20,13 @@ from import_export.formats import base_formats
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import display
 
+from aftersales.admin.cases.export import (
+    CASE_EXPORT,
+    COLUMNS,
+    case_export_spec,
+    presets,
+    sync_max_rows,
+)
 from aftersales.admin.display import automation_tag, badge, local_time, money, status_badge
 from aftersales.admin.resources import CaseExportResource
 from aftersales.filters import (
@@ -43,10 +53,23 @@ from merchants.kernel.admin.filters import (
     search_term,
 )
 from merchants.kernel.admin.tabs import QuickTabsMixin
+from merchants.kernel.centers import exports
+from merchants.kernel.centers.services import query_filters, start_export
+from merchants.kernel.files import content_disposition
 from merchants.kernel.scoping import WRITE_ROLES, merchant_ids_for, roles_for, sees_all
 
 # Prefix search (case no / order no) starts at this many characters; shorter terms match exactly only.
 PREFIX_MIN = 4
+
+
+class CaseExportForm(ExportForm):
+    """The export page's form, plus whether each case's timeline goes with it (B-6)."""
+
+    timeline = forms.BooleanField(label=_("包含协商记录（每个售后单的完整时间线）"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["format"].initial = "0"  # CSV preselected: an export is "导出", then "提交"
 
 
 class CaseListMixin(QuickTabsMixin):
@@ -54,7 +77,7 @@ class CaseListMixin(QuickTabsMixin):
 
     product_chars = 14  # product names are cut (full name on hover) so a row stays on one line
     resource_classes = [CaseExportResource]
-    export_form_class = ExportForm
+    export_form_class = CaseExportForm
     export_formats = (base_formats.CSV, base_formats.XLSX)  # B-6
     export_template_name = "aftersales/case_export.html"
     to_encoding = "utf-8-sig"  # CSV with a BOM: Excel (the usual reader in China) then reads UTF-8 correctly
@@ -299,6 +322,15 @@ class CaseListMixin(QuickTabsMixin):
         return f"aftersale-cases-{stamp}.{file_format.get_extension()}"
 
     def export_action(self, request):
+        chosen = request.GET.get("created_at_from") or request.GET.get("created_at_to")
+        if request.method == "GET" and not chosen:
+            # No range chosen yet: the 近30天 preset, so an export is two clicks (export, then confirm).
+            _label, start, end = presets()[1]
+            query = request.GET.copy()
+            query["created_at_from"], query["created_at_to"] = start.isoformat(), end.isoformat()
+            messages.info(request, gettext("未选择申请时间范围：已填入近30天，可改选近7天或近6个月。"))
+            export = reverse(f"{self.admin_site.name}:aftersales_aftersalecase_export")
+            return HttpResponseRedirect(f"{export}?{query.urlencode()}")
         error = export_range_error(request.GET)
         if error:
             messages.error(request, error)
@@ -312,7 +344,49 @@ class CaseListMixin(QuickTabsMixin):
         start, end = export_range(request.GET)
         context["export_start"] = start.isoformat() if start else ""
         context["export_end"] = (end or timezone.localdate()).isoformat()
+        export = reverse(f"{self.admin_site.name}:aftersales_aftersalecase_export")
+        choices = []
+        for label, first, last in presets():
+            query = request.GET.copy()
+            query["created_at_from"], query["created_at_to"] = first.isoformat(), last.isoformat()
+            active = (start, end or timezone.localdate()) == (first, last)
+            choices.append({"label": label, "url": f"{export}?{query.urlencode()}", "active": active})
+        context["export_presets"] = choices
+        context["export_sync_max_rows"] = sync_max_rows()
+        # The columns this export writes (aftersales/admin/cases/export.py), not the resource's fields.
+        context["fields_list"] = [(gettext("售后单"), [str(c.header) for c in COLUMNS])]
         return context
+
+    def _do_file_export(self, file_format, request, queryset, **kwargs):
+        """Small exports are written at once; above the threshold a download-center job (B-6)."""
+        form = kwargs.get("export_form")
+        timeline = bool(form is not None and form.cleaned_data.get("timeline"))
+        fmt = "xlsx" if file_format.get_extension() == "xlsx" else "csv"
+        count = queryset.count()
+        if count > sync_max_rows() and "export_items" not in request.POST:
+            job = start_export(
+                actor=request.user,
+                site=self.admin_site.name,
+                kind=CASE_EXPORT,
+                label=gettext("售后单"),
+                fmt=fmt,
+                filters=query_filters(request.GET),
+                options={"timeline": timeline},
+            )
+            messages.info(
+                request,
+                gettext("共 %(count)d 个售后单，已转为后台导出：完成后在下载中心下载。") % {"count": count},
+            )
+            return HttpResponseRedirect(
+                reverse(f"{self.admin_site.name}:merchants_exportjob_change", args=[job.pk])
+            )
+        spec = case_export_spec(queryset, timeline=timeline, count=count)
+        name = self.get_export_filename(request, queryset, file_format)
+        buffer = io.BytesIO()  # at most SHOUHOU_EXPORT_SYNC_MAX_ROWS rows
+        exports.write(spec, buffer, fmt)
+        response = HttpResponse(buffer.getvalue(), content_type=exports.CONTENT_TYPES[fmt])
+        response["Content-Disposition"] = content_disposition("attachment", name)
+        return response
 
 
 __all__ = ["PREFIX_MIN", "CaseListMixin"]

@@ -6,7 +6,9 @@ a file that cannot be read, is too large or has the wrong columns answered by a 
 never a 500; every bad row listed on the page (row, column, value, message) and downloadable as an
 error file (the uploaded rows plus an error column, UTF-8 with BOM) to fix and upload again; a
 template file (headers and an example row) linked from the import page; CSV (with BOM) and XLSX
-exports that import back.
+exports that import back. A file above SHOUHOU_IMPORT_SYNC_MAX_BYTES (and within the hard limit) is
+not read here: it becomes a job of the import center (merchants.kernel.centers, B-5) and the user is
+sent to the job's page, whose progress bar follows it to its result.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import tempfile
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -34,6 +37,7 @@ from merchants.kernel.importing import (
     SpreadsheetFormat,
     XLSXExport,
     check_size,
+    max_bytes,
 )
 from merchants.kernel.scoping import WRITE_ROLES, is_platform
 
@@ -148,6 +152,13 @@ class SpreadsheetImportExportAdmin(MerchantScopedImportExportAdmin):
         return f"{self.model._meta.model_name}-{stamp}.{file_format.get_extension()}"
 
     def import_action(self, request, **kwargs):
+        upload = request.FILES.get("import_file") if request.method == "POST" else None
+        if (
+            upload is not None
+            and sync_max_bytes() < upload.size <= max_bytes()
+            and self.has_import_permission(request)
+        ):
+            return self.start_background_import(request, upload)
         response = super().import_action(request, **kwargs)
         if not isinstance(response, TemplateResponse):
             return response
@@ -175,6 +186,27 @@ class SpreadsheetImportExportAdmin(MerchantScopedImportExportAdmin):
             context["import_error_file_url"] = self._url("import_errors", token)
         return response
 
+    # -- the background path (B-5)
+
+    def start_background_import(self, request, upload):
+        from merchants.kernel.centers.services import start_import  # noqa: PLC0415
+
+        label = self._resource(request).get_display_name()
+        job = start_import(
+            upload,
+            actor=request.user,
+            site=self.admin_site.name,
+            resource=self.model._meta.label_lower,
+            label=label,
+        )
+        messages.info(
+            request,
+            gettext("文件较大，已转为后台导入：进度和结果（或错误列表）见导入中心。"),
+        )
+        return HttpResponseRedirect(
+            reverse(f"{self.admin_site.name}:merchants_importjob_change", args=[job.pk])
+        )
+
     # -- the confirm step
 
     def process_result(self, result, request):
@@ -200,6 +232,11 @@ class SpreadsheetImportExportAdmin(MerchantScopedImportExportAdmin):
             },
         )
         return HttpResponseRedirect(self._url("changelist"))
+
+
+def sync_max_bytes() -> int:
+    """Uploads up to this size are read at once (preview, confirm); larger ones go to the import center."""
+    return int(getattr(settings, "SHOUHOU_IMPORT_SYNC_MAX_BYTES", 2 * 1024 * 1024))
 
 
 def _describe(error) -> str:
