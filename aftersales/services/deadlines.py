@@ -105,6 +105,7 @@ CASE_FIELDS = (
     "refund_failed",
     "advance_paid",
     "return_received_at",
+    "return_signed_at",
     "arbitration_outcome",
 )
 RELATED_FIELDS = {
