@@ -317,6 +317,13 @@ class _Walker:
                 case, carrier=carrier, tracking_no=tracking_number(carrier, rng)
             )
         if action == "confirm_return":
+            case.refresh_from_db()
+            if (
+                case.return_shipped_at and rng.random() < 0.7
+            ):  # the logistics feed said when it was signed for
+                now = timezone.now()
+                signed = case.return_shipped_at + (now - case.return_shipped_at) * rng.uniform(0.5, 0.95)
+                services.record_return_signed(case, signed_at=min(signed, now))
             return services.confirm_return(case, actor=actor)
         if action == "refuse_return":
             return services.refuse_return(
