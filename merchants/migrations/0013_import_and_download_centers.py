@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('merchants', '0011_order_shipping_address'),
+        ('merchants', '0012_levels_data_virtual_fake_shipping_im_shopday'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
