@@ -14,6 +14,7 @@
 #   BENCH_BULK_SIZE=500           pending cases per bulk approve
 #   BENCH_BULK_ROUNDS=3           bulk approve rounds (ours and the naive loop alternately; medians)
 #   BENCH_IMPORT_ROWS=100000      rows of the product import (bench/imports.py; COPY anchor: BENCH_IMPORT_COPY_ROWS=100000)
+#   BENCH_SHIP_ROWS=100000, BENCH_ORDER_ROWS=100000   rows of the batch-shipping and orders imports
 #   BENCH_SHIP_ROWS=3000          rows of the batch-shipping import (row by row through ship())
 #   SHOUHOU_PG_DB=bench           database name in the throwaway cluster (scripts/pg.sh)
 set -euo pipefail
