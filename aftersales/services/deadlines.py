@@ -106,6 +106,11 @@ CASE_FIELDS = (
     "advance_paid",
     "return_received_at",
     "arbitration_outcome",
+    # Written by approval (the address the buyer is given): save_batch reads every field it writes, and a
+    # deferred one would load (and reset) the row.
+    "return_to_contact",
+    "return_to_phone",
+    "return_to_address",
 )
 RELATED_FIELDS = {
     "order": ("order__payment_method", "order__status"),  # status: the Order's FSM mixin reads it on load

@@ -51,6 +51,8 @@ def test_demo_seeds_cases_in_every_state_and_type_with_timelines(seeded):
         CaseEvent.Kind.PROPOSAL_EXPIRED,
         CaseEvent.Kind.REVISED,
         CaseEvent.Kind.REFUND_RETRIED,
+        CaseEvent.Kind.PROPOSAL_REVISED,  # issue 11 §6: the demo does not seed them (yet)
+        CaseEvent.Kind.PROPOSAL_WITHDRAWN,
     }
     assert CaseEvent.objects.filter(actor_kind=ActorKind.SYSTEM).exists()
     assert AfterSaleCase.objects.exclude(auto_approved_by="").exists()
