@@ -78,9 +78,37 @@ def aftersales_section(request: HttpRequest) -> registry.Section | None:
     return registry.Section(title=_("售后"), cards=cards)
 
 
+@registry.card_provider(order=21)
+def express_refund_section(request: HttpRequest) -> registry.Section | None:
+    """A-11 / issue 11 §9: each shop's express-refund switch, linking to the one-click switch page."""
+    if _site_name(request) != "workbench":
+        return None
+    # Here, not at the top: aftersales.admin imports this module (it registers the cards).
+    from aftersales.admin.express import URL_NAME, express_conditions, express_switches
+
+    switches = express_switches(request.user)
+    if not switches:
+        return None
+    url = reverse(f"workbench:{URL_NAME}")
+    cards = [
+        registry.Card(
+            title=(f"{s['shop'].name} · " if len(switches) > 1 else "") + str(_("极速退款")),
+            value=str(_("已开启") if s["enabled"] else _("未开启")),
+            link=url,
+            hint=str(_("点击开启或关闭")) if s["may_toggle"] else s["why"],
+            variant="success" if s["enabled"] else "default",
+            icon="bolt",
+        )
+        for s in switches
+    ]
+    return registry.Section(title=_("极速退款"), cards=cards, description=express_conditions(request))
+
+
 registry.nav_icon("aftersales.aftersalecase", "support_agent", priority=0)
 registry.nav_icon("aftersales.delayreport", "schedule")
 registry.nav_icon("aftersales.autorefundrule", "rule")
+registry.nav_icon("aftersales.returnaddress", "home_pin")
+registry.nav_icon("aftersales.rejectreason", "playlist_remove")
 
 
 def _waiting(queryset, field: str) -> tuple[int, object]:

@@ -59,14 +59,19 @@ def tabs_for(platform: bool) -> list[QuickTab]:
     return [tab for tab in QUICK_TABS if platform or not tab.platform_only]
 
 
+def request_limits(request=None) -> AftersalesSettings:
+    """The after-sales settings row, read once per request (the list, its tabs and the switch all ask)."""
+    cached = getattr(request, "_aftersales_limits", None)
+    if cached is None:
+        cached = AftersalesSettings.load()
+        if request is not None:
+            request._aftersales_limits = cached
+    return cached
+
+
 def due_soon_hours(request=None) -> int:
     """AftersalesSettings.due_soon_hours, read once per request."""
-    cached = getattr(request, "_aftersales_due_soon_hours", None)
-    if cached is None:
-        cached = AftersalesSettings.load().due_soon_hours
-        if request is not None:
-            request._aftersales_due_soon_hours = cached
-    return cached
+    return request_limits(request).due_soon_hours
 
 
 def tab_q(key: str, *, now, hours: int, platform: bool) -> Q | None:

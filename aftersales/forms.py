@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import (
     UnfoldAdminCheckboxSelectMultipleWidget,
@@ -25,7 +27,8 @@ from unfold.widgets import (
     UnfoldBooleanSwitchWidget,
 )
 
-from aftersales.models import MAX_DELAY_DAYS, AutoRefundRule
+from aftersales.models import MAX_DELAY_DAYS, AutoRefundRule, RejectReason, ReturnAddress
+from aftersales.services.addresses import default_addresses
 from aftersales.transitions import (
     ArbitrationOutcome,
     CaseType,
@@ -40,7 +43,17 @@ from merchants.kernel.uploads import EvidenceImageField, EvidenceImagesField
 from merchants.transitions import Carrier
 
 Scene = replies.ReplyTemplate.Scene
+# A-3: approving these sends the buyer to a return address.
+RETURN_TYPES = frozenset({CaseType.RETURN_REFUND, CaseType.EXCHANGE})
+NO_ADDRESS_CONSENT = _("我知道店铺没有退货地址，仍然同意")
+NO_ADDRESS_HELP = _("买家将收不到退货地址，无法寄回商品。建议先在退货地址库中添加地址。")
+NO_ADDRESS_REQUIRED = _("店铺没有退货地址：请先添加退货地址，或勾选确认仍然同意。")
 CARRIER_CHOICES = [("", _("请选择快递公司")), *Carrier.choices]
+
+
+def _required_message(label):
+    """ "请填写…。" in the reader's language: built when shown, not at import (the label is lazy too)."""
+    return lazy(lambda: gettext("请填写%(label)s。") % {"label": label}, str)()
 
 
 def _text(label, *, required=True, max_length=500, rows=3, placeholder="", help_text=""):
@@ -50,7 +63,7 @@ def _text(label, *, required=True, max_length=500, rows=3, placeholder="", help_
         max_length=max_length,
         help_text=help_text,
         widget=UnfoldAdminTextareaWidget(attrs={"rows": rows, "placeholder": placeholder}),
-        error_messages={"required": _("请填写%(label)s。") % {"label": label}},
+        error_messages={"required": _required_message(label)},
     )
 
 
@@ -79,13 +92,172 @@ class ConfirmForm(CaseActionForm):
         return {}
 
 
+class AddressChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        default = f"（{_('默认')}）" if obj.is_default else ""
+        name = f"{obj.label} · " if obj.label else ""
+        return f"{name}{obj.contact} {obj.phone} · {obj.address}{default}"
+
+
+def _address_fields(form, merchant_ids: set[int], needs_address: bool) -> None:
+    """A-3: pick one of the shop's addresses (one shop in the selection), or say yes without any."""
+    shops = set(merchant_ids)
+    addresses = ReturnAddress.objects.filter(merchant_id__in=shops).order_by("-is_default", "pk")
+    if needs_address and len(shops) == 1 and addresses.exists():
+        form.fields["return_address"].queryset = addresses
+        form.fields["return_address"].initial = addresses.first().pk  # none picked: the default all the same
+    else:
+        del form.fields["return_address"]
+    given = default_addresses(shops) if needs_address else {}
+    if needs_address and len(given) < len(shops):
+        form.fields["confirm_no_address"].required = True
+    else:
+        del form.fields["confirm_no_address"]
+
+
+class ApproveForm(CaseActionForm):
+    """Approve (A-3): a return or exchange picks the address the buyer is sent to, or, with none at all,
+    says explicitly that it approves anyway; a refund asks nothing."""
+
+    return_address = AddressChoiceField(
+        label=_("退货地址"),
+        queryset=ReturnAddress.objects.none(),
+        required=False,
+        empty_label=None,
+        widget=UnfoldAdminRadioSelectWidget,
+        help_text=_("买家将按所选地址寄回商品，售后单会保存这份地址。"),
+    )
+    confirm_no_address = forms.BooleanField(
+        label=NO_ADDRESS_CONSENT,
+        required=False,
+        help_text=NO_ADDRESS_HELP,
+        error_messages={"required": NO_ADDRESS_REQUIRED},
+    )
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, case=case, **kwargs)
+        _address_fields(self, {case.merchant_id}, case.type in RETURN_TYPES)
+
+    def service_kwargs(self) -> dict:
+        if "return_address" in self.fields:
+            return {"return_address": self.cleaned_data["return_address"]}
+        return {}
+
+
+class BulkApproveForm(forms.Form):
+    """Bulk approve (A-10): the address of the returns and exchanges (one shop selected), or the explicit yes
+    when some shop of the selection has none."""
+
+    return_address = ApproveForm.base_fields["return_address"]
+    confirm_no_address = ApproveForm.base_fields["confirm_no_address"]
+
+    def __init__(self, *args, objects, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        returns = objects.filter(type__in=RETURN_TYPES, status="pending")
+        shops = set(returns.values_list("merchant_id", flat=True).distinct())
+        _address_fields(self, shops, bool(shops))
+
+    def service_kwargs(self) -> dict:
+        if "return_address" in self.fields:
+            return {"return_address": self.cleaned_data["return_address"]}
+        return {}
+
+
+def _reject_choices(merchant_ids) -> list:
+    from aftersales.services.reasons import reject_reasons_for
+
+    shops = set(merchant_ids)
+    if len(shops) != 1:
+        return []
+    return [
+        (reason.pk, f"{reason.text}（{_('需上传凭证')}）" if reason.evidence_required else reason.text)
+        for reason in reject_reasons_for(next(iter(shops)))
+    ]
+
+
 class RejectForm(CaseActionForm):
-    reason = _text(_("拒绝原因"), placeholder=_("例如：商品已使用，影响二次销售"))
+    """Refuse (A-3): one of the shop's reject reasons (拒绝原因模板) and/or the merchant's own words; a reason
+    that needs evidence makes the images required (the service checks it again)."""
+
+    preset = forms.TypedChoiceField(
+        label=_("拒绝原因"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=UnfoldAdminRadioSelectWidget,
+        help_text=_("店铺的拒绝原因模板（在「拒绝原因模板」中编辑）；选择后可在下面补充说明。"),
+    )
+    reason = _text(
+        _("补充说明"),
+        required=False,
+        placeholder=_("例如：商品已使用，影响二次销售"),
+        help_text=_("不选模板时必填。"),
+    )
     attachments = _images(_("凭证图片"))
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, case=case, **kwargs)
+        choices = _reject_choices({case.merchant_id})
+        self.evidence = set(
+            RejectReason.objects.filter(merchant_id=case.merchant_id, evidence_required=True).values_list(
+                "pk", flat=True
+            )
+        )
+        if choices:
+            self.fields["preset"].choices = [("", _("不使用模板，自行填写")), *choices]
+        else:
+            del self.fields["preset"]
+            self.fields["reason"].label = _("拒绝原因")
         replies.offer(self.fields["reason"], source=case, scenes=(Scene.CASE_REJECT,))
+
+    def clean(self):
+        cleaned = super().clean()
+        preset = cleaned.get("preset")
+        if preset is None and not (cleaned.get("reason") or "").strip() and "reason" not in self.errors:
+            self.add_error("reason", _("请选择拒绝原因，或填写拒绝原因。"))
+        if preset in self.evidence and not cleaned.get("attachments"):
+            self.add_error("attachments", _("所选拒绝原因需要上传凭证图片。"))
+        return cleaned
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        if data.get("preset") is None:
+            data.pop("preset", None)
+        return data
+
+
+class BulkRejectForm(forms.Form):
+    """Bulk reject (issue 11 §7): one reason for every selected case; no images, so no reason that needs them."""
+
+    preset = RejectForm.base_fields["preset"]
+    reason = RejectForm.base_fields["reason"]
+
+    def __init__(self, *args, objects, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        shops = set(objects.values_list("merchant_id", flat=True).distinct())
+        choices = [
+            (pk, label)
+            for pk, label in _reject_choices(shops)
+            if not RejectReason.objects.filter(pk=pk, evidence_required=True).exists()
+        ]
+        if choices:
+            self.fields["preset"].choices = [("", _("不使用模板，自行填写")), *choices]
+            self.fields["preset"].help_text = _("需要上传凭证的原因不能批量使用，请逐个拒绝并上传凭证。")
+        else:
+            del self.fields["preset"]
+            self.fields["reason"].label = _("拒绝原因")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("preset") is None and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", _("请选择拒绝原因，或填写拒绝原因。"))
+        return cleaned
+
+    def service_kwargs(self) -> dict:
+        data = {"reason": self.cleaned_data.get("reason") or ""}
+        if self.cleaned_data.get("preset") is not None:
+            data["preset"] = self.cleaned_data["preset"]
+        return data
 
 
 class ProposeForm(CaseActionForm):
@@ -107,6 +279,7 @@ class ProposeForm(CaseActionForm):
         super().__init__(*args, case=case, **kwargs)
         self.fields["type"].initial = case.type
         self.fields["amount"].initial = case.amount
+        replies.offer(self.fields["text"], source=case, scenes=(Scene.CASE_MESSAGE,))
         self.fields["amount"].help_text = _("该商品最多可退 ¥%(amount)s。") % {
             "amount": case.item.refundable_amount()
         }
@@ -121,9 +294,23 @@ class ProposeForm(CaseActionForm):
         return amount
 
 
+class ReviseProposalForm(ProposeForm):
+    """A-3: change the pending proposal; the form starts from the terms the buyer sees now."""
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, case=case, **kwargs)
+        self.fields["type"].initial = case.proposed_type or case.type
+        self.fields["amount"].initial = case.proposed_amount
+        self.fields["text"].initial = case.proposal_text
+
+
 class RefuseReturnForm(CaseActionForm):
     reason = _text(_("拒绝收货原因"), placeholder=_("例如：退回商品与发出商品不一致"))
     attachments = _images(_("凭证图片"), required=True)
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, case=case, **kwargs)
+        replies.offer(self.fields["reason"], source=case, scenes=(Scene.CASE_REJECT, Scene.CASE_MESSAGE))
 
 
 class ReshipForm(TrackingFieldsMixin, CaseActionForm):
@@ -142,6 +329,10 @@ class DelayReportForm(CaseActionForm):
     reason = _text(_("报备原因"), placeholder=_("例如：春节物流停运，退货无法按时签收"))
     delay_until = forms.SplitDateTimeField(label=_("预计处理时间"), widget=UnfoldAdminSplitDateTimeWidget)
     images = _images(_("证明图片"), required=True)
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, case=case, **kwargs)
+        replies.offer(self.fields["reason"], source=case, scenes=(Scene.CASE_MESSAGE,))
 
     def clean_delay_until(self):
         value = self.cleaned_data["delay_until"]

@@ -39,6 +39,7 @@ from aftersales.transitions import (
     within_refundable,
 )
 from merchants.kernel import files
+from merchants.kernel.checks import phone_validator
 from merchants.kernel.models import AttachmentBase
 from merchants.kernel.workflow import ConcurrentTransitionMixin
 from merchants.models import MONEY, EventBase, MerchantOwned, SingletonSettings
@@ -152,6 +153,77 @@ class AutoRefundRule(MerchantOwned):
         return self.name
 
 
+class ReturnAddress(MerchantOwned):
+    """One of a shop's return addresses (退货地址库, A-3): where a buyer sends goods back; one is the default.
+
+    Approving a return or an exchange gives the buyer one of them (the default unless the merchant picks
+    another); the case keeps a copy of what the buyer was given, so editing the library later never
+    changes what an open case says.
+    """
+
+    label = models.CharField(_("地址名称"), max_length=30, blank=True, help_text=_("例如：杭州仓、售后部"))
+    contact = models.CharField(_("收件人"), max_length=50)
+    phone = models.CharField(_("联系电话"), max_length=20, validators=[phone_validator])
+    address = models.CharField(_("详细地址"), max_length=200)
+    is_default = models.BooleanField(_("默认地址"), default=False)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("退货地址")
+        verbose_name_plural = _("退货地址库")
+        ordering = ("merchant", "-is_default", "pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant"], condition=Q(is_default=True), name="return_address_one_default"
+            )
+        ]
+
+    def __str__(self) -> str:
+        name = f"{self.label} · " if self.label else ""
+        return f"{name}{self.contact} {self.phone} {self.address}"
+
+    def snapshot(self) -> dict[str, str]:
+        """What a case keeps of the address (AfterSaleCase.return_to_*)."""
+        return {"contact": self.contact, "phone": self.phone, "address": self.address}
+
+
+# The reasons every shop starts with (issue 11 §5): (text, evidence required). The shop's own words once
+# written (edited, disabled, added to in the workbench); migration 0014 wrote the same list for the shops
+# that existed then.
+DEFAULT_REJECT_REASONS = (
+    ("商品已使用或影响二次销售，不符合退换条件", True),
+    ("买家未提供有效凭证，无法核实商品问题", False),
+    ("商品经检验无质量问题", True),
+    ("定制商品，不支持七天无理由退货", False),
+    ("已超过售后申请期限", False),
+    ("已与买家协商一致，请买家撤销申请", False),
+)
+
+
+class RejectReason(MerchantOwned):
+    """A preset reason for refusing a case (拒绝原因模板, issue 11 §5), edited by the shop.
+
+    `evidence_required`: refusing with it needs at least one image (the reject form asks for it). The
+    defaults every shop starts with are written by a data migration and by `ensure_defaults()`.
+    """
+
+    text = models.CharField(_("拒绝原因"), max_length=200)
+    evidence_required = models.BooleanField(
+        _("需要上传凭证"), default=False, help_text=_("选择该原因拒绝时，必须上传凭证图片。")
+    )
+    position = models.PositiveSmallIntegerField(_("排序"), default=10, validators=[MaxValueValidator(999)])
+    enabled = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("拒绝原因")
+        verbose_name_plural = _("拒绝原因模板")
+        ordering = ("merchant", "position", "pk")
+
+    def __str__(self) -> str:
+        return self.text
+
+
 def _case_no() -> str:
     # 16 characters, e.g. AS26112304718263: "AS", the local date (yymmdd: numbers sort by day and say when
     # at a glance), then 8 random digits. Random rather than the time or a counter: demos and tests open
@@ -207,6 +279,11 @@ class AfterSaleCase(ConcurrentTransitionMixin, MerchantOwned):
 
     # Merchant refusal
     reject_reason = models.TextField(_("拒绝原因"), blank=True)
+
+    # A-3: the return address the buyer was given on approval, as it was then (the library may change).
+    return_to_contact = models.CharField(_("退货收件人"), max_length=50, blank=True)
+    return_to_phone = models.CharField(_("退货联系电话"), max_length=20, blank=True)
+    return_to_address = models.CharField(_("退货地址"), max_length=200, blank=True)
 
     # Return logistics (buyer -> merchant) and replacement (merchant -> buyer)
     return_carrier = models.CharField(_("退货快递"), max_length=16, blank=True)
@@ -392,6 +469,27 @@ class AfterSaleCase(ConcurrentTransitionMixin, MerchantOwned):
     )
     def decline_proposal(self, *, now, limits) -> None:
         """The buyer declines, or the proposal expires: back to the merchant, on the original clock."""
+        self.deadline_at = self.merchant_deadline_at or now
+
+    @fsm.transition(
+        field=status,
+        source=CaseStatus.NEGOTIATING,
+        target=CaseStatus.NEGOTIATING,
+        conditions=[has_proposal],
+        permission=is_shop_writer,
+    )
+    def revise_proposal(self, *, now, limits, type: str, amount: Decimal, text: str) -> None:
+        """The merchant changes the pending proposal (A-3): new terms, the same negotiation clock."""
+        self.proposed_type, self.proposed_amount, self.proposal_text = type, amount, text
+
+    @fsm.transition(
+        field=status,
+        source=CaseStatus.NEGOTIATING,
+        target=CaseStatus.PENDING,
+        permission=is_shop_writer,
+    )
+    def withdraw_proposal(self, *, now, limits) -> None:
+        """The merchant takes the proposal back (A-3): pending again, on the merchant's original clock."""
         self.deadline_at = self.merchant_deadline_at or now
 
     @fsm.transition(
@@ -602,6 +700,8 @@ class CaseEvent(EventBase):
         PROPOSAL_ACCEPTED = "proposal_accepted", _("买家接受协商方案")
         PROPOSAL_DECLINED = "proposal_declined", _("买家拒绝协商方案")
         PROPOSAL_EXPIRED = "proposal_expired", _("协商方案超时失效")
+        PROPOSAL_REVISED = "proposal_revised", _("商家修改协商方案")
+        PROPOSAL_WITHDRAWN = "proposal_withdrawn", _("商家撤回协商方案")
         REVISED = "revised", _("买家修改申请")
         RETURN_SHIPPED = "return_shipped", _("买家寄回商品")
         RETURN_SIGNED = "return_signed", _("退货包裹已签收")

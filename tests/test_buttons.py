@@ -93,6 +93,10 @@ def case_moves(case, actor) -> dict:
         "propose": lambda: case_services.propose(
             case, actor=actor, type=case.type, amount=Decimal("1.00"), text="补偿 1 元"
         ),
+        "revise_proposal": lambda: case_services.revise_proposal(
+            case, actor=actor, type=case.type, amount=Decimal("2.00"), text="补偿 2 元"
+        ),
+        "withdraw_proposal": lambda: case_services.withdraw_proposal(case, actor=actor),
         "confirm_return": lambda: case_services.confirm_return(case, actor=actor),
         "refuse_return": lambda: case_services.refuse_return(case, actor=actor, reason="商品不一致"),
         "reship": lambda: case_services.reship(

@@ -70,7 +70,8 @@ def test_M2_bulk_result_per_order_with_a_refused_one_among_accepted_ones(client,
 
     rows = {row.label: row for row in response.context["rows"]}
     assert response.status_code == 200
-    assert [row.label for row in response.context["rows"]] == [first.order_no, online.order_no, last.order_no]
+    # In the order selected, the refused ones first (issue 11 §7).
+    assert [row.label for row in response.context["rows"]] == [online.order_no, first.order_no, last.order_no]
     assert rows[first.order_no].ok and rows[last.order_no].ok
     assert not rows[online.order_no].ok and "不能执行「确认订单」" in rows[online.order_no].message
     assert (response.context["succeeded"], response.context["failed"]) == (2, 1)

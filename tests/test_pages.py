@@ -190,23 +190,22 @@ def test_A3_pending_case_shows_no_return_address_yet(client, shop, clerk):
     assert 'id="case-return-address"' not in page
 
 
-def test_A3_approving_a_return_without_an_address_warns_with_a_settings_link_but_still_works(
+def test_A3_approving_a_return_without_an_address_warns_with_a_library_link_and_asks_to_confirm(
     client, shop, clerk, owner
 ):
     shop.return_address = ""
     shop.return_phone = ""
     shop.save()
     case = open_pending(shop, type=CaseType.RETURN_REFUND)
-    settings_url = reverse("workbench:merchants_merchant_change", args=[shop.pk])
+    library_url = reverse("workbench:aftersales_returnaddress_changelist")
 
     as_clerk = html(login(client, clerk).get(case_action_url(case, "approve")))
     as_owner = html(login(client, owner).get(case_action_url(case, "approve")))
-    response = client.post(case_action_url(case, "approve"))
+    response = client.post(case_action_url(case, "approve"), {"confirm_no_address": "on"})
 
     assert 'id="case-return-address-missing"' in as_clerk
-    assert "退货联系电话" in as_clerk and "退货地址" in as_clerk
-    assert f'href="{settings_url}"' in as_clerk and "由店主填写" in as_clerk
-    assert "去店铺设置填写退货地址" in as_owner
+    assert f'href="{library_url}"' in as_clerk and "由店主添加地址" in as_clerk
+    assert "去退货地址库添加地址" in as_owner
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_RETURN

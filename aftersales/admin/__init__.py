@@ -12,14 +12,25 @@ from django.contrib import admin
 
 from aftersales import dashboard  # noqa: F401  (registers the home-page cards)
 from aftersales.admin.cases import CaseAdmin, PlatformCaseAdmin, WorkbenchCaseAdmin
+from aftersales.admin.library import RejectReasonAdmin, ReturnAddressAdmin
 from aftersales.admin.platform import AftersalesSettingsAdmin, DelayReportAdmin, RefundAdmin
 from aftersales.admin.rules import AutoRefundRuleAdmin
-from aftersales.models import AfterSaleCase, AftersalesSettings, AutoRefundRule, DelayReport, Refund
+from aftersales.models import (
+    AfterSaleCase,
+    AftersalesSettings,
+    AutoRefundRule,
+    DelayReport,
+    Refund,
+    RejectReason,
+    ReturnAddress,
+)
 from merchants.kernel.admin.sites import workbench_site
 
 workbench_site.register(AfterSaleCase, WorkbenchCaseAdmin)
 workbench_site.register(DelayReport, DelayReportAdmin)
 workbench_site.register(AutoRefundRule, AutoRefundRuleAdmin)
+workbench_site.register(ReturnAddress, ReturnAddressAdmin)
+workbench_site.register(RejectReason, RejectReasonAdmin)
 
 admin.site.register(AfterSaleCase, PlatformCaseAdmin)
 admin.site.register(DelayReport, DelayReportAdmin)

@@ -7,18 +7,20 @@ Rules live in the services, which are called with `actor=request.user` and the f
 
 from __future__ import annotations
 
+from django.db.models import Count
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from aftersales import forms, selectors, services
 from aftersales.admin.display import countdown, money, status_badge
 from aftersales.filters import due_soon_hours
+from aftersales.models import AfterSaleCase
 from aftersales.transitions import CASE_MOVES, CaseType
 from merchants.kernel.admin.actions import BulkAction, ObjectAction, ObjectActionsMixin
 from merchants.transitions import Carrier
 
-# A-3: approving a return or an exchange sends the buyer to the shop's return address.
-RETURN_TYPES = frozenset({CaseType.RETURN_REFUND, CaseType.EXCHANGE})
+RETURN_TYPES = forms.RETURN_TYPES  # A-3: approving these sends the buyer to a return address
 
 CASE_ACTIONS: dict[str, ObjectAction] = {
     action.name: action
@@ -27,7 +29,7 @@ CASE_ACTIONS: dict[str, ObjectAction] = {
             "approve",
             _("同意"),
             services.approve,
-            forms.ConfirmForm,
+            forms.ApproveForm,
             _("已同意售后单 %(case_no)s。"),
             icon="check_circle",
             variant="primary",
@@ -58,6 +60,26 @@ CASE_ACTIONS: dict[str, ObjectAction] = {
                 "向买家提出其他解决方案。买家接受后按新方案处理；拒绝或超时则回到待处理，您的处理时限继续计算。"
             ),
             submit=_("发送协商方案"),
+        ),
+        ObjectAction(
+            "revise_proposal",
+            _("修改协商方案"),
+            services.revise_proposal,
+            forms.ReviseProposalForm,
+            _("协商方案已修改，买家将看到新方案（售后单 %(case_no)s）。"),
+            icon="edit",
+            intro=_("买家尚未回应时可以修改方案。方案有效期不变，从第一次发起协商时计算。"),
+            submit=_("发送新方案"),
+        ),
+        ObjectAction(
+            "withdraw_proposal",
+            _("撤回协商"),
+            services.withdraw_proposal,
+            forms.ConfirmForm,
+            _("已撤回协商方案，售后单 %(case_no)s 回到待商家处理。"),
+            icon="undo",
+            intro=_("撤回后售后单回到待商家处理，处理时限仍按买家申请时计算，不会重新开始。"),
+            submit=_("确认撤回"),
         ),
         ObjectAction(
             "confirm_return",
@@ -164,15 +186,69 @@ def actions_for_site(platform_site: bool) -> dict[str, ObjectAction]:
 
 # ---- bulk moves of the case list
 
+
+def approve_breakdown(queryset) -> list[str]:
+    """What approving does to each type in the selection (issue 11 §7: 退款 / 退货 / 换货)."""
+    rows = AfterSaleCase.objects.filter(pk__in=queryset.values("pk")).values("type").annotate(n=Count("pk"))
+    counts = {row["type"]: row["n"] for row in rows.order_by()}
+    lines = []
+    if counts.get(CaseType.REFUND_ONLY):
+        lines.append(
+            gettext("仅退款 %(n)d 单：同意退款，立即退款（货到付款需线下退款并上传凭证）")
+            % {"n": counts[CaseType.REFUND_ONLY]}
+        )
+    if counts.get(CaseType.RETURN_REFUND):
+        lines.append(
+            gettext("退货退款 %(n)d 单：同意退货，买家按退货地址寄回后再退款")
+            % {"n": counts[CaseType.RETURN_REFUND]}
+        )
+    if counts.get(CaseType.EXCHANGE):
+        lines.append(
+            gettext("换货 %(n)d 单：同意换货，买家寄回后补发商品") % {"n": counts[CaseType.EXCHANGE]}
+        )
+    return lines
+
+
 BULK_APPROVE = BulkAction(
     "bulk_approve_selected",
-    _("批量同意退款"),
+    _("批量同意（退款 / 退货 / 换货）"),
     batch=services.bulk_approve,  # A-10: each case through its own transition, with its own result
-    intro=_("仅退款的售后单立即退款（货到付款需线下退款并上传凭证）；退货退款、换货等待买家寄回商品。"),
+    intro=_("只处理待商家处理的售后单，每单按其类型处理："),
     money_field="amount",
     money_label=_("申请金额"),
     submit=_("确认同意"),
-    result_title=_("批量同意退款结果"),
+    result_title=_("批量同意结果"),
+    form_class=forms.BulkApproveForm,
+    question=_("确认同意 %(count)d 个售后单，共 %(total)s？"),
+    breakdown=approve_breakdown,
+)
+
+BULK_REJECT = BulkAction(
+    "bulk_reject_selected",
+    _("批量拒绝"),
+    batch=services.bulk_reject,  # each case refused on its own, with the same reason
+    intro=_("所选的待处理售后单将以同一个原因拒绝，买家可修改申请或申请平台介入。"),
+    money_field="amount",
+    money_label=_("申请金额"),
+    submit=_("确认拒绝"),
+    variant="danger",
+    result_title=_("批量拒绝结果"),
+    form_class=forms.BulkRejectForm,
+    question=_("确认拒绝 %(count)d 个售后单，共 %(total)s？"),
+)
+
+BULK_CONFIRM_RETURN = BulkAction(
+    "bulk_confirm_return_selected",
+    _("批量确认收货"),
+    batch=services.bulk_confirm_return,  # each case's receipt confirmed on its own
+    intro=_(
+        "确认已收到买家退回的商品：在线支付订单立即退款，货到付款订单需线下退款并上传凭证，换货需补发商品。"
+    ),
+    money_field="amount",
+    money_label=_("申请金额"),
+    submit=_("确认收货"),
+    result_title=_("批量确认收货结果"),
+    question=_("确认收到 %(count)d 个售后单的退货，共 %(total)s？"),
 )
 
 BULK_RETRY_REFUND = BulkAction(
@@ -248,8 +324,8 @@ class CaseActionPagesMixin(ObjectActionsMixin):
     def action_context(self, request, case, action, form) -> dict:
         context = {"case": case}
         if action.name == "approve" and case.type in RETURN_TYPES:
-            # Approving sends the buyer to the shop's return address: show it, or warn that it is missing.
-            context["case_return_address"] = self.return_address(request, case)
+            # Approving sends the buyer to a return address: the form picks it; warn when the shop has none.
+            context["case_return_address"] = self.return_address(request, case, on_approve=True)
             context["return_address_on_approve"] = True
         if action.name == "arbitrate":
             events = list(selectors.timeline(case))
@@ -260,6 +336,8 @@ class CaseActionPagesMixin(ObjectActionsMixin):
 
 __all__ = [
     "BULK_APPROVE",
+    "BULK_CONFIRM_RETURN",
+    "BULK_REJECT",
     "BULK_RETRY_REFUND",
     "CASE_ACTIONS",
     "CaseActionPagesMixin",

@@ -5,7 +5,18 @@ A package split by sub-domain (STYLE §2); callers import from here:
 """
 
 from aftersales.services._common import requeue_refunds
-from aftersales.services.bulk import BulkResult, bulk_approve, bulk_results_summary
+from aftersales.services.addresses import (
+    delete_return_address,
+    make_default_return_address,
+    save_return_address,
+)
+from aftersales.services.bulk import (
+    BulkResult,
+    bulk_approve,
+    bulk_confirm_return,
+    bulk_reject,
+    bulk_results_summary,
+)
 from aftersales.services.cancellations import refund_cancelled_order
 from aftersales.services.cases import (
     accept_proposal,
@@ -24,12 +35,15 @@ from aftersales.services.cases import (
     reject,
     reship,
     revise,
+    revise_proposal,
     upload_voucher,
     window_days,
+    withdraw_proposal,
 )
 from aftersales.services.deadlines import on_deadline, run_deadlines
 from aftersales.services.delays import decide_delay_report, file_delay_report
 from aftersales.services.refunds import idempotency_key, pay_refund, retry_refund, stuck_refund_case_ids
+from aftersales.services.shop import set_express_refund
 from aftersales.services.signing import record_return_signed
 from aftersales.tasks import refund_task
 
@@ -40,6 +54,8 @@ __all__ = [
     "approve",
     "arbitrate",
     "bulk_approve",
+    "bulk_confirm_return",
+    "bulk_reject",
     "bulk_results_summary",
     "buyer_ship_return",
     "cancel",
@@ -47,9 +63,11 @@ __all__ = [
     "confirm_return",
     "decide_delay_report",
     "decline_proposal",
+    "delete_return_address",
     "escalate",
     "file_delay_report",
     "idempotency_key",
+    "make_default_return_address",
     "on_deadline",
     "open_case",
     "pay_refund",
@@ -63,8 +81,12 @@ __all__ = [
     "reship",
     "retry_refund",
     "revise",
+    "revise_proposal",
     "run_deadlines",
+    "save_return_address",
+    "set_express_refund",
     "stuck_refund_case_ids",
     "upload_voucher",
     "window_days",
+    "withdraw_proposal",
 ]

@@ -178,6 +178,7 @@ def bulk_record(
     actor=None,
     params: dict | None = None,
     with_amount: bool = False,
+    message: str = "",
 ) -> None:
     """record()'s batch form: one event per case, one INSERT (the deadline sweep, bulk approval)."""
     record_events(
@@ -187,6 +188,7 @@ def bulk_record(
         at=at,
         actor=actor,
         params=params,
+        message=message,
         per_subject=(lambda case: {"amount": case.amount}) if with_amount else None,
     )
 

@@ -1,17 +1,19 @@
-"""Bulk approval (A-10): approve's batch form, each case still its own check, result, event and refund.
+"""Bulk moves of the case list (A-10, issue 11 §7): approve, reject with one reason, confirm receipt.
 
-The workbench's "批量同意退款" action hands the selection here. The cases are read in one scoped query and
-locked in one query per table in the agreed order (orders, items, cases); each is checked on its own
-(tenancy, role, state and the transition's condition, with the message a single approval would give),
-and the approvals are written by cases._approve_many — the batch form of approve's locked step, which the
-deadline sweep also uses: save_batch, one event INSERT, the refunds queued on commit. Should the batch
-write itself fail, every case is approved again on its own, one transaction each.
+Each is the batch form of its single service, side by side with it in cases.py (STYLE rule 6): the
+cases are read in one scoped query and locked in one query per table in the agreed order (orders, items,
+cases); each is checked on its own (tenancy, role, state and the transition's condition, with the
+message a single move would give); the moves are written by the batch form of the single move's locked
+step (cases._approve_many — which the deadline sweep also uses —, _reject_many, _confirm_return_many):
+save_batch, one event INSERT, the refunds queued on commit. Should the batch write itself fail, every
+case is moved again on its own, one transaction each. One result per case, in the order given (a case
+given twice is moved once).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -19,10 +21,19 @@ from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from aftersales.models import AfterSaleCase
-from aftersales.services._common import clock, pk_of, require_merchant
-from aftersales.services.cases import _approve_many, approve
-from merchants.kernel.scoping import scope_to_actor
+from aftersales.models import AfterSaleCase, ReturnAddress
+from aftersales.services._common import clean_text, clock, pk_of, require_merchant
+from aftersales.services.cases import (
+    _approve_many,
+    _confirm_return_many,
+    _reject_many,
+    approve,
+    confirm_return,
+    reject,
+    reject_reason_text,
+)
+from aftersales.transitions import CaseStatus, CaseType
+from merchants.kernel.scoping import get_for_actor, scope_to_actor
 from merchants.kernel.workflow import ObjectNotFoundError, require_transition
 from merchants.models import Order, OrderItem
 
@@ -41,15 +52,26 @@ def _messages(exc: ValidationError) -> str:
     return "；".join(str(m) for m in exc.messages)
 
 
-def bulk_approve(cases: Iterable[AfterSaleCase | int], *, actor) -> list[BulkResult]:
-    """Approve each case (A-10): each its own check, result, event and refund; a refusal undoes nothing else.
+def approved_text(case: AfterSaleCase) -> str:
+    """What approving did to this case, by its type (issue 11 §7: 退款 / 退货 / 换货)."""
+    if case.status == CaseStatus.REFUNDING:
+        return _("已同意退款，退款处理中")
+    if case.status == CaseStatus.AWAITING_VOUCHER:
+        return _("已同意退款，请线下退款并上传凭证")
+    if case.type == CaseType.EXCHANGE:
+        return _("已同意换货，等待买家寄回")
+    return _("已同意退货，等待买家寄回")
 
-    The batch form of approve: the cases are read in one scoped query, locked in one query per table
-    in the agreed order (orders, items, cases), checked one by one, then saved, recorded and their
-    refunds queued in bulk (_approve_many, as the deadline sweep does). Should the bulk write itself
-    fail, each case is approved again on its own, in its own transaction. One result per case, in the
-    order given (a case given twice is approved once).
-    """
+
+def received_text(case: AfterSaleCase) -> str:
+    if case.status == CaseStatus.RESHIPPING:
+        return _("已确认收货，请补发商品")
+    if case.status == CaseStatus.AWAITING_VOUCHER:
+        return _("已确认收货，请线下退款并上传凭证")
+    return _("已确认收货，退款处理中")
+
+
+def _ids(cases) -> list[int | BulkResult]:
     if isinstance(cases, QuerySet):
         cases = cases.values_list("pk", flat=True)  # the admin's selection: ids are all this needs
     given: list[int | BulkResult] = []  # per case given: its id, or the result for what is no id at all
@@ -58,12 +80,32 @@ def bulk_approve(cases: Iterable[AfterSaleCase | int], *, actor) -> list[BulkRes
             given.append(pk_of(case))
         except ValidationError as exc:
             given.append(BulkResult(0, "", False, _messages(exc)))
+    return given
+
+
+def _run(
+    cases,
+    *,
+    actor,
+    batch: Callable[[list[int]], dict[int, BulkResult]],
+    single: Callable[[int], AfterSaleCase],
+    done: Callable[[AfterSaleCase], str],
+    what: str,
+) -> list[BulkResult]:
+    given = _ids(cases)
     ids = list(dict.fromkeys(pk for pk in given if isinstance(pk, int)))
     try:
-        results = _bulk_approve(ids, actor=actor)
+        results = batch(ids)
     except DatabaseError:
-        logger.exception("bulk approve of %d cases failed as a batch; approving them one by one", len(ids))
-        results = _approve_each(ids, actor=actor)
+        logger.exception("bulk %s of %d cases failed as a batch; moving them one by one", what, len(ids))
+        results = {}
+        for pk in ids:  # one transaction per case, as a person moving them one after another
+            try:
+                case = single(pk)
+            except ValidationError as exc:
+                results[pk] = BulkResult(pk, "", False, _messages(exc))
+            else:
+                results[pk] = BulkResult(pk, case.case_no, True, done(case))
     out, seen = [], set()
     for entry in given:
         if isinstance(entry, BulkResult):
@@ -74,8 +116,18 @@ def bulk_approve(cases: Iterable[AfterSaleCase | int], *, actor) -> list[BulkRes
     return out
 
 
-@transaction.atomic
-def _bulk_approve(ids: list[int], *, actor) -> dict[int, BulkResult]:
+def _locked_batch(
+    ids: list[int],
+    *,
+    actor,
+    method: str,
+    action: str,
+    move: Callable[[list[AfterSaleCase], object, object], list[AfterSaleCase]],
+    done: Callable[[AfterSaleCase], str],
+    check: Callable[[AfterSaleCase], str | None] | None = None,
+) -> dict[int, BulkResult]:
+    """Read, lock (orders, items, cases), check each case, then move the movable ones in one batch (atomic
+    by the caller)."""
     refused: dict[int, str] = {}
     # "status" too: the FSM mixin reads the state of every row it loads (a query each if deferred).
     refs = scope_to_actor(
@@ -94,7 +146,7 @@ def _bulk_approve(ids: list[int], *, actor) -> dict[int, BulkResult]:
             continue
         allowed.append(ref)
     # The agreed lock order (order, item, case), one query per table, rows in id order: no cycle with a
-    # person's move (one order, then its item, then its case) nor with another bulk approval.
+    # person's move (one order, then its item, then its case) nor with another bulk move.
     list(
         Order.objects.select_for_update()
         .filter(pk__in={ref.order_id for ref in allowed})
@@ -113,44 +165,162 @@ def _bulk_approve(ids: list[int], *, actor) -> dict[int, BulkResult]:
         .in_bulk([ref.pk for ref in allowed])
     )
     now, limits = clock()
-    approvable = []
+    movable = []
     for ref in allowed:
         case = locked[ref.pk]
         try:
-            require_transition(case.approve, action=_("同意申请"))
+            require_transition(getattr(case, method), action=action)
         except ValidationError as exc:
             refused[case.pk] = _messages(exc)
             continue
-        approvable.append(case)
-    approved = {case.pk for case in _approve_many(approvable, actor=actor, now=now, limits=limits)}
-    done = str(_("已同意"))
+        if check is not None and (problem := check(case)):
+            refused[case.pk] = problem
+            continue
+        movable.append(case)
+    moved = {case.pk: case for case in move(movable, now, limits)}
     results = {}
     for pk in ids:
         case_no = refs[pk].case_no if pk in refs else ""  # a case the actor may not see stays unnamed
-        if pk in approved:
-            results[pk] = BulkResult(pk, case_no, True, done)
+        if pk in moved:
+            results[pk] = BulkResult(pk, case_no, True, done(moved[pk]))
         else:
-            results[pk] = BulkResult(pk, case_no, False, refused.get(pk) or str(_("未能同意")))
+            results[pk] = BulkResult(pk, case_no, False, refused.get(pk) or str(_("未能处理")))
     return results
 
 
-def _approve_each(ids: list[int], *, actor) -> dict[int, BulkResult]:
-    """bulk_approve's fallback: one transaction per case, as a person approving them one after another."""
-    results = {}
-    for pk in ids:
+# ---- approve
+
+
+def bulk_approve(
+    cases: Iterable[AfterSaleCase | int], *, actor, return_address: ReturnAddress | int | None = None
+) -> list[BulkResult]:
+    """Approve each case (A-10): each its own check, result, event and refund; a refusal undoes nothing else.
+
+    `return_address`: the address the returns and exchanges of its shop are sent to (the default
+    otherwise, and for the cases of other shops)."""
+    chosen = None
+    if return_address not in (None, ""):
+        chosen = get_for_actor(ReturnAddress.objects.all(), actor, pk=pk_of(return_address))
+
+    @transaction.atomic
+    def batch(ids):
+        return _locked_batch(
+            ids,
+            actor=actor,
+            method="approve",
+            action=_("同意申请"),
+            move=lambda cases, now, limits: _approve_many(
+                cases, actor=actor, now=now, limits=limits, return_address=chosen
+            ),
+            done=approved_text,
+        )
+
+    return _run(
+        cases,
+        actor=actor,
+        batch=batch,
+        single=lambda pk: approve(pk, actor=actor, return_address=_own(chosen, pk)),
+        done=approved_text,
+        what="approve",
+    )
+
+
+def _own(chosen: ReturnAddress | None, case_id: int) -> ReturnAddress | None:
+    """The picked address for a case of its shop; None (the default) for the others."""
+    if chosen is None:
+        return None
+    return (
+        chosen if AfterSaleCase.objects.filter(pk=case_id, merchant_id=chosen.merchant_id).exists() else None
+    )
+
+
+# ---- reject
+
+
+def bulk_reject(
+    cases: Iterable[AfterSaleCase | int], *, actor, reason: str = "", preset=None
+) -> list[BulkResult]:
+    """Refuse each pending case with one reason (issue 11 §7); each its own check, result and event.
+
+    No evidence files in bulk: a preset reason that requires evidence refuses each case with a message
+    (refuse those one by one, with their images)."""
+    if preset in (None, ""):
+        clean_text(reason, label=_("拒绝原因"))  # N-9: before anything is read or locked
+    texts: dict[int, str] = {}
+
+    def check(case):
         try:
-            case = approve(pk, actor=actor)
+            texts[case.pk] = reject_reason_text(preset, reason, case.merchant_id, files=())
         except ValidationError as exc:
-            results[pk] = BulkResult(pk, "", False, _messages(exc))
-        else:
-            results[pk] = BulkResult(pk, case.case_no, True, str(_("已同意")))
-    return results
+            return _messages(exc)
+        return None
+
+    def move(cases, now, limits):
+        moved = []
+        for text in dict.fromkeys(texts[case.pk] for case in cases):  # one batch per shop's wording
+            group = [case for case in cases if texts[case.pk] == text]
+            moved += _reject_many(group, actor=actor, now=now, limits=limits, reason=text)
+        return moved
+
+    @transaction.atomic
+    def batch(ids):
+        return _locked_batch(
+            ids, actor=actor, method="reject", action=_("拒绝申请"), move=move, done=_rejected, check=check
+        )
+
+    return _run(
+        cases,
+        actor=actor,
+        batch=batch,
+        single=lambda pk: reject(pk, actor=actor, reason=reason, preset=preset),
+        done=_rejected,
+        what="reject",
+    )
+
+
+def _rejected(case: AfterSaleCase) -> str:
+    return str(_("已拒绝"))
+
+
+# ---- confirm receipt
+
+
+def bulk_confirm_return(cases: Iterable[AfterSaleCase | int], *, actor) -> list[BulkResult]:
+    """Confirm the returned goods of each case (issue 11 §7, the 待商家收货 tab): refund, voucher or reship."""
+
+    @transaction.atomic
+    def batch(ids):
+        return _locked_batch(
+            ids,
+            actor=actor,
+            method="confirm_return",
+            action=_("确认收货"),
+            move=lambda cases, now, limits: _confirm_return_many(cases, actor=actor, now=now, limits=limits),
+            done=received_text,
+        )
+
+    return _run(
+        cases,
+        actor=actor,
+        batch=batch,
+        single=lambda pk: confirm_return(pk, actor=actor),
+        done=received_text,
+        what="confirm_return",
+    )
 
 
 def bulk_results_summary(results: Sequence[BulkResult]) -> str:
-    """One line for the result page: how many were approved, how many refused."""
+    """One line for the result page: how many were moved, how many refused."""
     ok = sum(1 for r in results if r.ok)
     return _("成功 %(ok)d 单，失败 %(failed)d 单。") % {"ok": ok, "failed": len(results) - ok}
 
 
-__all__ = ["BulkResult", "bulk_approve", "bulk_results_summary"]
+__all__ = [
+    "BulkResult",
+    "approved_text",
+    "bulk_approve",
+    "bulk_confirm_return",
+    "bulk_reject",
+    "bulk_results_summary",
+    "received_text",
+]

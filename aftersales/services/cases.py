@@ -25,7 +25,7 @@ from aftersales.exceptions import (
     CaseNotEligibleError,
     CaseWindowClosedError,
 )
-from aftersales.models import AfterSaleCase, AftersalesSettings, _case_no
+from aftersales.models import AfterSaleCase, AftersalesSettings, RejectReason, _case_no
 from aftersales.registrations import ARBITRATED
 from aftersales.services._common import (
     Kind,
@@ -45,6 +45,7 @@ from aftersales.services._common import (
     transition,
     transition_many,
 )
+from aftersales.services.addresses import address_for_shop, give_return_address, give_return_addresses
 from aftersales.services.effects import settle, settle_many
 from aftersales.transitions import (
     OPEN_STATES,
@@ -69,7 +70,15 @@ from merchants.services import clean_tracking
 from merchants.transitions import OrderStatus
 
 # What each move writes on the case row: its single form saves these fields, its batch form too.
-APPROVE_FIELDS = ("status", "deadline_at", "updated_at")
+# Approval also copies the return address the buyer is given (A-3; empty for refunds).
+APPROVE_FIELDS = (
+    "status",
+    "deadline_at",
+    "return_to_contact",
+    "return_to_phone",
+    "return_to_address",
+    "updated_at",
+)
 DECLINE_FIELDS = ("status", "deadline_at", "updated_at")
 CONFIRM_RETURN_FIELDS = ("status", "return_received_at", "return_signed_at", "deadline_at", "updated_at")
 CONFIRM_EXCHANGE_FIELDS = ("status", "deadline_at", "closed_at", "updated_at")
@@ -260,11 +269,21 @@ def open_case(
 
 
 def _approve(
-    case: AfterSaleCase, *, actor, now, limits, params=None, data=None, fields: Sequence[str] = ()
+    case: AfterSaleCase,
+    *,
+    actor,
+    now,
+    limits,
+    params=None,
+    data=None,
+    fields: Sequence[str] = (),
+    return_address=None,
 ) -> AfterSaleCase:
     """Approve one pending case (lock held: order, item, case): refund only pays (online) or waits for the
-    voucher (cod); the others wait for the goods. `params` says why the system approved (A-5, A-11, A-12)."""
+    voucher (cod); the others wait for the goods, sent to `return_address` or the shop's default (A-3).
+    `params` says why the system approved (A-5, A-11, A-12)."""
     source = transition(case, case.approve, action=_("同意申请"), now=now, limits=limits)
+    give_return_address(case, return_address)
     case.save(update_fields=[*APPROVE_FIELDS, *fields])
     record(
         case,
@@ -281,10 +300,11 @@ def _approve(
 
 
 def _approve_many(
-    cases: Sequence[AfterSaleCase], *, actor, now: datetime, limits, params=None
+    cases: Sequence[AfterSaleCase], *, actor, now: datetime, limits, params=None, return_address=None
 ) -> list[AfterSaleCase]:
     """The batch form of _approve (locks held); returns the cases approved, leaves the others untouched."""
     moved = transition_many(cases, "approve", now=now, limits=limits)
+    give_return_addresses(moved, return_address)
     save_batch(moved, APPROVE_FIELDS)
     bulk_record(
         moved, Kind.APPROVED, source=CaseStatus.PENDING, actor=actor, at=now, params=params, with_amount=True
@@ -294,43 +314,99 @@ def _approve_many(
 
 
 @transaction.atomic
-def approve(case: AfterSaleCase | int, *, actor) -> AfterSaleCase:
-    """Approve a pending case (A-3); a refund is queued only once this commits. actor None = the system."""
+def approve(case: AfterSaleCase | int, *, actor, return_address=None) -> AfterSaleCase:
+    """Approve a pending case (A-3); a refund is queued only once this commits. actor None = the system.
+
+    A return or an exchange sends the buyer to `return_address` (one of the shop's, by keyword), else to
+    the shop's default; the case keeps a copy of it."""
     case = lock_case(case, actor)
     require_merchant(actor, case)
+    chosen = address_for_shop(return_address, case.merchant_id)
     now, limits = clock()
-    return _approve(case, actor=actor, now=now, limits=limits)
+    return _approve(case, actor=actor, now=now, limits=limits, return_address=chosen)
 
 
-@transaction.atomic
-def reject(case: AfterSaleCase | int, *, actor, reason: str, attachments: Iterable = ()) -> AfterSaleCase:
-    """Refuse a pending case with a reason and evidence; the buyer may revise or escalate (A-3)."""
-    reason = clean_text(reason, label=_("拒绝原因"))
-    files = clean_files(attachments)
-    case = lock_case(case, actor)
-    require_merchant(actor, case)
-    now, limits = clock()
+REJECT_FIELDS = ("status", "reject_reason", "deadline_at", "updated_at")
+
+
+def _reject(case: AfterSaleCase, *, actor, now, limits, reason: str, files: Sequence = ()) -> AfterSaleCase:
+    """Refuse one pending case (lock held): the buyer may revise or escalate within the idle period."""
     source = transition(case, case.reject, action=_("拒绝申请"), now=now, limits=limits, reason=reason)
-    case.save()
+    case.save(update_fields=REJECT_FIELDS)
     record(case, Kind.REJECTED, source=source, actor=actor, message=reason, files=files, at=now)
     return case
 
 
+def _reject_many(cases: Sequence[AfterSaleCase], *, actor, now, limits, reason: str) -> list[AfterSaleCase]:
+    """The batch form of _reject (locks held): one reason for all, no evidence files."""
+    moved = transition_many(cases, "reject", now=now, limits=limits, reason=reason)
+    save_batch(moved, REJECT_FIELDS)
+    bulk_record(moved, Kind.REJECTED, source=CaseStatus.PENDING, actor=actor, at=now, message=reason)
+    return moved
+
+
+def reject_reason_text(preset, text: str, merchant_id: int, files: Sequence) -> str:
+    """The refusal's words: the shop's preset reason (checked: its shop, enabled, evidence when it needs it)
+    followed by what the merchant added, or the typed text alone."""
+    text = clean_text(text, label=_("拒绝原因"), required=preset in (None, ""))
+    if preset in (None, ""):
+        return text
+    pk = getattr(preset, "pk", preset)
+    try:
+        preset = RejectReason.objects.get(pk=int(pk), merchant_id=merchant_id, enabled=True)
+    except (RejectReason.DoesNotExist, TypeError, ValueError) as exc:
+        raise ApplicationError(_("所选拒绝原因不可用，请重新选择。"), code="reject_reason") from exc
+    if preset.evidence_required and not files:
+        raise ApplicationError(
+            _("拒绝原因「%(reason)s」需要上传凭证图片。") % {"reason": preset.text}, code="evidence_required"
+        )
+    return f"{preset.text}：{text}" if text else preset.text
+
+
 @transaction.atomic
-def propose(case: AfterSaleCase | int, *, actor, type: str, amount, text: str) -> AfterSaleCase:
-    """Offer the buyer another solution (A-8); the merchant's own answer deadline keeps running."""
-    proposed_type = clean_choice(type, CaseType, _("协商售后类型"))
-    amount = clean_amount(amount, label=_("协商金额"))
-    text = clean_text(text, label=_("协商方案说明"))
+def reject(
+    case: AfterSaleCase | int, *, actor, reason: str = "", attachments: Iterable = (), preset=None
+) -> AfterSaleCase:
+    """Refuse a pending case with a reason and evidence; the buyer may revise or escalate (A-3).
+
+    `preset`: one of the shop's reject reasons (拒绝原因模板); `reason` then adds to it. A preset that
+    requires evidence refuses a refusal without images."""
+    files = clean_files(attachments)
+    if preset in (None, ""):
+        clean_text(reason, label=_("拒绝原因"))  # before anything is locked (N-9)
     case = lock_case(case, actor)
     require_merchant(actor, case)
+    reason = reject_reason_text(preset, reason, case.merchant_id, files)
     now, limits = clock()
+    return _reject(case, actor=actor, now=now, limits=limits, reason=reason, files=files)
+
+
+def _clean_proposal(type, amount, text) -> tuple[str, object, str]:
+    return (
+        clean_choice(type, CaseType, _("协商售后类型")),
+        clean_amount(amount, label=_("协商金额")),
+        clean_text(text, label=_("协商方案说明")),
+    )
+
+
+def _check_proposal(case: AfterSaleCase, proposed_type: str, amount) -> None:
+    """A-8: a proposal never pays more than is refundable, nor asks for goods that were never shipped."""
     check_refundable(case.item, amount)
     if proposed_type in (CaseType.RETURN_REFUND, CaseType.EXCHANGE) and case.item.package_id is None:
         raise CaseNotEligibleError(
             _("商品尚未发货，不能协商为「%(type)s」。") % {"type": CaseType(proposed_type).label},
             code="not_shipped",
         )
+
+
+@transaction.atomic
+def propose(case: AfterSaleCase | int, *, actor, type: str, amount, text: str) -> AfterSaleCase:
+    """Offer the buyer another solution (A-8); the merchant's own answer deadline keeps running."""
+    proposed_type, amount, text = _clean_proposal(type, amount, text)
+    case = lock_case(case, actor)
+    require_merchant(actor, case)
+    now, limits = clock()
+    _check_proposal(case, proposed_type, amount)
     source = transition(
         case,
         case.propose,
@@ -356,6 +432,55 @@ def propose(case: AfterSaleCase | int, *, actor, type: str, amount, text: str) -
 
 
 @transaction.atomic
+def revise_proposal(case: AfterSaleCase | int, *, actor, type: str, amount, text: str) -> AfterSaleCase:
+    """Change the proposal the buyer has not answered yet (A-3): new terms, the negotiation clock unchanged.
+
+    Locks the row and re-checks the state: a buyer who accepted or declined meanwhile wins, and the
+    merchant is told the case is no longer negotiating.
+    """
+    proposed_type, amount, text = _clean_proposal(type, amount, text)
+    case = lock_case(case, actor)
+    require_merchant(actor, case)
+    now, limits = clock()
+    if case.status == CaseStatus.NEGOTIATING:  # else the transition names the state
+        _check_proposal(case, proposed_type, amount)
+    source = transition(
+        case,
+        case.revise_proposal,
+        action=_("修改协商方案"),
+        now=now,
+        limits=limits,
+        type=proposed_type,
+        amount=amount,
+        text=text,
+    )
+    case.save(update_fields=["proposed_type", "proposed_amount", "proposal_text", "updated_at"])
+    record(
+        case,
+        Kind.PROPOSAL_REVISED,
+        source=source,
+        actor=actor,
+        message=text,
+        amount=amount,
+        data={"type": proposed_type, "amount": str(amount)},
+        at=now,
+    )
+    return case
+
+
+@transaction.atomic
+def withdraw_proposal(case: AfterSaleCase | int, *, actor) -> AfterSaleCase:
+    """Take back the proposal the buyer has not answered (A-3): pending again, on the original answer deadline."""
+    case = lock_case(case, actor)
+    require_merchant(actor, case)
+    now, limits = clock()
+    source = transition(case, case.withdraw_proposal, action=_("撤回协商方案"), now=now, limits=limits)
+    case.save(update_fields=DECLINE_FIELDS)
+    record(case, Kind.PROPOSAL_WITHDRAWN, source=source, actor=actor, at=now)
+    return case
+
+
+@transaction.atomic
 def accept_proposal(case: AfterSaleCase | int) -> AfterSaleCase:
     """The buyer accepts the merchant's proposal: the case proceeds as approved on its terms, negotiated (A-8)."""
     case = lock_case(case, None)
@@ -363,6 +488,7 @@ def accept_proposal(case: AfterSaleCase | int) -> AfterSaleCase:
     if case.status == CaseStatus.NEGOTIATING and case.proposed_amount is not None:
         check_refundable(case.item, case.proposed_amount)
     source = transition(case, case.accept_proposal, action=_("接受协商方案"), now=now, limits=limits)
+    give_return_address(case)
     case.save()
     record(
         case,
@@ -698,6 +824,8 @@ __all__ = [
     "reject",
     "reship",
     "revise",
+    "revise_proposal",
     "upload_voucher",
     "window_days",
+    "withdraw_proposal",
 ]

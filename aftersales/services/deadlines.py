@@ -107,6 +107,11 @@ CASE_FIELDS = (
     "return_received_at",
     "return_signed_at",  # confirm_return fills it when no feed did (L-5)
     "arbitration_outcome",
+    # Written by approval (the address the buyer is given): save_batch reads every field it writes, and a
+    # deferred one would load (and reset) the row.
+    "return_to_contact",
+    "return_to_phone",
+    "return_to_address",
 )
 RELATED_FIELDS = {
     "order": ("order__payment_method", "order__status"),  # status: the Order's FSM mixin reads it on load

@@ -14,7 +14,14 @@ import factory
 from django.utils import timezone
 
 from aftersales import services
-from aftersales.models import AfterSaleCase, AftersalesSettings, AutoRefundRule, DelayReport
+from aftersales.models import (
+    AfterSaleCase,
+    AftersalesSettings,
+    AutoRefundRule,
+    DelayReport,
+    RejectReason,
+    ReturnAddress,
+)
 from aftersales.transitions import (
     OPEN_STATES,
     ArbitrationOutcome,
@@ -280,3 +287,25 @@ class DelayReportFactory(factory.django.DjangoModelFactory):
     case = factory.SubFactory(CaseFactory, merchant=factory.SelfAttribute("..merchant"))
     reason = "春节物流停运，无法按时处理退货。"
     delay_until = factory.LazyFunction(lambda: timezone.now() + timedelta(days=3))
+
+
+class ReturnAddressFactory(factory.django.DjangoModelFactory):
+    """One of a shop's return addresses (退货地址库)."""
+
+    class Meta:
+        model = ReturnAddress
+
+    merchant = factory.SubFactory(MerchantFactory)
+    contact = "李仓管"
+    phone = "0571-88886666"
+    address = factory.Sequence(lambda n: f"浙江省杭州市余杭区仓前街道 {n} 号")
+
+
+class RejectReasonFactory(factory.django.DjangoModelFactory):
+    """One of a shop's reject reasons (拒绝原因模板)."""
+
+    class Meta:
+        model = RejectReason
+
+    merchant = factory.SubFactory(MerchantFactory)
+    text = factory.Sequence(lambda n: f"商品已使用，影响二次销售 {n}")

@@ -235,7 +235,8 @@ def test_A10_bulk_approve_asks_first_then_shows_a_result_per_case_and_one_failur
 
     assert asked.status_code == 200 and asked.context["count"] == 3
     assert asked.context["total"] == "¥60.00"
-    assert "将对 <strong>3</strong> 个售后单执行「批量同意退款」" in asked.content.decode()
+    assert "将对 <strong>3</strong> 个售后单执行「批量同意（退款 / 退货 / 换货）」" in asked.content.decode()
+    assert "确认同意 3 个售后单，共 ¥60.00？" in asked.content.decode()
     assert untouched == {CaseStatus.PENDING, CaseStatus.REJECTED}  # asking changed nothing
     assert response.status_code == 200
     rows = {row["label"]: row for row in response.context["rows"]}

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from aftersales import services
 from aftersales.admin.actions import CASE_ACTIONS, actions_for_site
-from aftersales.models import AfterSaleCase, DelayReport
+from aftersales.models import AfterSaleCase, DelayReport, RejectReason, ReturnAddress
 from aftersales.transitions import CaseStatus, CaseType
 from merchants.kernel.admin.sites import workbench_site
 from tests.aftersales.factories import AutoRefundRuleFactory, open_pending, walk_to
@@ -234,6 +234,14 @@ def test_tenancy_every_aftersales_workbench_page_hides_the_other_shop(
         AutoRefundRuleFactory(merchant=shop, max_amount="5"),
         AutoRefundRuleFactory(merchant=other_shop, max_amount="5"),
     )
+    for model, values in (
+        (ReturnAddress, {"contact": "甲", "phone": "13800138000", "address": "仓"}),
+        (RejectReason, {"text": "商品已使用"}),
+    ):
+        rows[model] = (
+            model.objects.create(merchant=shop, **values),
+            model.objects.create(merchant=other_shop, **values),
+        )
     login(client, owner)
     models = [model for model in workbench_site._registry if model._meta.app_label == "aftersales"]
 

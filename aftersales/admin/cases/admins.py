@@ -10,9 +10,16 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from aftersales.admin.actions import BULK_APPROVE, BULK_RETRY_REFUND, CaseActionPagesMixin
+from aftersales.admin.actions import (
+    BULK_APPROVE,
+    BULK_CONFIRM_RETURN,
+    BULK_REJECT,
+    BULK_RETRY_REFUND,
+    CaseActionPagesMixin,
+)
 from aftersales.admin.cases.listing import CaseListMixin
 from aftersales.admin.cases.page import CasePageMixin
+from aftersales.admin.express import ExpressSwitchMixin
 from aftersales.filters import EscalatedFilter
 from aftersales.resources import CaseRequestResource
 from merchants.kernel.admin.actions import bulk_action
@@ -57,10 +64,22 @@ class CaseAdmin(
         return self.visible_actions(request, case)
 
 
-class WorkbenchCaseAdmin(CaseAdmin):
+# Issue 11 §7: the bulk moves a quick tab offers (those its cases can take); elsewhere approve and reject.
+TAB_BULK = {
+    "pending": ("bulk_approve_selected", "bulk_reject_selected"),
+    "return_in_transit": ("bulk_confirm_return_selected",),
+}
+
+
+class WorkbenchCaseAdmin(ExpressSwitchMixin, CaseAdmin):
     """/workbench/: the shop's cases; owners and agents act, viewers read."""
 
-    actions = (bulk_action(BULK_APPROVE),)
+    actions = (bulk_action(BULK_APPROVE), bulk_action(BULK_REJECT), bulk_action(BULK_CONFIRM_RETURN))
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        wanted = TAB_BULK.get(request.GET.get("tab") or "", TAB_BULK["pending"])
+        return {name: value for name, value in actions.items() if name in wanted}
 
 
 class PlatformCaseAdmin(CaseAdmin):

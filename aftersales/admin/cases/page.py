@@ -26,10 +26,11 @@ from aftersales.admin.display import (
     waiting_for_queue,
 )
 from aftersales.filters import due_soon_hours
-from aftersales.models import AfterSaleCase
+from aftersales.models import AfterSaleCase, ReturnAddress
+from aftersales.services.addresses import default_address, given_address
 from aftersales.transitions import CaseStatus, CaseType, DelayReportStatus, is_shop_writer
 from merchants.kernel.admin.timeline import timeline_rows
-from merchants.models import ActorKind, Merchant
+from merchants.models import ActorKind
 from merchants.transitions import OrderStatus
 
 PARTY_LABELS = OrderedDict(
@@ -44,6 +45,10 @@ PARTY_LABELS = OrderedDict(
 # A-3: while the buyer sends the goods back (and until the shop has them), the case shows where to.
 RETURN_ADDRESS_STATES = frozenset({CaseStatus.AWAITING_RETURN, CaseStatus.RETURN_IN_TRANSIT})
 
+# Issue 11 §8: the refunding case page reloads once after this many seconds (the query flag stops it).
+REFRESH_SECONDS = 3
+REFRESHED = "refreshed"
+
 DELAY_VARIANTS = {
     DelayReportStatus.PENDING: "warning",
     DelayReportStatus.APPROVED: "success",
@@ -54,6 +59,7 @@ DELAY_VARIANTS = {
 class CasePageMixin:
     """The read-only case page; needs the action kit (`action_buttons`) and `is_platform_site()`."""
 
+    change_form_template = "aftersales/case_change_form.html"  # the once-only refresh of a refund (§8)
     change_form_before_template = "aftersales/case_before.html"
     change_form_after_template = "aftersales/case_after.html"
 
@@ -230,32 +236,37 @@ class CasePageMixin:
             "case_return_address": self.return_address(request, case)
             if case.status in RETURN_ADDRESS_STATES
             else None,
+            **self.refund_progress(request, case),
         }
 
-    def return_address(self, request, case: AfterSaleCase) -> dict:
-        """A-3 "return address given to the buyer": the shop's return contact, phone and address.
-
-        The case keeps no copy: what shows is the shop's current address, which is what the buyer is
-        sent to. A missing part is named, with a link to the shop settings (the owner edits them).
-        """
-        shop = case.merchant
-        missing = [
-            str(Merchant._meta.get_field(name).verbose_name)
-            for name in ("return_contact", "return_phone", "return_address")
-            if not getattr(shop, name).strip()
-        ]
-        shop_admin = self.admin_site._registry.get(Merchant)
-        try:
-            settings_url = reverse(f"{self.admin_site.name}:merchants_merchant_change", args=[shop.pk])
-        except NoReverseMatch:
-            settings_url = ""
+    @staticmethod
+    def refund_progress(request, case: AfterSaleCase) -> dict:
+        """Issue 11 §8: a refund handed to the gateway usually finishes within seconds. The page says so and
+        reloads itself once, a few seconds later (a meta refresh: no script, CSP stays strict); if it is
+        still refunding then, it says to look again later instead of reloading forever."""
+        if case.status != CaseStatus.REFUNDING or case.refund_failed or waiting_for_queue(case):
+            return {}
+        if request.GET.get(REFRESHED) == "1":
+            return {"case_refund_note": gettext("退款仍在处理中，稍后刷新页面即可看到结果。")}
         return {
-            "contact": shop.return_contact,
-            "phone": shop.return_phone,  # the shop's own number: shown in full (only buyers' are masked)
-            "address": shop.return_address,
-            "missing": missing,
-            "settings_url": settings_url,
-            "may_edit": bool(shop_admin and shop_admin.has_change_permission(request, shop)),
+            "case_refund_note": gettext("退款已提交支付渠道，通常几秒内完成，页面将自动刷新。"),
+            "case_refresh": f"{REFRESH_SECONDS};url=?{REFRESHED}=1",
+        }
+
+    def return_address(self, request, case: AfterSaleCase, *, on_approve: bool = False) -> dict:
+        """A-3 "return address given to the buyer": the copy the case kept when it was approved (not the
+        library's address today); on the approve page, whether the shop has any address to give at all."""
+        try:
+            library_url = reverse(f"{self.admin_site.name}:aftersales_returnaddress_changelist")
+        except NoReverseMatch:
+            library_url = ""
+        address_admin = self.admin_site._registry.get(ReturnAddress)
+        shown = default_address(case.merchant_id) if on_approve else given_address(case)
+        return {
+            **(shown or {}),  # the shop's own number: shown in full (only buyers' are masked)
+            "missing": shown is None,
+            "library_url": library_url,
+            "may_edit": bool(address_admin and address_admin.has_add_permission(request)),
         }
 
     @staticmethod

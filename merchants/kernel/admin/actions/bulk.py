@@ -9,6 +9,13 @@ shop's ids are simply absent.
 
 A service that handles the batch itself (`batch=`, e.g. aftersales.services.bulk_approve) returns one
 result per object, in the order given, each with `ok` and `message`.
+
+A move that needs input (one reason for all, a choice, an explicit "yes, even so") names a `form_class`:
+built as `form_class(data, objects=queryset, actor=user)`, shown on the confirmation page, and its
+`service_kwargs()` (or cleaned data) passed to every call; an invalid form shows the page again with its
+errors and moves nothing. `question` is the page's heading («确认同意 %(count)d 个售后单，共 %(total)s？»),
+`breakdown(queryset)` lines that say what the move does to which objects. Results come in the order the
+objects were selected, the refused ones first (they are what the person must look at).
 """
 
 from __future__ import annotations
@@ -46,6 +53,9 @@ class BulkAction:
     variant: str = "primary"
     permission: str = "act"  # the admin's has_<permission>_permission(request) decides who gets it
     result_title: str = ""  # the result page's title (default: "<label>结果")
+    form_class: type | None = None  # input for the move: form_class(data, objects=, actor=)
+    question: str = ""  # the confirmation's heading, with %(count)d and %(total)s
+    breakdown: Callable[[Any], list[str]] | None = None  # breakdown(queryset): what happens to which
 
 
 @dataclass
@@ -68,7 +78,14 @@ def bulk_action(spec: BulkAction):
     def run(model_admin, request, queryset):
         if request.POST.get(CONFIRMED) != "yes":
             return render_confirmation(model_admin, request, queryset, spec)
-        return render_results(model_admin, request, run_bulk(model_admin, request, queryset, spec), spec)
+        kwargs = {}
+        if spec.form_class is not None:
+            form = spec.form_class(request.POST, objects=queryset, actor=request.user)
+            if not form.is_valid():
+                return render_confirmation(model_admin, request, queryset, spec, form=form)
+            kwargs = form.service_kwargs() if hasattr(form, "service_kwargs") else dict(form.cleaned_data)
+        rows = run_bulk(model_admin, request, queryset, spec, **kwargs)
+        return render_results(model_admin, request, rows, spec)
 
     run.__name__ = spec.name
     run.__qualname__ = spec.name
@@ -97,25 +114,37 @@ def object_url(model_admin, obj) -> str:
         return ""
 
 
-def run_bulk(model_admin, request, queryset, spec: BulkAction) -> list[BulkRow]:
-    """Each object through the service, each in its own transaction; a refusal is that object's row only."""
-    objects = list(queryset.order_by("pk"))
+def selection_order(request, queryset) -> list:
+    """The objects in the order the person selected them (the list's order); "select all" keeps the list's."""
+    chosen = {str(pk): index for index, pk in enumerate(request.POST.getlist(ACTION_CHECKBOX_NAME))}
+    objects = list(queryset)
+    if chosen and request.POST.get("select_across") != "1":
+        objects.sort(key=lambda obj: (chosen.get(str(obj.pk), len(chosen)), obj.pk))
+    return objects
+
+
+def run_bulk(model_admin, request, queryset, spec: BulkAction, **kwargs) -> list[BulkRow]:
+    """Each object through the service, each in its own transaction; a refusal is that object's row only.
+
+    Rows in the order selected, the refused ones first."""
+    objects = selection_order(request, queryset)
     rows = []
     if spec.batch is not None:
-        results = list(spec.batch(objects, actor=request.user))
+        results = list(spec.batch(objects, actor=request.user, **kwargs))
         for obj, result in zip(objects, results, strict=True):
             ok = bool(getattr(result, "ok", False))
             text = str(getattr(result, "message", "")) or (spec.done if ok else "")
             rows.append(BulkRow(obj, object_label(model_admin, obj), ok, text, object_url(model_admin, obj)))
-        return rows
-    for obj in objects:
-        try:
-            spec.service(obj, actor=request.user)
-        except ValidationError as exc:
-            ok, text = False, "；".join(str(message) for message in exc.messages)
-        else:
-            ok, text = True, str(spec.done) or gettext("已完成")
-        rows.append(BulkRow(obj, object_label(model_admin, obj), ok, text, object_url(model_admin, obj)))
+    else:
+        for obj in objects:
+            try:
+                spec.service(obj, actor=request.user, **kwargs)
+            except ValidationError as exc:
+                ok, text = False, "；".join(str(message) for message in exc.messages)
+            else:
+                ok, text = True, str(spec.done) or gettext("已完成")
+            rows.append(BulkRow(obj, object_label(model_admin, obj), ok, text, object_url(model_admin, obj)))
+    rows.sort(key=lambda row: row.ok)  # stable: failures first, each group in the order selected
     return rows
 
 
@@ -139,7 +168,7 @@ def _context(model_admin, request, title: str, spec: BulkAction) -> dict:
     }
 
 
-def render_confirmation(model_admin, request, queryset, spec: BulkAction):
+def render_confirmation(model_admin, request, queryset, spec: BulkAction, form=None):
     """How many objects (and how much money) the move will touch; confirming posts the same selection back."""
     count = queryset.count()
     if not count:
@@ -158,8 +187,17 @@ def render_confirmation(model_admin, request, queryset, spec: BulkAction):
             "state": object_state(model_admin, obj),
             "amount": money(getattr(obj, spec.money_field, None)) if spec.money_field else "",
         }
-        for obj in queryset.order_by("pk")[:PREVIEW_ROWS]
+        for obj in (
+            list(queryset[:PREVIEW_ROWS])  # "select all": the list's order, never every row loaded
+            if request.POST.get("select_across") == "1"
+            else selection_order(request, queryset)[:PREVIEW_ROWS]
+        )
     ]
+    if form is None and spec.form_class is not None:
+        form = spec.form_class(None, objects=queryset, actor=request.user)
+    question = ""
+    if spec.question:
+        question = spec.question % {"count": count, "total": money(total) if total is not None else ""}
     context = {
         **_context(model_admin, request, gettext("确认%(action)s") % {"action": spec.label}, spec),
         "count": count,
@@ -171,6 +209,9 @@ def render_confirmation(model_admin, request, queryset, spec: BulkAction):
         "action_name": spec.name,
         "confirmed_field": CONFIRMED,
         "checkbox_name": ACTION_CHECKBOX_NAME,
+        "form": form,
+        "question": question,
+        "breakdown": spec.breakdown(queryset) if spec.breakdown else [],
     }
     return TemplateResponse(request, "kernel/bulk_confirm.html", context)
 
@@ -195,4 +236,4 @@ def render_results(model_admin, request, rows: list[BulkRow], spec: BulkAction):
     return TemplateResponse(request, "kernel/bulk_result.html", context)
 
 
-__all__ = ["BulkAction", "BulkRow", "bulk_action", "run_bulk"]
+__all__ = ["BulkAction", "BulkRow", "bulk_action", "run_bulk", "selection_order"]
