@@ -547,3 +547,48 @@ class ShopDay(MerchantOwned):
 
     def __str__(self) -> str:
         return f"{self.merchant_id} {self.day}"
+
+
+class TrackingEvent(MerchantOwned):
+    """One carrier scan of a parcel, as the platform's logistics feed delivers it (B-1, 物流轨迹).
+
+    A parcel is a shop's (carrier, tracking number) in one direction: an outgoing package of an order, or
+    a buyer's return parcel of an after-sales case (merchants imports nothing above it, so a return parcel
+    is named by the case's return carrier and number, not by a key to the case). The same scan imported
+    twice is one event (the unique constraint); merchants.feeds is the one writer.
+    """
+
+    class Direction(models.TextChoices):
+        OUTGOING = "outgoing", _("发货包裹")
+        RETURN = "return", _("退货包裹")
+
+    class Stage(models.TextChoices):
+        COLLECTED = "collected", _("已揽收")
+        IN_TRANSIT = "in_transit", _("运输中")
+        DELIVERING = "delivering", _("派送中")
+        SIGNED = "signed", _("已签收")
+
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.PROTECT, verbose_name=_("店铺"), db_index=False
+    )
+    direction = models.CharField(_("包裹类型"), max_length=16, choices=Direction.choices)
+    carrier = models.CharField(_("快递公司"), max_length=16, choices=Carrier.choices)
+    tracking_no = models.CharField(_("运单号"), max_length=32)
+    stage = models.CharField(_("物流节点"), max_length=16, choices=Stage.choices)
+    occurred_at = models.DateTimeField(_("发生时间"))
+    text = models.CharField(_("轨迹描述"), max_length=200, blank=True, default="")
+    imported_at = models.DateTimeField(_("导入时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("物流轨迹")
+        verbose_name_plural = _("物流轨迹")
+        ordering = ("-occurred_at", "-pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "direction", "carrier", "tracking_no", "stage", "occurred_at"],
+                name="trackingevent_unique_scan",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tracking_no} {self.stage} {self.occurred_at:%Y-%m-%d %H:%M}"

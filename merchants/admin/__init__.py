@@ -8,6 +8,7 @@ settings, rule violations and notices (read-only), and auth / Celery beat re-reg
 
 from django.contrib import admin
 
+from merchants.admin import feeds
 from merchants.admin.notices import WorkbenchNoticeAdmin
 from merchants.admin.orders import OrderAdmin, order_list_url
 from merchants.admin.records import NoticeAdmin, ViolationAdmin
@@ -55,6 +56,7 @@ workbench_site.register(Package, PackageAdmin)  # its …/package/import/ is bat
 admin.site.register(PlatformSettings, PlatformSettingsAdmin)
 admin.site.register(Violation, ViolationAdmin)
 admin.site.register(Notice, NoticeAdmin)
+feeds.register(admin.site, workbench_site)  # IM daily stats and the logistics feed (B-1)
 reregister(admin.site)
 
 __all__ = ["OrderAdmin", "order_list_url"]

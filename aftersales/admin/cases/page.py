@@ -233,6 +233,7 @@ class CasePageMixin:
             "case_reship_carrier": carrier_label(case.reship_carrier),
             "case_is_platform_site": self.is_platform_site(),
             "case_proposed_type": CaseType(case.proposed_type).label if case.proposed_type else "",
+            "case_tracking_history": self.return_tracking_history(case),
             "case_return_address": self.return_address(request, case)
             if case.status in RETURN_ADDRESS_STATES
             else None,
@@ -252,6 +253,17 @@ class CasePageMixin:
             "case_refund_note": gettext("退款已提交支付渠道，通常几秒内完成，页面将自动刷新。"),
             "case_refresh": f"{REFRESH_SECONDS};url=?{REFRESHED}=1",
         }
+
+    def return_tracking_history(self, case: AfterSaleCase) -> str:
+        """The return parcel's 物流轨迹 from the logistics feed (merchants.feeds), newest first; "" if none."""
+        if not case.return_tracking_no:
+            return ""
+        from aftersales.feeds import return_history  # noqa: PLC0415
+        from merchants.admin.feeds import tracking_history_html  # noqa: PLC0415
+
+        return tracking_history_html(
+            return_history(case), title=gettext("退货物流轨迹"), history_id="case-return-tracking"
+        )
 
     def return_address(self, request, case: AfterSaleCase, *, on_approve: bool = False) -> dict:
         """A-3 "return address given to the buyer": the copy the case kept when it was approved (not the

@@ -15,6 +15,7 @@ from unfold.decorators import display
 
 from merchants import selectors
 from merchants.admin.display import STATUS_VARIANTS
+from merchants.admin.feeds import OrderTrackingMixin
 from merchants.admin.imports import OrderImportExportAdmin
 from merchants.admin.orders.actions import BULK_CONFIRM_COD, OrderActionPagesMixin
 from merchants.admin.orders.inlines import OrderEventInline, OrderItemInline, PackageInline
@@ -28,7 +29,12 @@ from merchants.kernel.scoping import WRITE_ROLES
 
 
 class OrderAdmin(
-    OrderActionPagesMixin, OrderListMixin, ReadOnlyAdminMixin, FastListMixin, OrderImportExportAdmin
+    OrderTrackingMixin,
+    OrderActionPagesMixin,
+    OrderListMixin,
+    ReadOnlyAdminMixin,
+    FastListMixin,
+    OrderImportExportAdmin,
 ):
     """The order list and the read-only order page with its service-backed moves (both sites)."""
 
