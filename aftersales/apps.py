@@ -11,5 +11,8 @@ class AftersalesConfig(AppConfig):
         # M-3: the refund of a cancelled paid order, registered with merchants.services.cancel_order
         # (merchants imports nothing above it). Registered here, not on first use, so that no cancel
         # can ever run before it: without a hook a paid order refuses to be cancelled.
-        from aftersales import registrations  # noqa: F401, PLC0415  (notice kinds, rule names, reply-template values)
+        from aftersales import (
+            levels,  # noqa: F401, PLC0415  (its figures for the level engine, L-3..L-6)
+            registrations,  # noqa: F401, PLC0415  (notice kinds, rule names, reply-template values)
+        )
         from aftersales.services import cancellations  # noqa: F401, PLC0415

@@ -290,6 +290,11 @@ SHOUHOU_BEAT_SCHEDULE = {
         "task": "aftersales.tasks.retry_stuck_refunds",
         "schedule": timedelta(minutes=10),
     },
+    # L-2: the daily level evaluation, after midnight (the windows are whole local days before today).
+    "merchants.evaluate_levels": {
+        "task": "merchants.tasks.evaluate_levels",
+        "schedule": crontab(hour=1, minute=7),
+    },
     # Housekeeping: forget login failures older than the cool-off.
     "merchants.nightly": {
         "task": "merchants.tasks.nightly_housekeeping",
