@@ -147,4 +147,4 @@ class LevelEvaluationFactory(factory.django.DjangoModelFactory):
     level_before = 1
     level_after = 1
     reason = "unchanged"
-    params = factory.LazyFunction(lambda: {"metrics": "累计销量"})
+    params = factory.LazyFunction(lambda: {"metrics": "cumulative_sales"})

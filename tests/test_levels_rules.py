@@ -100,7 +100,8 @@ def test_L2_up_when_every_metric_meets_its_upgrade_value():
 def test_L2_down_when_any_metric_is_beyond_its_downgrade_value():
     result = evaluate(3, GOOD.with_changes(packages_fake=41), days_at_level=45)  # 4.1 %
     assert (result.outcome, result.level_after) == (Outcome.DOWN, 2)
-    assert result.params["metrics"] == "虚假发货率"
+    assert result.params["metrics"] == "fake_shipping"
+    assert rules.reason_text(result.reason, result.params) == "虚假发货率 超过降级值，下降一级。"
 
 
 def test_L2_unchanged_between_the_lines_and_the_floor_and_ceiling():

@@ -256,8 +256,14 @@ def reason_text(reason: str, params: dict) -> str:
     template = REASONS.get(reason)
     if template is None:
         return reason
+    values = dict(params or {})
+    if "metrics" in values:  # metric keys, stored: their names in the active language
+        from django.utils.translation import get_language
+
+        sep = "、" if (get_language() or "zh-hans").startswith("zh") else ", "
+        values["metrics"] = sep.join(str(LABELS.get(k, k)) for k in str(values["metrics"]).split(",") if k)
     try:
-        return str(template) % (params or {})
+        return str(template) % values
     except (KeyError, TypeError, ValueError):
         return str(template)
 
@@ -307,7 +313,7 @@ def evaluate(level: int, metrics: Metrics, *, days_at_level: int, fast_day=None,
     results = checks(level, metrics)
     down = [c for c in results if c.hits_down]
     short = [c for c in results if not c.meets_up]
-    names = lambda cs: "、".join(str(LABELS[c.key]) for c in cs)  # noqa: E731
+    names = lambda cs: ",".join(c.key for c in cs)  # noqa: E731  (keys: named in the reader's language when shown)
 
     def result(outcome, after, reason, **params):
         return Result(outcome, level, after, reason, params, results)

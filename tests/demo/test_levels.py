@@ -20,7 +20,7 @@ def test_demo_levels_tell_their_story(seeded):
     )
     falling = LevelEvaluation.objects.filter(merchant=down, applied=True).latest("pk")
     assert (falling.outcome, falling.level_before, falling.level_after) == ("down", 2, 1)
-    assert "IM" in falling.params["metrics"]
+    assert "im_first_response" in falling.params["metrics"].split(",")
     near.refresh_from_db()
     assert near.level == 0 and LevelEvaluation.objects.filter(merchant=near).latest("pk").outcome != "cleared"
     previews = list(LevelEvaluation.objects.filter(merchant=up, applied=False).order_by("evaluated_on"))
