@@ -13,6 +13,7 @@ class AftersalesConfig(AppConfig):
         # can ever run before it: without a hook a paid order refuses to be cancelled.
         from aftersales import (
             feeds,  # noqa: F401, PLC0415  (return parcels for the logistics feed)
+            levels,  # noqa: F401, PLC0415  (its figures for the level engine, L-3..L-6)
             registrations,  # noqa: F401, PLC0415  (notice kinds, rule names, reply-template values)
         )
         from aftersales.services import cancellations  # noqa: F401, PLC0415

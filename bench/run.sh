@@ -16,12 +16,14 @@
 #   BENCH_IMPORT_ROWS=100000      rows of the product import (bench/imports.py; COPY anchor: BENCH_IMPORT_COPY_ROWS=100000)
 #   BENCH_SHIP_ROWS=100000, BENCH_ORDER_ROWS=100000   rows of the batch-shipping and orders imports
 #   BENCH_SHIP_ROWS=3000          rows of the batch-shipping import (row by row through ship())
+#   BENCH_LEVEL_SHOPS=10000       shops of the level data set (bench/levels.py; 30 days × BENCH_LEVEL_ORDERS_PER_DAY=10 orders each)
+#   BENCH_LEVEL_NAIVE_BUDGET_S=30 seconds the per-shop level loop anchor may run before its rate is taken
 #   SHOUHOU_PG_DB=bench           database name in the throwaway cluster (scripts/pg.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=.venv/bin/python
-MODULES="${BENCH_MODULES:-orders aftersales imports exports reviews tickets}"
+MODULES="${BENCH_MODULES:-orders aftersales imports exports reviews tickets levels}"
 
 export DATABASE_URL
 DATABASE_URL="$(SHOUHOU_PG_DB="${SHOUHOU_PG_DB:-bench}" scripts/pg.sh start)"

@@ -315,6 +315,11 @@ SHOUHOU_BEAT_SCHEDULE = {
         "task": "merchants.kernel.centers.tasks.cleanup_expired_exports",
         "schedule": crontab(hour=3, minute=41),
     },
+    # L-2: the daily level evaluation, after midnight (the windows are whole local days before today).
+    "merchants.evaluate_levels": {
+        "task": "merchants.tasks.evaluate_levels",
+        "schedule": crontab(hour=1, minute=7),
+    },
     # Housekeeping: forget login failures older than the cool-off.
     "merchants.nightly": {
         "task": "merchants.tasks.nightly_housekeeping",

@@ -43,7 +43,7 @@ MIN_SIZE = 50  # the smallest shop still gets an order in every state
 
 # The modules that register hooks, imported on first use (not at start-up: the demo's imports, time_machine
 # among them, stay out of every process that never seeds or simulates).
-HOOK_MODULES = ("demo.shops", "demo.orders", "demo.aftersales", "demo.reviews", "demo.tickets")
+HOOK_MODULES = ("demo.shops", "demo.orders", "demo.aftersales", "demo.reviews", "demo.tickets", "demo.levels")
 
 
 @dataclass(frozen=True)

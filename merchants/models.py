@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import django_fsm as fsm
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -592,3 +593,131 @@ class TrackingEvent(MerchantOwned):
 
     def __str__(self) -> str:
         return f"{self.tracking_no} {self.stage} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+# --------------------------------------------------------------------------------------------
+# Levels and scores (L-1..L-6): every evaluation stored with its reasons, and the dated score settings
+
+
+class LevelOutcome(models.TextChoices):
+    UP = "up", _("升级")
+    DOWN = "down", _("降级")
+    UNCHANGED = "unchanged", _("不变")
+    FAST_UP = "fast_up", _("快速升级")
+    CLEARED = "cleared", _("清退")
+    NOT_DUE = "not_due", _("未到评估日")
+    MANUAL = "manual", _("手动调整")
+
+
+class LevelEvaluation(MerchantOwned):
+    """One day's evaluation of a shop (L-2): every metric's value, the lines it was compared with, the
+    result and why; also the day's check of a shop not due (its metrics and what they would say), and
+    staff's hand-set levels (outcome `manual`, with the actor and the reason). Written by
+    merchants.levels.engine and merchants.services.set_level only; never edited."""
+
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.PROTECT, verbose_name=_("店铺"), db_index=False
+    )
+    evaluated_on = models.DateField(_("评估日"))
+    outcome = models.CharField(_("结果"), max_length=12, choices=LevelOutcome.choices)
+    applied = models.BooleanField(
+        _("正式评估"), default=True, help_text=_("到期的正式评估（或手动调整），而非每日预览。")
+    )
+    level_before = models.PositiveSmallIntegerField(_("原等级"))
+    level_after = models.PositiveSmallIntegerField(_("新等级"))
+    reason = models.CharField(_("原因"), max_length=20)  # a key of merchants.levels.rules.REASONS
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    checks = models.JSONField(_("指标"), default=list, blank=True)  # [{key, value, meets_up, hits_down, ...}]
+    figures = models.JSONField(_("原始数据"), default=dict, blank=True)  # the counts the metrics came from
+    scores = models.JSONField(_("评分"), default=dict, blank=True)  # L-5, L-6
+    next_evaluation_on = models.DateField(_("下次评估日"), null=True, blank=True)
+    # What the next due evaluation would say on today's data (a shop not due: its forecast; the staff's
+    # "about to drop a level" list reads it).
+    forecast = models.CharField(_("预测结果"), max_length=12, choices=LevelOutcome.choices, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    message = models.TextField(_("说明"), blank=True)
+    created_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("等级评估记录")
+        verbose_name_plural = _("等级评估记录")
+        ordering = ("-evaluated_on", "-pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "evaluated_on"],
+                condition=~Q(outcome="manual"),
+                name="levelevaluation_one_per_shop_day",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "-evaluated_on"], name="leveleval_shop_recent_idx"),
+            models.Index(fields=["evaluated_on", "outcome"], name="leveleval_day_outcome_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id} {self.evaluated_on} {self.outcome}"
+
+    def reason_text(self) -> str:
+        from merchants.levels.rules import reason_text
+
+        return reason_text(self.reason, self.params)
+
+
+class ScoreSettings(models.Model):
+    """The indicator-to-score curves and the weights of L-5 and L-6, dated: a period is scored under the
+    row in force on its day (the latest `effective_from` not after it). Staff add a row to change them;
+    merchants.levels.scores.recompute re-scores the stored evaluations from that day on."""
+
+    effective_from = models.DateField(_("生效日期"), unique=True)
+    product_weight = models.DecimalField(
+        _("商品体验权重（%）"), max_digits=5, decimal_places=2, default=Decimal("42.50")
+    )
+    logistics_weight = models.DecimalField(
+        _("物流体验权重（%）"), max_digits=5, decimal_places=2, default=Decimal("20.00")
+    )
+    service_weight = models.DecimalField(
+        _("服务体验权重（%）"), max_digits=5, decimal_places=2, default=Decimal("37.50")
+    )
+    refund_only_weight = models.DecimalField(
+        _("仅退款时长权重（%）"), max_digits=5, decimal_places=2, default=Decimal("50.00")
+    )
+    return_refund_weight = models.DecimalField(
+        _("退货退款时长权重（%）"), max_digits=5, decimal_places=2, default=Decimal("50.00")
+    )
+    curves = models.JSONField(
+        _("评分曲线"),
+        default=dict,
+        blank=True,
+        help_text=_("每个指标一组 [指标值, 分数] 折线点，按指标值升序；留空的指标用默认曲线。"),
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("评分设置")
+        verbose_name_plural = _("评分设置")
+        ordering = ("-effective_from",)
+
+    def __str__(self) -> str:
+        return str(self.effective_from)
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from merchants.levels.scores import check_curves
+
+        total = self.product_weight + self.logistics_weight + self.service_weight
+        if total != 100:
+            raise ValidationError(
+                _("商品、物流、服务体验权重之和须为 100%%，现在是 %(total)s%%。") % {"total": total}
+            )
+        if self.refund_only_weight + self.return_refund_weight != 100:
+            raise ValidationError(_("两项售后时长权重之和须为 100%。"))
+        check_curves(self.curves)

@@ -1196,3 +1196,52 @@ def confirm_due_receipts(*, now: datetime, limit: int | None = None, resume: dic
 
     sweep = Sweep("shipped", Order.objects.filter(status=OrderStatus.SHIPPED), auto_confirm_receipt)
     return run_sweeps([sweep], now=now, limit=limit, resume=resume)
+
+
+# --------------------------------------------------------------------------------------------
+# Levels (L-1, L-2): staff set a shop's level by hand (shops that existed before the rules)
+
+
+@transaction.atomic
+def set_level(merchant: Merchant, *, actor, level: int, reason: str) -> Merchant:
+    """Platform staff set a shop's level (0–7) with a reason; logged as a `manual` evaluation.
+
+    It is a change: the next evaluation is 30 days later (L-2). A cleared shop given a level is active again.
+    """
+    from merchants.kernel.vocabulary import MerchantStatus
+    from merchants.models import LevelEvaluation, LevelOutcome
+
+    if not is_platform(actor):
+        raise ActorNotAllowedError(_("只有平台可以调整店铺等级。"))
+    try:
+        level = int(level)
+    except (TypeError, ValueError):
+        level = -1
+    if not 0 <= level <= 7:
+        raise ApplicationError(_("等级应为 0 到 7 之间的整数。"), code="level")
+    reason = clean_text(reason, label=_("调整原因"), required=True, max_length=500)
+    shop = Merchant.objects.select_for_update().get(pk=merchant.pk)
+    now = timezone.now()
+    before = shop.level
+    shop.level, shop.level_changed_at = level, now
+    fields = ["level", "level_changed_at"]
+    if shop.status == MerchantStatus.CLEARED:
+        shop.status = MerchantStatus.ACTIVE
+        fields.append("status")
+    shop.save(update_fields=fields)
+    today = timezone.localdate(now)
+    LevelEvaluation.objects.create(
+        merchant=shop,
+        evaluated_on=today,
+        outcome=LevelOutcome.MANUAL,
+        applied=True,
+        level_before=before,
+        level_after=level,
+        reason="manual",
+        params={"reason": reason},
+        next_evaluation_on=today + timedelta(days=30),
+        actor=actor,
+        message=reason,
+        created_at=now,
+    )
+    return shop

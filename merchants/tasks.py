@@ -38,3 +38,18 @@ def nightly_housekeeping() -> int:
     return AccessAttempt.objects.filter(
         attempt_time__lt=timezone.now() - settings.AXES_COOLOFF_TIME
     ).delete()[0]
+
+
+@shared_task(acks_late=True)
+def evaluate_levels(limit: int | None = None) -> int:
+    """L-2, L-4: evaluate every active shop not yet evaluated today; returns how many shops changed.
+
+    A direct call handles every shop; `limit` bounds a beat run (the rest follow in another run the same
+    day, since a shop evaluated today is not looked at again).
+    """
+    from merchants.levels import engine
+
+    changed = engine.run(limit=limit)
+    if limit is not None and engine.due_shops(timezone.localdate()).exists():
+        evaluate_levels.apply_async(kwargs={"limit": limit}, countdown=1)
+    return changed

@@ -11,3 +11,4 @@ class ReviewsConfig(AppConfig):
         from reviews import files, registrations  # noqa: F401  (notice kinds, reply-template source)
 
         files.register()
+        from reviews import levels  # noqa: F401, PLC0415  (its figures for the level engine, L-3..L-6)

@@ -133,3 +133,18 @@ class PackageFactory(factory.django.DjangoModelFactory):
     )
     carrier = Carrier.SF
     tracking_no = factory.Sequence(lambda n: f"SF{1000000000 + n}")
+
+
+class LevelEvaluationFactory(factory.django.DjangoModelFactory):
+    """One stored level evaluation (L-2) of a shop, as the daily task writes it."""
+
+    class Meta:
+        model = "merchants.LevelEvaluation"
+
+    merchant = factory.SubFactory(MerchantFactory)
+    evaluated_on = factory.LazyFunction(timezone.localdate)
+    outcome = "unchanged"
+    level_before = 1
+    level_after = 1
+    reason = "unchanged"
+    params = factory.LazyFunction(lambda: {"metrics": "cumulative_sales"})

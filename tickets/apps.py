@@ -8,4 +8,7 @@ class TicketsConfig(AppConfig):
     platform_app = True  # platform staff may view its models (merchants.kernel.signals)
 
     def ready(self):
-        from tickets import registrations  # noqa: F401  (notice kinds, rule names, reply values, files)
+        from tickets import (
+            levels,  # noqa: F401, PLC0415  (its figures for the level engine, L-3..L-6)
+            registrations,  # noqa: F401  (notice kinds, rule names, reply values, files)
+        )

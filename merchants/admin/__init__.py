@@ -9,6 +9,7 @@ settings, rule violations and notices (read-only), and auth / Celery beat re-reg
 from django.contrib import admin
 
 from merchants.admin import feeds
+from merchants.admin.levels import LevelEvaluationAdmin, PlatformMerchantAdmin, ScoreSettingsAdmin
 from merchants.admin.notices import WorkbenchNoticeAdmin
 from merchants.admin.orders import OrderAdmin, order_list_url
 from merchants.admin.records import NoticeAdmin, ViolationAdmin
@@ -26,6 +27,7 @@ from merchants.kernel.admin import centers  # noqa: F401  (import center, downlo
 from merchants.kernel.admin.platform import reregister
 from merchants.kernel.admin.sites import workbench_site
 from merchants.models import (
+    LevelEvaluation,
     Membership,
     Merchant,
     Notice,
@@ -34,16 +36,20 @@ from merchants.models import (
     PlatformSettings,
     Product,
     ReplyTemplate,
+    ScoreSettings,
     Violation,
 )
 
 for site in (workbench_site, admin.site):
     site.register(Order, OrderAdmin)
     site.register(Product, ProductAdmin)
-    site.register(Merchant, MerchantAdmin)
+    site.register(LevelEvaluation, LevelEvaluationAdmin)
     site.register(Membership, MembershipAdmin)
     site.register(ReplyTemplate, ReplyTemplateAdmin)
 
+workbench_site.register(Merchant, MerchantAdmin)
+admin.site.register(Merchant, PlatformMerchantAdmin)  # with staff's hand-set level (L-2)
+admin.site.register(ScoreSettings, ScoreSettingsAdmin)
 # The shop's inbox and record; /admin/ lists every shop's (read-only, merchants/admin/records.py) below.
 workbench_site.register(Notice, WorkbenchNoticeAdmin)
 workbench_site.register(Violation, WorkbenchViolationAdmin)
