@@ -521,3 +521,35 @@ def test_B6_the_copy_path_writes_the_same_csv_as_the_python_path(shop, clerk):
     assert rows[odd.case_no][header.index("买家说明")].startswith("'=HYPERLINK")
     assert rows[rejected.case_no][header.index("拒绝原因")] == "'-1 不同意"
     assert rows[rejected.case_no][header.index("处理人")] == "clerk1"
+
+
+def test_B5_a_set_based_import_validates_outside_any_transaction_and_writes_in_one(
+    shop, clerk, monkeypatch, settings
+):
+    """SQLite's write lock is taken only by the one final write, not while the chunks are validated."""
+    from django.db import connection
+
+    from merchants.resources import ProductResource, ShippingResource
+
+    depths = []
+    original = ProductResource.import_prepared
+
+    def recording(self, dataset, *args, dry_run=False, **kwargs):
+        depths.append((dry_run, len(connection.savepoint_ids)))
+        return original(self, dataset, *args, dry_run=dry_run, **kwargs)
+
+    monkeypatch.setattr(ProductResource, "import_prepared", recording)
+    base = len(connection.savepoint_ids)  # the test's own transaction
+    job = _job(clerk, csv_bytes(good_rows(5)))
+    settings.SHOUHOU_IMPORT_CHUNK_ROWS = 2
+
+    assert runner.run_import(job.pk) == JobStatus.DONE
+
+    validating = [depth for dry_run, depth in depths if dry_run]
+    writing = [depth for dry_run, depth in depths if not dry_run]
+    assert len(validating) == 3 and set(validating) == {base}  # three chunks, no transaction opened
+    assert len(writing) == 3 and min(writing) > base  # inside the one write transaction
+    assert runner.validates_read_only(ProductResource(actor=clerk))
+    assert not runner.validates_read_only(
+        ShippingResource(actor=clerk)
+    )  # ship() writes: rolled back per chunk

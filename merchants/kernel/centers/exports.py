@@ -16,7 +16,6 @@ formula injection (merchants.kernel.resources.neutralise) in both formats.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -95,10 +94,6 @@ def _text(value) -> str:
     if value[:1] in FORMULA_PREFIXES and value:
         return "'" + value
     return value
-
-
-def _local_naive(value: dt.datetime) -> dt.datetime:
-    return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
 
 
 def _csv_formatter(kind: str) -> Callable[[Any], str]:
@@ -212,25 +207,38 @@ def write_xlsx(spec: ExportSpec, handle) -> int:
     formats = {MONEY: "#,##0.00", DATETIME: "yyyy-mm-dd hh:mm:ss", DATE: "yyyy-mm-dd", INT: "0"}
     kinds = [c.kind for c in spec.columns]
 
-    def cell_for(kind, value):
-        if value is None:
-            return None
-        if kind == TEXT:
-            return _text(value)
-        if kind == DATETIME:
-            value = _local_naive(value)
-        elif kind == MONEY:
-            value = Decimal(value)
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = formats[kind]
-        return cell
+    # One styled cell per typed column, reused row after row: write-only mode serialises each row as it
+    # is appended, and registering a style per cell would cost more than the rest of the row.
+    styled = {}
+    for index, kind in enumerate(kinds):
+        if kind != TEXT:
+            styled[index] = WriteOnlyCell(sheet)
+            styled[index].number_format = formats[kind]
+    zone = timezone.get_current_timezone()
+
+    def cells(row):
+        out = []
+        for index, (kind, value) in enumerate(zip(kinds, row, strict=True)):
+            if value is None:
+                out.append(None)
+            elif kind == TEXT:
+                out.append(_text(value))
+            else:
+                if kind == DATETIME:
+                    value = value.astimezone(zone).replace(tzinfo=None) if value.tzinfo else value
+                elif kind == MONEY:
+                    value = Decimal(value)
+                cell = styled[index]
+                cell.value = value
+                out.append(cell)
+        return out
 
     written = 0
     for batch in _batched(spec.rows, 5000):
         for row in batch:
             if written >= XLSX_MAX_ROWS:
                 break
-            sheet.append([cell_for(k, v) for k, v in zip(kinds, row, strict=True)])
+            sheet.append(cells(row))
             written += 1
         if spec.progress is not None:
             spec.progress(written)
