@@ -200,3 +200,24 @@ def test_demo_log_keeps_warnings_and_drops_request_chatter():
     assert logging.getLogger("shouhou.members").getEffectiveLevel() <= logging.INFO
     script = (settings.BASE_DIR / "scripts" / "demo.sh").read_text()
     assert '--loglevel="$TASK_LOG_LEVEL"' in script and "SHOUHOU_TASK_LOG_LEVEL:-WARNING" in script
+
+
+# ---- evidence uploads: the theme's file input, the size limit said up front
+
+
+def test_evidence_inputs_are_the_themes_widget_and_say_the_size_limit():
+    from unfold.widgets import UnfoldAdminFileFieldWidget
+
+    from aftersales.forms import RejectForm
+    from merchants.kernel.uploads import EvidenceImageField, EvidenceImagesField
+
+    single, several = EvidenceImageField(), EvidenceImagesField(help_text="最多 9 张。")
+
+    assert isinstance(single.widget, UnfoldAdminFileFieldWidget)
+    assert isinstance(several.widget, UnfoldAdminFileFieldWidget) and several.widget.allow_multiple_selected
+    with translation.override("zh-hans"):
+        assert str(several.help_text).replace("\xa0", " ") == "最多 9 张。每个文件不超过 5.0 MB。"
+        assert "5.0\xa0MB" in str(single.help_text)
+    with translation.override("en"):
+        assert "5.0\xa0MB" in str(single.help_text) and "不超过" not in str(single.help_text)
+    assert RejectForm  # the case forms build their image fields from these

@@ -21,8 +21,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.template.defaultfilters import filesizeformat
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from unfold.widgets import UnfoldAdminFileFieldWidget
 
 # Extensions each decoded format may carry (lower case, no dot).
 FORMAT_EXTENSIONS = {
@@ -197,10 +200,29 @@ def _reencode(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def _size_limit_text() -> str:
+    return str(_("每个文件不超过 %(max)s。") % {"max": filesizeformat(settings.SHOUHOU_UPLOAD_MAX_BYTES)})
+
+
+size_limit_text = lazy(_size_limit_text, str)
+"""The size limit, said under every evidence input before anyone picks a file too large (issue 11 §15)."""
+
+
+class EvidenceImageInput(UnfoldAdminFileFieldWidget):
+    """The theme's file input (its button, the chosen file's name shown): a bare <input type=file> broke the
+    theme's script, which looks for the label around the input when a file is picked."""
+
+
 class EvidenceImageField(forms.FileField):
     """A form field for one evidence image or refund voucher, checked by `validate_image_upload`."""
 
+    widget = EvidenceImageInput
     default_validators = [validate_image_upload]
+
+    def __init__(self, *args, help_text="", **kwargs):
+        limit = size_limit_text()
+        help_text = format_lazy("{}{}", help_text, limit) if help_text else limit
+        super().__init__(*args, help_text=help_text, **kwargs)
 
     def widget_attrs(self, widget):
         attrs = super().widget_attrs(widget)
@@ -209,7 +231,7 @@ class EvidenceImageField(forms.FileField):
         return attrs
 
 
-class MultipleImageInput(forms.ClearableFileInput):
+class MultipleImageInput(EvidenceImageInput):
     allow_multiple_selected = True
 
 
