@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from demo.aftersales.seeding import _platform_user, evidence_image
 from demo.registry import SeedContext, TickContext, backdated, register_action, register_seeder
+from demo.reviews import mark_old_notices_read
 from demo.shops import shop_actors, shop_spec, tracking_number, weighted
 from merchants.kernel.scoping import PLATFORM_GROUP, SENIOR_GROUP
 from merchants.models import Order
@@ -106,6 +107,8 @@ PLANS = (
     ),
     Plan("complaint_closed", 24 * 12, (("submit", 20), ("approve", 10)), C.COMPLAINT),
     Plan("complaint_malicious", 24 * 15, (("submit", 12), ("approve_malicious", 20)), C.COMPLAINT),
+    Plan("urge_pending", 5, (), C.URGE_SHIPMENT),  # for the guided form (T-7) in the demo walk
+    Plan("urge_pending_2", 20, (), C.URGE_SHIPMENT),
     Plan("urge_tracking", 14, (("urge_tracking", 5),), C.URGE_SHIPMENT),
     Plan("urge_ship_time", 12, (("urge_ship_time", 3),), C.URGE_SHIPMENT),
     Plan("urge_out_of_stock", 26, (("urge_out_of_stock", 4),), C.URGE_SHIPMENT),
@@ -170,6 +173,7 @@ def seed_tickets(ctx: SeedContext) -> dict[str, int]:
         ctx.log(_("%(shop)s：已生成 %(count)d 张服务单") % {"shop": shop.name, "count": walker.placed})
     with backdated(ctx.now):
         summary["escalated"] = escalate_overdue()
+    mark_old_notices_read("tickets.", ctx.now)
     return summary
 
 
