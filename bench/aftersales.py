@@ -47,7 +47,10 @@ from bench.common import (
     Report,
     Stopwatch,
     explain,
+    interleaved,
     log,
+    no_index_scans,
+    repeat_ms,
     report_changelist_page,
     report_query_counts,
     require_postgres,
@@ -343,8 +346,7 @@ def _select_ids_ms(now: datetime, *, table_scan: bool = False) -> tuple[float, i
     with transaction.atomic():
         if table_scan:
             with connection.cursor() as cur:
-                for knob in ("enable_indexscan", "enable_bitmapscan", "enable_indexonlyscan"):
-                    cur.execute(f"SET LOCAL {knob} = off")
+                no_index_scans(cur)
         for _ in range(3):
             with Stopwatch() as sw:
                 count = sum(
@@ -423,7 +425,7 @@ def run_sweep(report: Report) -> None:
     if not broker.startswith("memory://"):
         raise SystemExit(f"bench: CELERY_BROKER_URL is {broker}, expected memory://")
 
-    none_due = _repeat_ms(run_deadlines, n=5)
+    none_due = repeat_ms(run_deadlines, n=5)
     report.add(
         "aftersales.sweep.none_due",
         statistics.median(none_due),
@@ -540,17 +542,6 @@ def run_sweep(report: Report) -> None:
             ),
         )
     sql(f"VACUUM (ANALYZE) {cases}")
-
-
-def _repeat_ms(fn, *, n: int, warmup: int = 1) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(n):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
 
 
 # ================================================================================================
@@ -735,26 +726,6 @@ def _changelist_cases() -> list[dict]:
     ]
 
 
-def _interleaved(ours, anchor, *, n: int, budget_s: float, warmup: int = 2, min_rounds: int = 5):
-    """Time `ours` and `anchor` alternately (both see the same drift of the machine's load).
-
-    Up to `n` rounds within about `budget_s` seconds, at least `min_rounds` (Django's full scans on
-    /admin/ take a second or more a request)."""
-    for _ in range(warmup):
-        ours(), anchor()
-    start = time.perf_counter()
-    ours(), anchor()
-    per_round = time.perf_counter() - start
-    rounds = max(min_rounds, min(n, int(budget_s / max(per_round, 1e-3))))
-    a, b = [], []
-    for _ in range(rounds):
-        for fn, samples in ((ours, a), (anchor, b)):
-            t0 = time.perf_counter()
-            fn()
-            samples.append((time.perf_counter() - t0) * 1000)
-    return a, b
-
-
 def run_changelist(report: Report) -> None:
     from django.contrib import admin
     from django.test import override_settings
@@ -788,7 +759,7 @@ def run_changelist(report: Report) -> None:
                         _queries(ours_client, case["url"], params),
                         _queries(anchor_client, case["anchor_url"], anchor_params),
                     )
-                    ours_ms, anchor_ms = _interleaved(
+                    ours_ms, anchor_ms = interleaved(
                         partial(_get, ours_client, case["url"], params),
                         partial(_get, anchor_client, case["anchor_url"], anchor_params),
                         n=REQUESTS,

@@ -319,3 +319,45 @@ def report_query_counts(report: Report, name: str, counts: dict, page_sizes) -> 
         target=small,  # constant in page size
         note=f"{small} at {page_sizes[0]} rows, {large} at {page_sizes[-1]} rows",
     )
+
+
+# ---- shared by the sweep and change-list benchmarks (bench/aftersales.py, bench/tickets.py)
+
+
+def no_index_scans(cursor) -> None:
+    """Switch PostgreSQL's index scans off for the current transaction: the anchor of an indexed query is
+    the same query over the raw table (SET LOCAL: the caller runs inside transaction.atomic())."""
+    for knob in ("enable_indexscan", "enable_bitmapscan", "enable_indexonlyscan"):
+        cursor.execute(f"SET LOCAL {knob} = off")
+
+
+def repeat_ms(fn, *, n: int, warmup: int = 1) -> list[float]:
+    """`fn` timed `n` times after `warmup` untimed calls; the samples in milliseconds."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def interleaved(ours, anchor, *, n: int, budget_s: float, warmup: int = 2, min_rounds: int = 5):
+    """Time `ours` and `anchor` alternately (both see the same drift of the machine's load).
+
+    Up to `n` rounds within about `budget_s` seconds, at least `min_rounds` (Django's full scans on
+    /admin/ take a second or more a request)."""
+    for _ in range(warmup):
+        ours(), anchor()
+    start = time.perf_counter()
+    ours(), anchor()
+    per_round = time.perf_counter() - start
+    rounds = max(min_rounds, min(n, int(budget_s / max(per_round, 1e-3))))
+    a, b = [], []
+    for _ in range(rounds):
+        for fn, samples in ((ours, a), (anchor, b)):
+            t0 = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - t0) * 1000)
+    return a, b

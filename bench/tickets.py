@@ -45,7 +45,9 @@ from bench.common import (  # noqa: E402
     Report,
     Stopwatch,
     explain,
+    interleaved,
     log,
+    no_index_scans,
     report_changelist_page,
     report_query_counts,
     require_postgres,
@@ -374,9 +376,7 @@ def _select_ids_ms(now: datetime, *, table_scan: bool = False) -> tuple[float, i
     ).query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
         if table_scan:
-            cursor.execute("SET LOCAL enable_indexscan = off")
-            cursor.execute("SET LOCAL enable_bitmapscan = off")
-            cursor.execute("SET LOCAL enable_indexonlyscan = off")
+            no_index_scans(cursor)
         start = time.perf_counter()
         cursor.execute(statement, params)
         rows = cursor.fetchall()
@@ -516,7 +516,6 @@ def _register_anchor():
 def run_changelist(report: Report) -> None:
     from django.test import override_settings
 
-    from bench.aftersales import _interleaved
     from bench.generate import BENCH_SHOP_USER, bench_shop_id
     from bench.orders import _client, _get, _queries
     from merchants.kernel.admin.sites import workbench_site
@@ -550,7 +549,7 @@ def run_changelist(report: Report) -> None:
                         _queries(ours_client, url, params),
                         _queries(anchor_client, anchor_url, anchor_params),
                     )
-                    ours_ms, anchor_ms = _interleaved(
+                    ours_ms, anchor_ms = interleaved(
                         partial(_get, ours_client, url, params),
                         partial(_get, anchor_client, anchor_url, anchor_params),
                         n=REQUESTS,

@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from demo.aftersales.seeding import _platform_user, evidence_image
 from demo.registry import SeedContext, TickContext, backdated, register_action, register_seeder
 from demo.shops import shop_actors, shop_spec
+from merchants.kernel.models import Notice
 from merchants.models import OrderItem
 from merchants.transitions import OrderStatus
 from reviews import services
@@ -93,6 +95,13 @@ DISMISS_NOTE = "经核实，评价内容为买家真实购物体验，不符合�
 UPHOLD_NOTE = "经核实，该评价存在恶意评价情形，已隐藏。"
 
 
+def mark_old_notices_read(prefix: str, now: datetime) -> int:
+    """A shop at work has read its notices of more than two days ago (the bell shows what is new)."""
+    return Notice.objects.filter(
+        kind__startswith=prefix, read_at__isnull=True, created_at__lt=now - timedelta(days=2)
+    ).update(read_at=F("created_at") + timedelta(hours=2))
+
+
 def kind_of(stars: int) -> str:
     return "good" if stars >= 4 else "neutral" if stars == 3 else "bad"
 
@@ -143,6 +152,7 @@ def seed_reviews(ctx: SeedContext) -> dict[str, int]:
         ctx.log(
             _("%(shop)s：已生成 %(count)d 条评价") % {"shop": shop.name, "count": seeder.counts["reviews"]}
         )
+    mark_old_notices_read("reviews.", ctx.now)
     return summary
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from demo.aftersales.seeding import _platform_user, evidence_image
 from demo.registry import SeedContext, TickContext, backdated, register_action, register_seeder
+from demo.reviews import mark_old_notices_read
 from demo.shops import shop_actors, shop_spec, tracking_number, weighted
 from merchants.kernel.scoping import PLATFORM_GROUP, SENIOR_GROUP
 from merchants.models import Order
@@ -92,7 +93,7 @@ PLANS = (
     Plan("pending", 6),
     Plan("due_soon", 40),
     Plan("overdue", 60),
-    Plan("overdue_answered", 80, (("submit", 56),)),
+    Plan("overdue_answered", 66, (("submit", 56),)),
     Plan("in_review", 20, (("submit", 8),)),
     Plan("review_late", 70, (("submit", 10),)),
     Plan("closed", 24 * 9, (("submit", 7), ("approve", 9))),
@@ -106,11 +107,25 @@ PLANS = (
     ),
     Plan("complaint_closed", 24 * 12, (("submit", 20), ("approve", 10)), C.COMPLAINT),
     Plan("complaint_malicious", 24 * 15, (("submit", 12), ("approve_malicious", 20)), C.COMPLAINT),
-    Plan("urge_tracking", 30, (("urge_tracking", 5),), C.URGE_SHIPMENT),
+    Plan("urge_pending", 5, (), C.URGE_SHIPMENT),  # for the guided form (T-7) in the demo walk
+    Plan("urge_pending_2", 20, (), C.URGE_SHIPMENT),
+    Plan("urge_tracking", 14, (("urge_tracking", 5),), C.URGE_SHIPMENT),
     Plan("urge_ship_time", 12, (("urge_ship_time", 3),), C.URGE_SHIPMENT),
     Plan("urge_out_of_stock", 26, (("urge_out_of_stock", 4),), C.URGE_SHIPMENT),
     Plan("urge_closed", 24 * 5, (("urge_tracking", 6), ("approve", 8)), C.URGE_SHIPMENT),
 )
+
+
+# Beyond one walk of each plan, mostly what a shop's ticket list holds day to day: closed and open ones.
+EXTRA_WEIGHTS = {
+    "closed": 6,
+    "pending": 3,
+    "in_review": 2,
+    "complaint_closed": 2,
+    "urge_closed": 2,
+    "rejected_once": 1,
+    "urge_ship_time": 1,
+}
 
 
 @register_seeder("tickets.senior_staff", order=12)
@@ -145,7 +160,9 @@ def seed_tickets(ctx: SeedContext) -> dict[str, int]:
             continue
         rng = random.Random(f"{ctx.seed}:tickets:{shop.code}")
         wanted = max(len(PLANS), round(ctx.size * 0.03 * shop_spec(shop.code).share))
-        plans = list(PLANS) + rng.choices(PLANS, k=wanted - len(PLANS))
+        extra = [plan for plan in PLANS if plan.key in EXTRA_WEIGHTS]
+        weights = [EXTRA_WEIGHTS[plan.key] for plan in extra]
+        plans = list(PLANS) + rng.choices(extra, weights=weights, k=wanted - len(PLANS))
         walker = _Walker(shop, actors, staff, rng, ctx.now)
         with transaction.atomic():
             for plan in plans:
@@ -156,6 +173,7 @@ def seed_tickets(ctx: SeedContext) -> dict[str, int]:
         ctx.log(_("%(shop)s：已生成 %(count)d 张服务单") % {"shop": shop.name, "count": walker.placed})
     with backdated(ctx.now):
         summary["escalated"] = escalate_overdue()
+    mark_old_notices_read("tickets.", ctx.now)
     return summary
 
 
@@ -187,11 +205,11 @@ class _Walker:
             pk__in=self.used_orders
         )
         if category == C.URGE_SHIPMENT:
-            orders = orders.filter(status__in=(OrderStatus.TO_SHIP, OrderStatus.PARTIALLY_SHIPPED))
+            # Only orders to ship, of which every shop has plenty: a scarce state (partly shipped, late)
+            # stays in the demo for the order pages (the ship-time answer changes no order).
+            orders = orders.filter(status=OrderStatus.TO_SHIP)
             if plan.steps and plan.steps[0][0] in ("urge_tracking", "urge_out_of_stock"):
-                orders = orders.exclude(
-                    items__cases__status__in=("pending", "awaiting_return", "arbitration")
-                )
+                orders = orders.filter(ship_by__gt=self.now).exclude(items__cases__isnull=False)
         else:
             orders = orders.filter(status__in=(OrderStatus.SHIPPED, OrderStatus.RECEIVED))
         ids = list(orders.order_by("-placed_at").values_list("pk", flat=True)[:60])

@@ -199,3 +199,56 @@ def test_A10_the_tab_the_list_is_on_is_highlighted_and_other_filters_switch_it_o
     assert on("/?tab=pending&type=") == ["待处理"]  # an empty filter field is no filter
     assert on("/?status__exact=to_ship&payment_method__exact=cod", exact=False) == ["待发货"]
     assert active_tab(RequestFactory().get("/?tab=nope"), TABS) is None
+
+
+# ---- the review and ticket lists share the kit's tabs and time columns (issue 9/10 fold)
+
+
+def test_R6_T4_the_clear_filters_link_shows_only_when_something_narrows_beyond_the_tab():
+    from merchants.kernel.admin.tabs import narrowed_beyond_tab
+
+    factory = RequestFactory()
+
+    assert not narrowed_beyond_tab(factory.get("/", {"tab": "pending"}))
+    assert not narrowed_beyond_tab(factory.get("/", {"tab": "pending", "o": "1", "p": "2", "q": " "}))
+    assert narrowed_beyond_tab(factory.get("/", {"tab": "pending", "q": "TK26"}))
+    assert narrowed_beyond_tab(factory.get("/", {"rating": "1"}))
+
+
+def test_R6_T4_review_and_ticket_lists_draw_the_kits_tabs_with_counts_and_the_clear_link(client, shop, clerk):
+    from merchants.kernel.admin.tabs import QuickTabsMixin
+    from reviews.admin.reviews import ReviewAdmin
+    from tests.tickets.factories import TicketFactory
+    from tickets.admin.tickets import TicketAdmin
+
+    assert issubclass(ReviewAdmin, QuickTabsMixin) and issubclass(TicketAdmin, QuickTabsMixin)
+    TicketFactory(merchant=shop)
+    client.force_login(clerk)
+
+    tickets = client.get("/workbench/tickets/ticket/", {"tab": "pending"})
+    searched = client.get("/workbench/tickets/ticket/", {"tab": "pending", "q": "TK0"})
+    reviews = client.get("/workbench/reviews/review/")
+
+    pending = next(tab for tab in tickets.context["ticket_tabs"] if tab.get("key") == "pending")
+    assert (pending["count"], pending["active"]) == (1, True)
+    assert tickets.context["ticket_filtered"] is False and searched.context["ticket_filtered"] is True
+    assert b'data-tab="pending"' in tickets.content and b"ticket-clear-filters" in searched.content
+    assert [tab.get("key") for tab in reviews.context["review_tabs"]][1:] == [
+        "to_reply",
+        "reply_pending",
+        "reply_rejected",
+        "appealing",
+        "bad",
+    ]
+
+
+def test_T4_R3_the_time_columns_stack_the_countdown_and_the_time_and_redden_when_due():
+    from merchants.kernel.admin.display import shown_countdown, stacked_cell
+
+    cell = str(stacked_cell("3 小时", "12-01 10:00"))
+
+    assert "3 小时" in cell and "12-01 10:00" in cell and "<br>" in cell
+    assert shown_countdown({"text": ""}) == "-"
+    assert shown_countdown({"text": "5 小时", "variant": "default"}) == "5 小时"
+    assert "bg-red-100" in shown_countdown({"text": "已超时", "variant": "danger"})
+    assert "&lt;b&gt;" in str(stacked_cell("<b>", ""))  # escaped

@@ -25,9 +25,10 @@ from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import display
 
 from merchants.kernel.admin.base import is_workbench, member_may, message_errors
-from merchants.kernel.admin.changelist import EmptyState, FastListMixin, QuickTabChangeList
-from merchants.kernel.admin.display import actor_parts, countdown, local_time, member_roles
+from merchants.kernel.admin.changelist import EmptyState, FastListMixin
+from merchants.kernel.admin.display import actor_parts, countdown, local_time, member_roles, stacked_cell
 from merchants.kernel.admin.importing import SpreadsheetImportExportAdmin
+from merchants.kernel.admin.tabs import QuickTab, QuickTabsMixin
 from merchants.kernel.scoping import WRITE_ROLES, is_platform, merchant_ids_for, roles_for
 from merchants.kernel.vocabulary import ActorKind
 from merchants.models import Product
@@ -68,7 +69,7 @@ def _limits(request):
     return cached
 
 
-class ReviewAdmin(FastListMixin, SpreadsheetImportExportAdmin):
+class ReviewAdmin(QuickTabsMixin, FastListMixin, SpreadsheetImportExportAdmin):
     """Shared by the workbench and /admin/: list, tabs, filters, search and the read-only review page.
 
     …/review/import/ is the platform's feed of reviews and buyer deletions (reviews/resources.py): staff
@@ -78,6 +79,9 @@ class ReviewAdmin(FastListMixin, SpreadsheetImportExportAdmin):
 
     def has_import_permission(self, request):
         return not is_workbench(self.admin_site) and is_platform(request.user)
+
+    quick_tabs_context = "review_tabs"
+    quick_tabs_filtered_context = "review_filtered"
 
     list_display = (
         "review_cell",
@@ -206,25 +210,6 @@ class ReviewAdmin(FastListMixin, SpreadsheetImportExportAdmin):
             condition |= Q(order_no__startswith=term)
         return queryset.filter(condition), False
 
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "review_tabs": self.quick_tabs(request),
-            "review_filtered": self.is_filtered(request),
-        }
-        return super().changelist_view(request, extra_context)
-
-    def get_changelist(self, request, **kwargs):
-        return QuickTabChangeList
-
-    @staticmethod
-    def quick_tab_params(request) -> set[str]:
-        return {ReviewTabFilter.parameter_name}
-
-    @staticmethod
-    def is_filtered(request) -> bool:
-        return any(key not in ("o", "p", "tab", "all") for key in request.GET)
-
     def empty_state(self, request, cl) -> EmptyState:
         current = request.GET.get(ReviewTabFilter.parameter_name, "")
         tab = TABS_BY_KEY.get(current)
@@ -265,24 +250,15 @@ class ReviewAdmin(FastListMixin, SpreadsheetImportExportAdmin):
             paginator.count = known  # the aggregate of the tab counts counted the same rows: no second COUNT
         return paginator
 
-    def quick_tabs(self, request) -> list[dict]:
-        """待回复 / 回复审核中 / 回复被拒 / 申诉中 / 差评 with counts (one aggregate over the user's reviews)."""
+    # -- the quick tabs (merchants.kernel.admin.tabs): 待回复 / 回复审核中 / 回复被拒 / 申诉中 / 差评
+
+    def get_quick_tabs(self, request) -> list[QuickTab]:
+        return [QuickTab(tab.key, tab.label, tab.variant) for tab in REVIEW_TABS]
+
+    def quick_tab_counts(self, request) -> dict[str, int]:
+        """One aggregate over the user's reviews; its total is the list's count too (known_count)."""
         counts = request._review_tab_counts = tab_counts(self.get_queryset(request), total=True)
-        current = request.GET.get("tab", "")
-        filtered = self.is_filtered(request)
-        tabs = [{"title": _("全部"), "link": "?", "count": None, "active": not current and not filtered}]
-        for tab in REVIEW_TABS:
-            tabs.append(
-                {
-                    "title": tab.label,
-                    "link": f"?tab={tab.key}",
-                    "count": counts[tab.key],
-                    "variant": tab.variant,
-                    "active": current == tab.key and not filtered,
-                    "key": tab.key,
-                }
-            )
-        return tabs
+        return counts
 
     # -- list cells
 
@@ -342,11 +318,7 @@ class ReviewAdmin(FastListMixin, SpreadsheetImportExportAdmin):
         hint = ""
         if shown.get("text") and not shown.get("overdue"):
             hint = gettext("申诉%(left)s") % {"left": shown["text"]}
-        return format_html(
-            '<span class="whitespace-nowrap">{}</span><br><span class="text-base-500 text-xs whitespace-nowrap">{}</span>',
-            local_time(obj.created_at, "Y-m-d H:i"),
-            hint,
-        )
+        return stacked_cell(local_time(obj.created_at, "Y-m-d H:i"), hint)
 
     @display(description=_("操作"))
     def row_action(self, obj):

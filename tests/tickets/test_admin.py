@@ -453,3 +453,21 @@ def test_N4_ticket_notices_read_in_the_readers_language(shop, operator):
     assert notices.link_of(notice, "workbench") == reverse(
         "workbench:tickets_ticket_change", args=[ticket.pk]
     )
+
+
+def test_T2_the_shop_sees_a_late_review_as_waiting_for_the_platform_not_as_its_own_overdue(
+    client, shop, clerk, operator
+):
+    late = TicketFactory(merchant=shop, status=TicketStatus.IN_REVIEW)
+    Ticket.objects.filter(pk=late.pk).update(
+        review_late=True, review_due_at=timezone.now() - timedelta(hours=1)
+    )
+
+    login(client, clerk)
+    shop_page = client.get(wb("changelist")).content.decode()
+    client.force_login(operator)
+    staff_page = client.get(reverse("admin:tickets_ticket_changelist")).content.decode()
+
+    assert "等待平台审核" in shop_page and "审核超时" not in shop_page.split('id="result_list"')[1]
+    assert "已超时" not in shop_page.split('id="result_list"')[1]
+    assert "审核超时" in staff_page.split('id="result_list"')[1] and "已超时" in staff_page

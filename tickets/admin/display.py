@@ -46,12 +46,13 @@ def ticket_countdown(ticket, *, due_soon_hours: int = 12, now=None) -> dict:
     return shown
 
 
-def tag_badges(ticket) -> list[str]:
-    """The overdue badge (T-3), the late review, how often it was sent back."""
+def tag_badges(ticket, *, platform: bool = True) -> list[str]:
+    """The overdue badge (T-3), the late review (the platform's own clock: staff only), how often it was
+    sent back."""
     tags = []
     if ticket.status == TicketStatus.PENDING and ticket.overdue:
         tags.append(badge(gettext("已超时"), "danger"))
-    if ticket.status == TicketStatus.IN_REVIEW and ticket.review_late:
+    if platform and ticket.status == TicketStatus.IN_REVIEW and ticket.review_late:
         tags.append(badge(gettext("审核超时"), "danger"))
     if ticket.reject_count:
         tags.append(badge(gettext("驳回 %(n)d 次") % {"n": ticket.reject_count}, "default"))

@@ -26,10 +26,17 @@ from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import display
 
 from merchants.kernel.admin.base import MerchantScopedAdmin, is_workbench, member_may, message_errors
-from merchants.kernel.admin.changelist import EmptyState, FastListMixin, QuickTabChangeList
-from merchants.kernel.admin.display import actor_parts, badge, choice_label, local_time, member_roles
+from merchants.kernel.admin.changelist import EmptyState, FastListMixin
+from merchants.kernel.admin.display import (
+    actor_parts,
+    choice_label,
+    local_time,
+    member_roles,
+    shown_countdown,
+    stacked_cell,
+)
 from merchants.kernel.admin.filters import DateRangeOnDateTimeFilter
-from merchants.kernel.admin.tabs import HiddenFilterMixin
+from merchants.kernel.admin.tabs import HiddenFilterMixin, QuickTab, QuickTabsMixin
 from merchants.kernel.models import ActorKind
 from merchants.kernel.scoping import WRITE_ROLES, is_platform, merchant_ids_for, sees_all
 from merchants.models import Order
@@ -94,8 +101,11 @@ class CreatedRangeFilter(DateRangeOnDateTimeFilter):
     """发起时间: whole local days, as an index range."""
 
 
-class TicketAdmin(FastListMixin, MerchantScopedAdmin):
+class TicketAdmin(QuickTabsMixin, FastListMixin, MerchantScopedAdmin):
     """Shared by the workbench and /admin/: list, stage tabs, search, the ticket page and its actions."""
+
+    quick_tabs_context = "ticket_tabs"
+    quick_tabs_filtered_context = "ticket_filtered"
 
     list_display = ("numbers", "category_display", "demand_short", "status_and_tags", "timing", "row_action")
     list_display_links = ("numbers",)
@@ -207,17 +217,6 @@ class TicketAdmin(FastListMixin, MerchantScopedAdmin):
             condition |= Q(ticket_no__startswith=term) | Q(order_no__startswith=term)
         return queryset.filter(condition), False
 
-    def get_changelist(self, request, **kwargs):
-        return QuickTabChangeList
-
-    @staticmethod
-    def quick_tab_params(request) -> set[str]:
-        return {TicketTabFilter.parameter_name}
-
-    @staticmethod
-    def is_filtered(request) -> bool:
-        return any(key not in ("o", "p", "tab", "all") for key in request.GET)
-
     def empty_state(self, request, cl) -> EmptyState:
         current = request.GET.get("tab", "")
         label = next((label for key, label, _v in TABS if key == current), None)
@@ -249,29 +248,18 @@ class TicketAdmin(FastListMixin, MerchantScopedAdmin):
             )
         return count()
 
-    def quick_tabs(self, request) -> list[dict]:
-        counts = self.tab_counts(request)
-        current, filtered = request.GET.get("tab", ""), self.is_filtered(request)
-        tabs = [{"title": _("全部"), "link": "?", "count": None, "active": not current and not filtered}]
-        for key, label, variant in TABS:
-            if key in counts:
-                tabs.append(
-                    {
-                        "key": key,
-                        "title": label,
-                        "link": f"?tab={key}",
-                        "count": counts[key],
-                        "variant": variant,
-                        "active": current == key and not filtered,
-                    }
-                )
-        return tabs
+    # -- the stage tabs (merchants.kernel.admin.tabs)
+
+    def get_quick_tabs(self, request) -> list[QuickTab]:
+        keys = tab_keys(self.is_platform_site())
+        return [QuickTab(key, label, variant) for key, label, variant in TABS if key in keys]
+
+    def quick_tab_counts(self, request) -> dict[str, int]:
+        return self.tab_counts(request)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
             **(extra_context or {}),
-            "ticket_tabs": self.quick_tabs(request),
-            "ticket_filtered": self.is_filtered(request),
             "ticket_raise_url": self.raise_url() if self.has_raise_permission(request) else "",
         }
         return super().changelist_view(request, extra_context)
@@ -313,7 +301,7 @@ class TicketAdmin(FastListMixin, MerchantScopedAdmin):
 
     @display(description=_("状态"))
     def status_and_tags(self, obj):
-        parts = [status_badge(obj), *tag_badges(obj)]
+        parts = [status_badge(obj), *tag_badges(obj, platform=self.is_platform_site())]
         return format_html(" ".join(["{}"] * len(parts)), *parts)
 
     @display(description=_("状态"))
@@ -323,14 +311,12 @@ class TicketAdmin(FastListMixin, MerchantScopedAdmin):
     @display(description=_("处理倒计时 / 发起时间"), ordering="created_at")
     def timing(self, obj):
         hours = getattr(obj, "ui_due_soon_hours", None) or self.due_soon()
+        created = local_time(obj.created_at, "m-d H:i")
+        if obj.status == TicketStatus.IN_REVIEW and not self.is_platform_site():
+            # The platform's clock, not the shop's: a red "已超时" here read as the shop's fault.
+            return stacked_cell(WAITING_FOR[TicketStatus.IN_REVIEW], created)
         shown = ticket_countdown(obj, due_soon_hours=hours)
-        text = shown["text"] or "-"
-        clock = badge(text, "danger") if shown["variant"] == "danger" else text
-        return format_html(
-            '<span class="whitespace-nowrap">{}</span><br><span class="text-base-500 text-xs whitespace-nowrap">{}</span>',
-            clock,
-            local_time(obj.created_at, "m-d H:i"),
-        )
+        return stacked_cell(shown_countdown(shown), created)
 
     @display(description=_("操作"))
     def row_action(self, obj):

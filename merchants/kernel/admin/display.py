@@ -120,12 +120,29 @@ def countdown(deadline: datetime | None, *, now: datetime | None = None, due_soo
 
 def countdown_cell(deadline: datetime | None, *, due_soon_hours: int = 12) -> str:
     """The countdown in a list cell: "-" without a deadline, a red badge when due soon or overdue."""
-    shown = countdown(deadline, due_soon_hours=due_soon_hours)
-    if not shown["text"]:
+    return shown_countdown(countdown(deadline, due_soon_hours=due_soon_hours))
+
+
+def shown_countdown(shown: dict) -> str:
+    """A countdown() result (or one an app adjusted, e.g. an escalated ticket) as a list cell shows it."""
+    if not shown.get("text"):
         return "-"
-    if shown["variant"] == "danger":
+    if shown.get("variant") == "danger":
         return badge(shown["text"], "danger")
     return shown["text"]
+
+
+def stacked_cell(first, second="") -> SafeString:
+    """Two lines in one list cell: the value, and a small muted line under it (a time, a countdown hint).
+
+    The review and ticket lists' time columns (the countdown over or under the created time).
+    """
+    return format_html(
+        '<span class="whitespace-nowrap">{}</span><br>'
+        '<span class="text-base-500 text-xs whitespace-nowrap">{}</span>',
+        first,
+        second,
+    )
 
 
 def choice_label(choices, value) -> str:

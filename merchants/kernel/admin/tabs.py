@@ -63,6 +63,11 @@ def active_tab(request, tabs) -> QuickTab | None:
     return None
 
 
+def narrowed_beyond_tab(request) -> bool:
+    """Whether a filter or a search narrows the list beyond its `?tab=` (the 清除筛选 link shows then)."""
+    return any(key != TAB_PARAMETER for key in list_params(request))
+
+
 def count_tabs(queryset: QuerySet, conditions: Mapping[str, Q]) -> dict[str, int]:
     """{tab key: count} of each condition over `queryset` (already scoped), in one aggregate query."""
     return queryset.order_by().aggregate(**{key: Count("pk", filter=q) for key, q in conditions.items()})
@@ -104,6 +109,8 @@ class QuickTabsMixin:
 
     quick_tabs_context = "quick_tabs"
     quick_tabs_exact = True  # see tab_links()
+    # When set, the template also gets whether the list is narrowed beyond its tab (narrowed_beyond_tab).
+    quick_tabs_filtered_context: str | None = None
 
     def get_quick_tabs(self, request) -> list[QuickTab]:
         return []
@@ -133,6 +140,8 @@ class QuickTabsMixin:
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), self.quick_tabs_context: self.quick_tab_links(request)}
+        if self.quick_tabs_filtered_context:
+            extra_context[self.quick_tabs_filtered_context] = narrowed_beyond_tab(request)
         return super().changelist_view(request, extra_context)
 
 
@@ -178,5 +187,6 @@ __all__ = [
     "active_tab",
     "count_tabs",
     "list_params",
+    "narrowed_beyond_tab",
     "tab_links",
 ]
