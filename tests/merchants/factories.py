@@ -3,10 +3,12 @@
 tests/merchants/test_tenancy_http.py finds `<Model>Factory` here for every merchant-owned workbench page.
 """
 
+import datetime
+
 import factory
 from django.utils import timezone
 
-from merchants.models import Notice, ReplyTemplate, Violation
+from merchants.models import ImDailyStat, Notice, ReplyTemplate, Violation
 from tests.factories import MerchantFactory
 
 
@@ -41,3 +43,16 @@ class ReplyTemplateFactory(factory.django.DjangoModelFactory):
     scene = ReplyTemplate.Scene.CASE_MESSAGE
     title = factory.Sequence(lambda n: f"本店话术 {n}")
     text = "亲，您的宝贝已由{carrier}发出，运单号{tracking_no}。[送您{coupon}优惠券。]"
+
+
+class ImDailyStatFactory(factory.django.DjangoModelFactory):
+    """One shop's IM day (the platform's feed writes them; the workbench lists them read-only)."""
+
+    class Meta:
+        model = ImDailyStat
+
+    merchant = factory.SubFactory(MerchantFactory)
+    day = factory.Sequence(lambda n: timezone.localdate() - datetime.timedelta(days=n + 1))
+    sessions = 10
+    human_sessions = 4
+    human_first_response_seconds = 480
