@@ -4,11 +4,13 @@ jobs of the import center and the download center.
 tests/merchants/test_tenancy_http.py finds `<Model>Factory` here for every merchant-owned workbench page.
 """
 
+import datetime
+
 import factory
 from django.utils import timezone
 
 from merchants.kernel.centers.models import ExportJob, ImportJob
-from merchants.models import Notice, ReplyTemplate, Violation
+from merchants.models import ImDailyStat, Notice, ReplyTemplate, Violation
 from tests.factories import MerchantFactory
 
 
@@ -64,3 +66,16 @@ class ExportJobFactory(factory.django.DjangoModelFactory):
     site = "workbench"
     kind = "aftersales.cases"
     kind_label = factory.Sequence(lambda n: f"售后单导出{n}")
+
+
+class ImDailyStatFactory(factory.django.DjangoModelFactory):
+    """One shop's IM day (the platform's feed writes them; the workbench lists them read-only)."""
+
+    class Meta:
+        model = ImDailyStat
+
+    merchant = factory.SubFactory(MerchantFactory)
+    day = factory.Sequence(lambda n: timezone.localdate() - datetime.timedelta(days=n + 1))
+    sessions = 10
+    human_sessions = 4
+    human_first_response_seconds = 480
