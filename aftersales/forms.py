@@ -28,7 +28,7 @@ from unfold.widgets import (
 )
 
 from aftersales.models import MAX_DELAY_DAYS, AutoRefundRule, RejectReason, ReturnAddress
-from aftersales.services.addresses import default_addresses
+from aftersales.services.addresses import adopt_settings_address, default_addresses
 from aftersales.transitions import (
     ArbitrationOutcome,
     CaseType,
@@ -94,14 +94,16 @@ class ConfirmForm(CaseActionForm):
 
 class AddressChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        default = f"（{_('默认')}）" if obj.is_default else ""
         name = f"{obj.label} · " if obj.label else ""
-        return f"{name}{obj.contact} {obj.phone} · {obj.address}{default}"
+        text = f"{name}{obj.contact} {obj.phone} · {obj.address}"
+        return _("%(address)s（默认）") % {"address": text} if obj.is_default else text
 
 
 def _address_fields(form, merchant_ids: set[int], needs_address: bool) -> None:
     """A-3: pick one of the shop's addresses (one shop in the selection), or say yes without any."""
     shops = set(merchant_ids)
+    if needs_address:
+        adopt_settings_address(shops)
     addresses = ReturnAddress.objects.filter(merchant_id__in=shops).order_by("-is_default", "pk")
     if needs_address and len(shops) == 1 and addresses.exists():
         form.fields["return_address"].queryset = addresses
@@ -170,7 +172,12 @@ def _reject_choices(merchant_ids) -> list:
     if len(shops) != 1:
         return []
     return [
-        (reason.pk, f"{reason.text}（{_('需上传凭证')}）" if reason.evidence_required else reason.text)
+        (
+            reason.pk,
+            _("%(reason)s（需上传凭证）") % {"reason": reason.text}
+            if reason.evidence_required
+            else reason.text,
+        )
         for reason in reject_reasons_for(next(iter(shops)))
     ]
 

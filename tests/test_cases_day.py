@@ -690,3 +690,14 @@ def test_A11_home_page_shows_the_switch_card_linking_to_the_switch(client, shop,
 
     assert f'href="{reverse(EXPRESS)}"' in home
     assert f'id="express-toggle-{shop.pk}"' in page
+
+
+def test_A3_a_shop_made_after_the_migration_finds_its_settings_address_in_the_library(client, shop, owner):
+    from aftersales.models import ReturnAddress
+
+    listing = login(client, owner).get(reverse("workbench:aftersales_returnaddress_changelist"))
+    again = client.get(reverse("workbench:aftersales_returnaddress_changelist"))
+
+    rows = list(listing.context["cl"].result_list)
+    assert [(r.address, r.is_default) for r in rows] == [(shop.return_address, True)]
+    assert again.status_code == 200 and ReturnAddress.objects.filter(merchant=shop).count() == 1

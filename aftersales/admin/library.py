@@ -12,6 +12,7 @@ from unfold.decorators import display
 
 from aftersales import services
 from aftersales.admin.rules import OWNER_ONLY
+from aftersales.services.addresses import adopt_settings_address
 from aftersales.services.reasons import ensure_default_reject_reasons
 from merchants import selectors as merchant_selectors
 from merchants.kernel.admin.base import MerchantScopedAdmin, member_may
@@ -76,6 +77,12 @@ class ReturnAddressAdmin(OwnerEditsMixin, MerchantScopedAdmin):
     @display(description=_("默认地址"), label={True: "success", False: "default"})
     def default_display(self, obj):
         return obj.is_default, (gettext("默认") if obj.is_default else "-")
+
+    def changelist_view(self, request, extra_context=None):
+        adopt_settings_address(
+            merchant_ids_for(request.user)
+        )  # the shop settings' address, if no library yet
+        return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change):
         services.save_return_address(

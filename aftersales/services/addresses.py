@@ -102,6 +102,26 @@ def given_address(case: AfterSaleCase) -> dict[str, str] | None:
 # ---- the library (owners edit it: a shop setting, SPEC §1)
 
 
+@transaction.atomic
+def adopt_settings_address(merchant_ids) -> int:
+    """Shops with an empty library whose settings hold the old single address get it as their default
+    (migration 0014 did this for the shops that existed; shops made since — the demo, imports — get it the
+    first time the library or an approval form is shown). Idempotent; returns how many were added."""
+    ids = set(merchant_ids) - set(
+        ReturnAddress.objects.filter(merchant_id__in=merchant_ids).values_list("merchant_id", flat=True)
+    )
+    added = 0
+    for shop in Merchant.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
+        legacy = _legacy(shop)
+        if legacy is None or ReturnAddress.objects.filter(merchant=shop).exists():
+            continue
+        ReturnAddress.objects.create(
+            merchant=shop, is_default=True, **{k: v.strip() for k, v in legacy.items()}
+        )
+        added += 1
+    return added
+
+
 def _clean(contact, phone, address, label) -> dict:
     phone = normalize_phone(phone or "")
     phone_validator(phone)
@@ -166,6 +186,7 @@ def delete_return_address(address: ReturnAddress | int, *, actor) -> None:
 
 __all__ = [
     "SNAPSHOT_FIELDS",
+    "adopt_settings_address",
     "address_for_shop",
     "default_address",
     "default_addresses",
