@@ -550,6 +550,11 @@ def test_B5_a_set_based_import_validates_outside_any_transaction_and_writes_in_o
     assert len(validating) == 3 and set(validating) == {base}  # three chunks, no transaction opened
     assert len(writing) == 3 and min(writing) > base  # inside the one write transaction
     assert runner.validates_read_only(ProductResource(actor=clerk))
-    assert not runner.validates_read_only(
+    assert runner.validates_read_only(
         ShippingResource(actor=clerk)
-    )  # ship() writes: rolled back per chunk
+    )  # ship_many(check_only=True) writes nothing
+    from aftersales.resources import CaseRequestResource
+    from reviews.resources import ReviewFeedResource
+
+    for feed in (CaseRequestResource, ReviewFeedResource):  # their previews run the services, rolled back
+        assert not runner.validates_read_only(feed(actor=clerk))
