@@ -16,6 +16,7 @@ from django.db.models.functions import Right
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from merchants.kernel.centers.models import ExportJob, ImportJob  # noqa: F401  (the centers' jobs, B-5, B-6)
 from merchants.kernel.models import (  # noqa: F401  (registered under the merchants app)
     ActorKind,
     EventBase,

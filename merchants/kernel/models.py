@@ -442,7 +442,3 @@ class Notice(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
-
-
-# The import and download centers' jobs (B-5, B-6): registered under `merchants` like the rows above.
-from merchants.kernel.centers.models import ExportJob, ImportJob  # noqa: E402, F401
