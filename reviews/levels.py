@@ -47,7 +47,18 @@ def review_figures(merchant_ids, windows: Windows) -> dict:
     )
     return {
         row["merchant_id"]: {
-            k: row[k] for k in ("reviews", "service_good", "product_good", "reviews_90", "bad_90")
+            k: row[k]
+            for k in (
+                "reviews",
+                "service_good",
+                "product_good",
+                "reviews_90",
+                "bad_90",
+                # the dashboard's DSR (90 days): rating sums over reviews_90
+                "dsr_product_sum",
+                "dsr_service_sum",
+                "dsr_logistics_sum",
+            )
         }
         for row in rows
     }

@@ -127,3 +127,15 @@ def test_L6_score_settings_are_staff_editable_and_rescore_the_past(client, shop,
          "service_weight": "0", "refund_only_weight": "50", "return_refund_weight": "50", "curves": "{}"},
     )  # fmt: skip
     assert bad.status_code == 200 and "100" in bad.content.decode()
+
+
+def test_L8_the_dashboard_dsr_averages_the_shops_reviews_of_90_days(shop):
+    from merchants.levels.dashboard import context_for
+    from tests.reviews.factories import ReviewFactory
+
+    ReviewFactory(merchant=shop, product_rating=5, service_rating=4, logistics_rating=3)
+    ReviewFactory(merchant=shop, product_rating=4, service_rating=2, logistics_rating=5)
+
+    dsr = context_for(shop, today=timezone.localdate() + timedelta(days=1))["dsr"]
+
+    assert dsr == {"product": 4.5, "service": 3.0, "logistics": 4.0}

@@ -27,7 +27,9 @@ def test_A10_owner_bulk_approves_sees_the_total_first_and_a_result_per_case(
     page.locator("select[name=action]").select_option("bulk_approve_selected")
     page.locator("#changelist-actions button[type=submit]").first.click()
 
-    expect(page.locator("#bulk-count")).to_contain_text("将对 3 个售后单执行「批量同意（退款 / 退货 / 换货）」")
+    expect(page.locator("#bulk-count")).to_contain_text(
+        "将对 3 个售后单执行「批量同意（退款 / 退货 / 换货）」"
+    )
     expect(page.locator("#bulk-count")).to_contain_text("¥60.00")
     expect(page.locator("#bulk-preview")).to_contain_text(refused.case_no)
     expect(page.locator("#bulk-preview")).to_contain_text("商家已拒绝")
