@@ -18,6 +18,9 @@ from config.env import env, env_bool, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env("SHOUHOU_VAR_DIR", str(BASE_DIR / "var")))
+# The SQLite file, the uploads and the file broker live here: a fresh clone (or a new SHOUHOU_VAR_DIR)
+# must work without a mkdir first, or SQLite says only "unable to open database file".
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 _INSECURE_KEY = "django-insecure-shouhou-development-key-do-not-use-in-production"
@@ -110,6 +113,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
     }
+    # The review list's covering indexes (INCLUDE) are a PostgreSQL speed-up; SQLite builds them without
+    # the extra columns, which is all the zero-setup default needs, and would warn on every command.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth and login throttling (N-7).
@@ -256,6 +262,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+    for _folder in ("queue", "processed", "control"):  # kombu does not create them
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
