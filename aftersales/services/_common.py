@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from celery import current_app
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +20,6 @@ from django.utils.translation import gettext as _
 from aftersales import selectors
 from aftersales.exceptions import CaseAmountError
 from aftersales.models import AfterSaleCase, AftersalesSettings, CaseAttachment, CaseEvent
-from aftersales.tasks import refund_task
 from aftersales.transitions import CaseStatus
 from merchants import selectors as merchant_selectors
 from merchants.kernel import checks
@@ -193,6 +193,19 @@ def bulk_record(
     )
 
 
+# ---- the refund's tasks, published by name
+
+# aftersales/tasks.py is the thin Celery entry that calls these services, so the services never import it
+# back: they publish its tasks by their Celery names (AftersalesConfig.ready registers them at start-up).
+REFUND_TASK = "aftersales.tasks.refund_task"
+REFUND_BATCH_TASK = "aftersales.tasks.refund_batch_task"
+
+
+def enqueue(task_name: str, *args) -> None:
+    """Publish the registered task `task_name` (its Celery name) with `args`; callers do it on commit."""
+    current_app.tasks[task_name].delay(*args)
+
+
 # N-3: the wait after a failed publish: 10 s (the requeue beat entry runs every 15 s), then doubling up
 # to five minutes; retry_stuck_refunds stays the last resort for anything this misses.
 REQUEUE_FIRST_DELAY = timedelta(seconds=10)
@@ -240,7 +253,7 @@ def requeue_refunds(now: datetime | None = None, *, limit: int = 200) -> int:
     sent = 0
     for case_id, failures in due:
         try:
-            refund_task.delay(case_id)
+            enqueue(REFUND_TASK, case_id)
         except Exception:  # noqa: BLE001  (as in publish_refunds)
             log.warning(
                 "Queueing the refund of case %s failed again (%d)", case_id, failures + 1, exc_info=True
