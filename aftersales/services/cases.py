@@ -396,32 +396,31 @@ def _check_proposal(case: AfterSaleCase, proposed_type: str, amount) -> None:
         )
 
 
-def _record_proposal(case: AfterSaleCase, kind: str, *, source: str, actor, now) -> None:
-    """The event of a proposal made or changed: its terms, as the buyer is shown them."""
-    terms = {"type": case.proposed_type, "amount": str(case.proposed_amount)}
-    record(
-        case,
-        kind,
-        source=source,
-        actor=actor,
-        message=case.proposal_text,
-        amount=case.proposed_amount,
-        data=terms,
-        at=now,
-    )
+def _put_proposal(
+    case: AfterSaleCase | int, *, actor, method: str, action, kind: str, type, amount, text, check_in=None
+) -> AfterSaleCase:
+    """Make (`propose`) or change (`revise_proposal`) the proposal, with its event: the terms cleaned before
+    the lock, checked against the locked case (only in state `check_in` when given: in another the
+    transition names the state)."""
+    proposed_type, amount, text = _clean_proposal(type, amount, text)
+    case = _merchant_case(case, actor)
+    now, limits = clock()
+    if check_in is None or case.status == check_in:
+        _check_proposal(case, proposed_type, amount)
+    terms = {"type": proposed_type, "amount": amount, "text": text}
+    source = move(case, getattr(case, method), action=action, now=now, limits=limits, **terms)
+    data = {"type": proposed_type, "amount": str(amount)}
+    record(case, kind, source=source, actor=actor, message=text, amount=amount, data=data, at=now)
+    return case
 
 
 @transaction.atomic
 def propose(case: AfterSaleCase | int, *, actor, type: str, amount, text: str) -> AfterSaleCase:
     """Offer the buyer another solution (A-8); the merchant's own answer deadline keeps running."""
-    proposed_type, amount, text = _clean_proposal(type, amount, text)
-    case = _merchant_case(case, actor)
-    now, limits = clock()
-    _check_proposal(case, proposed_type, amount)
-    terms = {"type": proposed_type, "amount": amount, "text": text}
-    source = move(case, case.propose, action=_("发起协商"), now=now, limits=limits, **terms)
-    _record_proposal(case, Kind.PROPOSED, source=source, actor=actor, now=now)
-    return case
+    terms = {"type": type, "amount": amount, "text": text}
+    return _put_proposal(
+        case, actor=actor, method="propose", action=_("发起协商"), kind=Kind.PROPOSED, **terms
+    )
 
 
 @transaction.atomic
@@ -431,15 +430,16 @@ def revise_proposal(case: AfterSaleCase | int, *, actor, type: str, amount, text
     Locks the row and re-checks the state: a buyer who accepted or declined meanwhile wins, and the
     merchant is told the case is no longer negotiating.
     """
-    proposed_type, amount, text = _clean_proposal(type, amount, text)
-    case = _merchant_case(case, actor)
-    now, limits = clock()
-    if case.status == CaseStatus.NEGOTIATING:  # else the transition names the state
-        _check_proposal(case, proposed_type, amount)
-    terms = {"type": proposed_type, "amount": amount, "text": text}
-    source = move(case, case.revise_proposal, action=_("修改协商方案"), now=now, limits=limits, **terms)
-    _record_proposal(case, Kind.PROPOSAL_REVISED, source=source, actor=actor, now=now)
-    return case
+    terms = {"type": type, "amount": amount, "text": text}
+    return _put_proposal(
+        case,
+        actor=actor,
+        method="revise_proposal",
+        action=_("修改协商方案"),
+        kind=Kind.PROPOSAL_REVISED,
+        check_in=CaseStatus.NEGOTIATING,
+        **terms,
+    )
 
 
 @transaction.atomic
