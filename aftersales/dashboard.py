@@ -83,7 +83,7 @@ def express_refund_section(request: HttpRequest) -> registry.Section | None:
     """A-11 / issue 11 §9: each shop's express-refund switch, linking to the one-click switch page."""
     if _site_name(request) != "workbench":
         return None
-    # Here, not at the top: aftersales.admin imports this module (it registers the cards).
+    # Here, not at the top: the cards are registered at start-up (AftersalesConfig.ready), before the admin.
     from aftersales.admin.express import URL_NAME, express_conditions, express_switches
 
     switches = express_switches(request.user)

@@ -13,13 +13,14 @@ A marker table `bench_dataset` remembers what was generated and the instant the 
 with. Data a few hours old is shifted forward in time in one UPDATE a table, so shipped orders do not
 fall due by themselves between runs (the sweep benchmark decides exactly which rows are due).
 
-To add a data set (after-sales cases, reviews …): write `ensure_<name>()` here, call `ensure_orders()`
-first if it builds on orders, record it with `_mark()`, and add it to `DATASETS`.
+To add a data set (reviews …): write `ensure_<name>()` here or in a module of its own (as generate_cases.py),
+call `ensure_orders()` first if it builds on orders, record it with `_mark()`, and add it to `DATASETS`.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import random
@@ -610,14 +611,15 @@ def _ensure_users() -> None:
     Membership.objects.update_or_create(user=shop_user, merchant_id=shop, defaults={"role": "owner"})
 
 
-def ensure_cases(*, force: bool = False) -> dict:
-    """The 1M after-sales cases on top of the orders (bench/generate_cases.py)."""
-    from bench.generate_cases import ensure_cases as ensure
-
-    return ensure(force=force)
+# The data sets, by the function that ensures each: a data set built on the orders lives in a module of its
+# own that imports this one (bench/generate_cases.py), so the command line names it instead of importing it.
+DATASETS = {"orders": "bench.generate:ensure_orders", "cases": "bench.generate_cases:ensure_cases"}
 
 
-DATASETS = {"orders": ensure_orders, "cases": ensure_cases}
+def ensure(name: str, *, force: bool = False) -> dict:
+    """Generate the data set `name` unless it is present (and complete); returns its marker."""
+    module, function = DATASETS[name].split(":")
+    return getattr(importlib.import_module(module), function)(force=force)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -628,7 +630,7 @@ def main(argv: list[str] | None = None) -> int:
     setup()
     require_postgres()
     for name in args.names:
-        DATASETS[name](force=args.force)
+        ensure(name, force=args.force)
     return 0
 
 

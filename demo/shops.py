@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from demo.registry import SeedContext, register_seeder
+from demo.registry import SeedContext, register_seeder, register_shops
 from merchants.kernel.scoping import PLATFORM_GROUP
 from merchants.kernel.vocabulary import Role
 from merchants.models import Membership, Merchant, Product, Sku
@@ -161,6 +161,7 @@ SHOP_CODES = tuple(shop.code for shop in SHOPS)
 OPERATOR_SUFFIX = "_ops"  # the simulator's member in shops without demo logins (no usable password)
 
 
+@register_shops
 def demo_shops() -> list[Merchant]:
     """The demo shops that exist, in SHOPS order."""
     by_code = {m.code: m for m in Merchant.objects.filter(code__in=SHOP_CODES)}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -49,7 +49,16 @@ from merchants.models import (
     Sku,
 )
 from merchants.tracking import check_tracking, normalise_tracking
-from merchants.transitions import AftersaleLock, Carrier, OrderStatus, PaymentMethod
+from merchants.transitions import (
+    AftersaleLock,
+    CancelRefund,
+    Carrier,
+    OrderStatus,
+    PaymentMethod,
+    cancel_refusal,
+    needs_refund,
+    paid_cancel_hooks,
+)
 
 EventKind = OrderEvent.Kind
 
@@ -950,108 +959,6 @@ def confirm_receipt(order: Order, *, actor) -> Order:
     return order
 
 
-# M-3, who may cancel what (the FSM allows every state before `received`; this decides the actor):
-#
-#                      online                               cod
-#   unpaid             buyer, system, platform staff        —
-#   awaiting_conf.     —                                    merchant (owner/agent), platform staff
-#   to_ship            platform staff, with the full refund merchant, platform staff
-#   partially_shipped  nobody                               platform staff
-#   shipped            nobody                               platform staff
-#
-# Online, once anything has shipped the goods are on their way: a cancel that refunds in full would pay
-# the buyer for a parcel that nobody brings back, so the buyer asks for after-sales instead (return and
-# refund for what shipped, refund only for the rest), where the merchant's receipt of the goods comes
-# before the money. Cash on delivery has taken no money yet, so SPEC's "once anything has shipped only
-# platform staff can" applies as written: the courier brings the parcel back and nothing is refunded.
-
-
-@dataclass(frozen=True)
-class CancelRefund:
-    """One refund a paid order's cancellation started (what the refund hook returns, per item)."""
-
-    item_id: int
-    case_no: str
-    amount: Decimal
-
-
-PaidCancelHook = Callable[..., Sequence[CancelRefund]]
-_paid_cancel_hooks: dict[str, PaidCancelHook] = {}
-
-
-def paid_cancel_hook(func: PaidCancelHook) -> PaidCancelHook:
-    """Register what refunds a paid order that platform staff cancel (M-3, A-6).
-
-    `merchants` imports nothing above it: the after-sales app registers its refund here (AppConfig.ready).
-    The hook is called as `hook(order, actor=..., reason=..., at=...)` inside cancel_order's transaction,
-    with the order row locked and still in its paid state; it returns the refunds it started and must be
-    idempotent (an item refunded in full, or already being refunded, gets none). Registering the same
-    function twice keeps one.
-    """
-    _paid_cancel_hooks[f"{func.__module__}.{func.__qualname__}"] = func
-    return func
-
-
-def _needs_refund(order: Order) -> bool:
-    return order.payment_method == PaymentMethod.ONLINE and order.status != OrderStatus.UNPAID
-
-
-def cancel_refusal(order: Order, actor) -> ApplicationError | None:
-    """Why `actor` may not cancel `order` now under M-3, or None when they may (reads only, no lock).
-
-    The order page asks it to offer the button; cancel_order asks it again under the row lock.
-    """
-    label = _("取消订单")
-    try:
-        require_transition(order.cancel, action=label)
-    except ApplicationError as exc:
-        return exc
-    cod = order.payment_method == PaymentMethod.COD
-    shipped = order.status in (OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED) or order.packages.exists()
-    if actor is None:  # the system: only what M-3 lets it do on its own, an unpaid online order
-        if order.status != OrderStatus.UNPAID:
-            return ActorNotAllowedError(_("系统只能取消未付款的订单。"), code="system_paid")
-    elif is_buyer(actor):
-        if cod:
-            return ActorNotAllowedError(_("货到付款订单提交后，买家不能取消。"), code="cod_buyer")
-        if order.status != OrderStatus.UNPAID:
-            return ActorNotAllowedError(
-                _("订单已付款，买家不能直接取消：请联系平台客服取消（全额退款），或申请售后。"), code="paid"
-            )
-    elif is_platform(actor):
-        if shipped and not cod:
-            return ApplicationError(
-                _(
-                    "订单已有商品发货，在线支付订单不能再取消：请买家对已发货的商品申请退货退款，"
-                    "未发货的商品申请仅退款。"
-                ),
-                code="shipped",
-            )
-    else:
-        try:
-            require_role(actor, order.merchant_id, WRITE_ROLES, platform=False)
-        except ApplicationError as exc:
-            return exc
-        if not cod:
-            return ActorNotAllowedError(
-                _("在线支付订单不能由商家取消：未付款订单会超时自动取消，已付款订单请走售后。"),
-                code="online_merchant",
-            )
-        if shipped:
-            return ApplicationError(
-                _("订单已有商品发货，只有平台客服可以取消（应买家要求）。"), code="shipped"
-            )
-    busy = order.items.filter(aftersale_lock=AftersaleLock.OPEN).select_related("product").first()
-    if busy is not None:  # its case decides that item's money; a second refund beside it could pay twice
-        return ApplicationError(
-            _("商品「%(name)s」有进行中的售后，请先处理完该售后再取消订单。") % {"name": busy.product.name},
-            code="aftersale_open",
-        )
-    if _needs_refund(order) and not _paid_cancel_hooks:
-        return ApplicationError(_("退款服务不可用，已付款的订单暂不能取消。"), code="no_refund")
-    return None
-
-
 @transaction.atomic
 def cancel_order(order: Order, *, actor, reason: str) -> Order:
     """Cancel an order under M-3 (who may: cancel_refusal); a paid online order is refunded in full (A-6).
@@ -1072,8 +979,8 @@ def cancel_order(order: Order, *, actor, reason: str) -> Order:
     reason = clean_text(reason, label=_("取消原因"), required=not speaks_for_itself, max_length=200)
     now = timezone.now()
     refunds: list[CancelRefund] = []
-    if _needs_refund(order):  # before the transition: the cases are opened on the paid order
-        for hook in _paid_cancel_hooks.values():
+    if needs_refund(order):  # before the transition: the cases are opened on the paid order
+        for hook in paid_cancel_hooks():
             refunds.extend(hook(order, actor=actor, reason=reason, at=now))
     source = order.status
     order.cancel(at=now, reason=reason or (_("买家取消") if is_buyer(actor) else _("系统取消")))

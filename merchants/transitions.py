@@ -5,12 +5,24 @@ at the end for what is not a transition) read the order and the user. Pages offe
 (merchants.kernel.moves); the services check again under the lock and stay the authority.
 """
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from merchants.kernel.moves import NOBODY, PLATFORM, SHARED, SHOP, Move, Moves, permission
-from merchants.kernel.scoping import WRITE_ROLES, is_buyer, is_platform, merchant_id_of, role_for
-from merchants.kernel.workflow import condition
+from merchants.kernel.scoping import (
+    WRITE_ROLES,
+    is_buyer,
+    is_platform,
+    merchant_id_of,
+    require_role,
+    role_for,
+)
+from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, condition, require_transition
 
 
 class PaymentMethod(models.TextChoices):
@@ -31,7 +43,7 @@ class OrderStatus(models.TextChoices):
 # States in which items may still go out in packages (S-1).
 SHIPPABLE_STATES = (OrderStatus.TO_SHIP, OrderStatus.PARTIALLY_SHIPPED)
 # States an order may be cancelled from by someone (M-3); who may do it is decided by the service
-# (merchants.services.cancel_refusal): once anything shipped only platform staff, and only a cod order.
+# (cancel_refusal below): once anything shipped only platform staff, and only a cod order.
 CANCELLABLE_STATES = (
     OrderStatus.UNPAID,
     OrderStatus.AWAITING_CONFIRMATION,
@@ -112,16 +124,125 @@ def system_only(instance, user) -> bool:
 
 @permission(SHARED, role=is_shop_writer_or_platform_staff)
 def may_cancel_order(order, user) -> bool:
-    """M-3, as merchants.services.cancel_refusal decides it (the one rule: buttons and service agree)."""
-    from merchants import services  # noqa: PLC0415  (services import the models, which import this module)
-
-    return services.cancel_refusal(order, user) is None
+    """M-3, as cancel_refusal decides it (the one rule: the buttons and cancel_order agree)."""
+    return cancel_refusal(order, user) is None
 
 
 @permission(PLATFORM)
 def may_confirm_receipt(order, user) -> bool:
     """S-5: the buyer confirms receipt; platform staff may do it for them (no page offers it yet)."""
     return is_buyer(user) or is_platform(user)
+
+
+# ---- M-3, who may cancel what (the FSM allows every state before `received`; this decides the actor):
+#
+#                      online                               cod
+#   unpaid             buyer, system, platform staff        —
+#   awaiting_conf.     —                                    merchant (owner/agent), platform staff
+#   to_ship            platform staff, with the full refund merchant, platform staff
+#   partially_shipped  nobody                               platform staff
+#   shipped            nobody                               platform staff
+#
+# Online, once anything has shipped the goods are on their way: a cancel that refunds in full would pay
+# the buyer for a parcel that nobody brings back, so the buyer asks for after-sales instead (return and
+# refund for what shipped, refund only for the rest), where the merchant's receipt of the goods comes
+# before the money. Cash on delivery has taken no money yet, so SPEC's "once anything has shipped only
+# platform staff can" applies as written: the courier brings the parcel back and nothing is refunded.
+
+
+@dataclass(frozen=True)
+class CancelRefund:
+    """One refund a paid order's cancellation started (what the refund hook returns, per item)."""
+
+    item_id: int
+    case_no: str
+    amount: Decimal
+
+
+PaidCancelHook = Callable[..., Sequence[CancelRefund]]
+_paid_cancel_hooks: dict[str, PaidCancelHook] = {}
+
+
+def paid_cancel_hook(func: PaidCancelHook) -> PaidCancelHook:
+    """Register what refunds a paid order that platform staff cancel (M-3, A-6).
+
+    `merchants` imports nothing above it: the after-sales app registers its refund here (AppConfig.ready,
+    through merchants.services, which re-exports this).
+    The hook is called as `hook(order, actor=..., reason=..., at=...)` inside cancel_order's transaction,
+    with the order row locked and still in its paid state; it returns the refunds it started and must be
+    idempotent (an item refunded in full, or already being refunded, gets none). Registering the same
+    function twice keeps one.
+    """
+    _paid_cancel_hooks[f"{func.__module__}.{func.__qualname__}"] = func
+    return func
+
+
+def paid_cancel_hooks() -> list[PaidCancelHook]:
+    """The registered refund hooks, in the order they were registered."""
+    return list(_paid_cancel_hooks.values())
+
+
+def needs_refund(order) -> bool:
+    """A paid online order: cancelling it refunds the buyer."""
+    return order.payment_method == PaymentMethod.ONLINE and order.status != OrderStatus.UNPAID
+
+
+def cancel_refusal(order, actor) -> ApplicationError | None:
+    """Why `actor` may not cancel `order` now under M-3, or None when they may (reads only, no lock).
+
+    The order page asks it to offer the button; cancel_order asks it again under the row lock.
+    """
+    label = gettext("取消订单")
+    try:
+        require_transition(order.cancel, action=label)
+    except ApplicationError as exc:
+        return exc
+    cod = order.payment_method == PaymentMethod.COD
+    shipped = order.status in (OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED) or order.packages.exists()
+    if actor is None:  # the system: only what M-3 lets it do on its own, an unpaid online order
+        if order.status != OrderStatus.UNPAID:
+            return ActorNotAllowedError(gettext("系统只能取消未付款的订单。"), code="system_paid")
+    elif is_buyer(actor):
+        if cod:
+            return ActorNotAllowedError(gettext("货到付款订单提交后，买家不能取消。"), code="cod_buyer")
+        if order.status != OrderStatus.UNPAID:
+            return ActorNotAllowedError(
+                gettext("订单已付款，买家不能直接取消：请联系平台客服取消（全额退款），或申请售后。"),
+                code="paid",
+            )
+    elif is_platform(actor):
+        if shipped and not cod:
+            return ApplicationError(
+                gettext(
+                    "订单已有商品发货，在线支付订单不能再取消：请买家对已发货的商品申请退货退款，"
+                    "未发货的商品申请仅退款。"
+                ),
+                code="shipped",
+            )
+    else:
+        try:
+            require_role(actor, order.merchant_id, WRITE_ROLES, platform=False)
+        except ApplicationError as exc:
+            return exc
+        if not cod:
+            return ActorNotAllowedError(
+                gettext("在线支付订单不能由商家取消：未付款订单会超时自动取消，已付款订单请走售后。"),
+                code="online_merchant",
+            )
+        if shipped:
+            return ApplicationError(
+                gettext("订单已有商品发货，只有平台客服可以取消（应买家要求）。"), code="shipped"
+            )
+    busy = order.items.filter(aftersale_lock=AftersaleLock.OPEN).select_related("product").first()
+    if busy is not None:  # its case decides that item's money; a second refund beside it could pay twice
+        return ApplicationError(
+            gettext("商品「%(name)s」有进行中的售后，请先处理完该售后再取消订单。")
+            % {"name": busy.product.name},
+            code="aftersale_open",
+        )
+    if needs_refund(order) and not _paid_cancel_hooks:
+        return ApplicationError(gettext("退款服务不可用，已付款的订单暂不能取消。"), code="no_refund")
+    return None
 
 
 # ---- moves that are not transitions (S-1, S-4)

@@ -32,7 +32,8 @@ def test_the_kernel_contract_forbids_every_app_and_config():
     assert set(config["root_packages"]) >= apps
 
 
-def test_a_kernel_module_importing_an_app_breaks_the_contract(tmp_path):
+def lint_tree_with(tmp_path, module: str, text: str) -> subprocess.CompletedProcess:
+    """lint-imports over a copy of the packages with one module added (path relative to the root)."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
     for package in config["root_packages"]:
         (tmp_path / package).mkdir()
@@ -41,11 +42,31 @@ def test_a_kernel_module_importing_an_app_breaks_the_contract(tmp_path):
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(source.read_text())
     (tmp_path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
-    (tmp_path / "merchants" / "kernel" / "leak.py").write_text("from aftersales import models  # noqa\n")
-
-    result = subprocess.run(
+    (tmp_path / module).write_text(text)
+    return subprocess.run(
         [str(LINT_IMPORTS), "--no-cache"], cwd=tmp_path, capture_output=True, text=True, timeout=120
     )
 
+
+def test_a_kernel_module_importing_an_app_breaks_the_contract(tmp_path):
+    result = lint_tree_with(tmp_path, "merchants/kernel/leak.py", "from aftersales import models  # noqa\n")
+
     assert result.returncode != 0
     assert "merchants.kernel.leak -> aftersales" in result.stdout
+
+
+def test_the_aftersales_services_importing_their_tasks_breaks_two_contracts(tmp_path):
+    result = lint_tree_with(tmp_path, "aftersales/services/leak.py", "from aftersales import tasks  # noqa\n")
+
+    assert result.returncode != 0
+    assert "aftersales.services.leak -> aftersales.tasks" in result.stdout  # the forbidden contract
+    assert "- .tasks -> .services" in result.stdout or "- .services -> .tasks" in result.stdout  # the circle
+
+
+def test_the_order_rules_importing_the_order_services_break_the_contract(tmp_path):
+    rules = (ROOT / "merchants" / "transitions.py").read_text() + "\nfrom merchants import services  # noqa\n"
+
+    result = lint_tree_with(tmp_path, "merchants/transitions.py", rules)
+
+    assert result.returncode != 0
+    assert "merchants.transitions -> merchants.services" in result.stdout

@@ -10,7 +10,6 @@ merchants app's (merchants/admin/records.py).
 
 from django.contrib import admin
 
-from aftersales import dashboard  # noqa: F401  (registers the home-page cards)
 from aftersales.admin.cases import CaseAdmin, PlatformCaseAdmin, WorkbenchCaseAdmin
 from aftersales.admin.library import RejectReasonAdmin, ReturnAddressAdmin
 from aftersales.admin.platform import AftersalesSettingsAdmin, DelayReportAdmin, RefundAdmin

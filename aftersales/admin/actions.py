@@ -277,14 +277,12 @@ class CaseActionPagesMixin(ObjectActionsMixin):
     object_actions = tuple(CASE_ACTIONS.values())
     action_url_name = "action"  # <id>/action/<name>/, named aftersales_aftersalecase_action
     action_form_object = "case"
+    action_number_field = "case_no"
     action_summary_id = "case-summary"
     bulk_object_column = _("售后单号")
 
     moves = CASE_MOVES
     action_template = "aftersales/case_action.html"
-
-    def action_message_params(self, obj) -> dict:
-        return {"obj": obj.case_no, "case_no": obj.case_no}
 
     def bulk_object_label(self, obj) -> str:
         return obj.case_no

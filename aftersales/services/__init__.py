@@ -45,7 +45,6 @@ from aftersales.services.delays import decide_delay_report, file_delay_report
 from aftersales.services.refunds import idempotency_key, pay_refund, retry_refund, stuck_refund_case_ids
 from aftersales.services.shop import set_express_refund
 from aftersales.services.signing import record_return_signed
-from aftersales.tasks import refund_task
 
 __all__ = [
     "BulkResult",
@@ -73,7 +72,6 @@ __all__ = [
     "pay_refund",
     "propose",
     "refund_cancelled_order",
-    "refund_task",
     "record_return_signed",
     "refuse_return",
     "reject",

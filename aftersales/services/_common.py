@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from celery import current_app
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,11 +20,12 @@ from django.utils.translation import gettext as _
 from aftersales import selectors
 from aftersales.exceptions import CaseAmountError
 from aftersales.models import AfterSaleCase, AftersalesSettings, CaseAttachment, CaseEvent
-from aftersales.tasks import refund_task
+from aftersales.services.addresses import SNAPSHOT_FIELDS
 from aftersales.transitions import CaseStatus
 from merchants import selectors as merchant_selectors
 from merchants.kernel import checks
 from merchants.kernel.checks import clean_choice, clean_text, pk_of  # noqa: F401  (re-exported: N-9 cleaning)
+from merchants.kernel.deadlines import save_batch
 from merchants.kernel.events import record_event, record_events
 from merchants.kernel.scoping import WRITE_ROLES, is_platform, require_role
 from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, can_proceed, require_transition
@@ -117,12 +119,64 @@ def clean_files(files: Iterable | None, *, required: bool = False, label=None) -
 # ---- state change and its record
 
 
+def _row(*fields: str) -> tuple[str, ...]:
+    return ("status", *fields, "updated_at")
+
+
+# What each transition writes on the case row (aftersales/models.py): its single form (move) and its batch
+# form (move_many) save these fields and no others. Approval also copies the return address the buyer is
+# given (A-3; empty for refunds); accepting a proposal approves on its terms.
+PAID_FIELDS = ("refunded_amount", "refunded_at", "refund_failed", "deadline_at", "closed_at")
+MOVE_FIELDS: dict[str, tuple[str, ...]] = {
+    "approve": _row("deadline_at", *SNAPSHOT_FIELDS),
+    "reject": _row("reject_reason", "deadline_at"),
+    "propose": _row("proposed_type", "proposed_amount", "proposal_text", "proposed_at", "deadline_at"),
+    "revise_proposal": _row("proposed_type", "proposed_amount", "proposal_text"),
+    "accept_proposal": _row("deadline_at", *SNAPSHOT_FIELDS, "type", "amount", "negotiated"),
+    "decline_proposal": _row("deadline_at"),
+    "withdraw_proposal": _row("deadline_at"),
+    "revise": _row("amount", "description", "merchant_deadline_at", "deadline_at"),
+    "escalate": _row("arbitration_started_at", "deadline_at"),
+    "refuse_return": _row("arbitration_started_at", "deadline_at"),
+    "buyer_ship_return": _row("return_carrier", "return_tracking_no", "return_shipped_at", "deadline_at"),
+    "confirm_return": _row("return_received_at", "return_signed_at", "deadline_at"),
+    "reship": _row("reship_carrier", "reship_tracking_no", "reshipped_at", "deadline_at"),
+    "confirm_exchange": _row("deadline_at", "closed_at"),
+    "cancel": _row("deadline_at", "closed_at"),
+    "close": _row("deadline_at", "closed_at"),
+    "upload_voucher": _row(*PAID_FIELDS),
+    "pay_in_advance": _row("advance_paid", *PAID_FIELDS),
+    "mark_refunded": _row(*PAID_FIELDS),
+    "arbitrate": _row("arbitration_outcome", "liability", "arbitrated_at", "deadline_at", "closed_at"),
+}
+
+
 def transition(case: AfterSaleCase, method, *, action, **kwargs) -> str:
     """Check and run an FSM transition in memory; returns the source state."""
     require_transition(method, action=action)
     source = case.status
     method(**kwargs)
     return source
+
+
+def save_move(case: AfterSaleCase, name: str, *extra: str) -> None:
+    """Save what the transition `name` wrote (MOVE_FIELDS), and the `extra` fields the service set."""
+    case.save(update_fields=[*MOVE_FIELDS[name], *extra])
+
+
+def move(case: AfterSaleCase, method, *, action, **kwargs) -> str:
+    """The skeleton's transition step (lock held): run the transition and save the fields it wrote (MOVE_FIELDS);
+    returns the state it left."""
+    source = transition(case, method, action=action, **kwargs)
+    save_move(case, method.__name__)
+    return source
+
+
+def move_many(cases: Sequence[AfterSaleCase], method: str, *, now: datetime, **kwargs) -> list:
+    """move()'s batch form (locks held): transition_many, then one bulk UPDATE of the fields it wrote."""
+    moved = transition_many(cases, method, now=now, **kwargs)
+    save_batch(moved, MOVE_FIELDS[method])
+    return moved
 
 
 def transition_many(cases: Sequence[AfterSaleCase], method: str, *, now: datetime, **kwargs) -> list:
@@ -193,6 +247,19 @@ def bulk_record(
     )
 
 
+# ---- the refund's tasks, published by name
+
+# aftersales/tasks.py is the thin Celery entry that calls these services, so the services never import it
+# back: they publish its tasks by their Celery names (AftersalesConfig.ready registers them at start-up).
+REFUND_TASK = "aftersales.tasks.refund_task"
+REFUND_BATCH_TASK = "aftersales.tasks.refund_batch_task"
+
+
+def enqueue(task_name: str, *args) -> None:
+    """Publish the registered task `task_name` (its Celery name) with `args`; callers do it on commit."""
+    current_app.tasks[task_name].delay(*args)
+
+
 # N-3: the wait after a failed publish: 10 s (the requeue beat entry runs every 15 s), then doubling up
 # to five minutes; retry_stuck_refunds stays the last resort for anything this misses.
 REQUEUE_FIRST_DELAY = timedelta(seconds=10)
@@ -240,7 +307,7 @@ def requeue_refunds(now: datetime | None = None, *, limit: int = 200) -> int:
     sent = 0
     for case_id, failures in due:
         try:
-            refund_task.delay(case_id)
+            enqueue(REFUND_TASK, case_id)
         except Exception:  # noqa: BLE001  (as in publish_refunds)
             log.warning(
                 "Queueing the refund of case %s failed again (%d)", case_id, failures + 1, exc_info=True

@@ -87,17 +87,24 @@ def _run(
     cases,
     *,
     actor,
-    batch: Callable[[list[int]], dict[int, BulkResult]],
+    method: str,
+    action: str,
+    move: Callable[[list[AfterSaleCase], object, object], list[AfterSaleCase]],
     single: Callable[[int], AfterSaleCase],
     done: Callable[[AfterSaleCase], str],
-    what: str,
+    check: Callable[[AfterSaleCase], str | None] | None = None,
 ) -> list[BulkResult]:
+    """One bulk move: the cases in one transaction (_locked_batch); should that fail, `single` on each case,
+    one transaction each. The results in the order given."""
     given = _ids(cases)
     ids = list(dict.fromkeys(pk for pk in given if isinstance(pk, int)))
     try:
-        results = batch(ids)
+        with transaction.atomic():
+            results = _locked_batch(
+                ids, actor=actor, method=method, action=action, move=move, done=done, check=check
+            )
     except DatabaseError:
-        logger.exception("bulk %s of %d cases failed as a batch; moving them one by one", what, len(ids))
+        logger.exception("bulk %s of %d cases failed as a batch; moving them one by one", method, len(ids))
         results = {}
         for pk in ids:  # one transaction per case, as a person moving them one after another
             try:
@@ -126,8 +133,8 @@ def _locked_batch(
     done: Callable[[AfterSaleCase], str],
     check: Callable[[AfterSaleCase], str | None] | None = None,
 ) -> dict[int, BulkResult]:
-    """Read, lock (orders, items, cases), check each case, then move the movable ones in one batch (atomic
-    by the caller)."""
+    """Read, lock (orders, items, cases), check each case, then move the movable ones in one batch (in the
+    caller's transaction)."""
     refused: dict[int, str] = {}
     # "status" too: the FSM mixin reads the state of every row it loads (a query each if deferred).
     refs = scope_to_actor(
@@ -202,26 +209,16 @@ def bulk_approve(
     if return_address not in (None, ""):
         chosen = get_for_actor(ReturnAddress.objects.all(), actor, pk=pk_of(return_address))
 
-    @transaction.atomic
-    def batch(ids):
-        return _locked_batch(
-            ids,
-            actor=actor,
-            method="approve",
-            action=_("同意申请"),
-            move=lambda cases, now, limits: _approve_many(
-                cases, actor=actor, now=now, limits=limits, return_address=chosen
-            ),
-            done=approved_text,
-        )
-
     return _run(
         cases,
         actor=actor,
-        batch=batch,
+        method="approve",
+        action=_("同意申请"),
+        move=lambda cases, now, limits: _approve_many(
+            cases, actor=actor, now=now, limits=limits, return_address=chosen
+        ),
         single=lambda pk: approve(pk, actor=actor, return_address=_own(chosen, pk)),
         done=approved_text,
-        what="approve",
     )
 
 
@@ -262,19 +259,15 @@ def bulk_reject(
             moved += _reject_many(group, actor=actor, now=now, limits=limits, reason=text)
         return moved
 
-    @transaction.atomic
-    def batch(ids):
-        return _locked_batch(
-            ids, actor=actor, method="reject", action=_("拒绝申请"), move=move, done=_rejected, check=check
-        )
-
     return _run(
         cases,
         actor=actor,
-        batch=batch,
+        method="reject",
+        action=_("拒绝申请"),
+        move=move,
         single=lambda pk: reject(pk, actor=actor, reason=reason, preset=preset),
         done=_rejected,
-        what="reject",
+        check=check,
     )
 
 
@@ -288,24 +281,14 @@ def _rejected(case: AfterSaleCase) -> str:
 def bulk_confirm_return(cases: Iterable[AfterSaleCase | int], *, actor) -> list[BulkResult]:
     """Confirm the returned goods of each case (issue 11 §7, the 待商家收货 tab): refund, voucher or reship."""
 
-    @transaction.atomic
-    def batch(ids):
-        return _locked_batch(
-            ids,
-            actor=actor,
-            method="confirm_return",
-            action=_("确认收货"),
-            move=lambda cases, now, limits: _confirm_return_many(cases, actor=actor, now=now, limits=limits),
-            done=received_text,
-        )
-
     return _run(
         cases,
         actor=actor,
-        batch=batch,
+        method="confirm_return",
+        action=_("确认收货"),
+        move=lambda cases, now, limits: _confirm_return_many(cases, actor=actor, now=now, limits=limits),
         single=lambda pk: confirm_return(pk, actor=actor),
         done=received_text,
-        what="confirm_return",
     )
 
 

@@ -21,7 +21,7 @@ from aftersales.transitions import OPEN_STATES, CaseType, Reason, postage_payer
 from merchants.effects import hold_item
 from merchants.kernel.scoping import actor_kind_of
 from merchants.models import Order, OrderItem
-from merchants.services import CancelRefund, paid_cancel_hook
+from merchants.transitions import CancelRefund, paid_cancel_hook
 
 # The reason the cases carry: the buyer asked the platform to cancel, nothing is wrong with the goods.
 CANCEL_REASON = Reason.OTHER

@@ -1,8 +1,10 @@
 """The case's life (A-1..A-3, A-7, A-8): opening, the merchant's and buyer's moves, arbitration.
 
-Each service: one transaction; lock order, item, case (scoped to the actor); check the actor and the
-state; then its locked step (`_approve`, …: transition, save, one event, the after-effects of
-services/effects.py). Buyer moves take no actor (the buyer is not a user of the panel: imports, the
+Each service: one transaction, the skeleton's steps in order (issue 7 §6): lock order, item, case
+(scoped to the actor) and check who acts (`_merchant_case`, `_buyer_case`); check the input against the
+locked row; run the transition and save the fields it wrote (`_common.move`, MOVE_FIELDS); one event
+(`record`); the after-effects of services/effects.py (`settle`). A move the system also makes has its
+locked step apart (`_approve`, …). Buyer moves take no actor (the buyer is not a user of the panel: imports, the
 buyer feed and the demo call them). The moves the system also makes on due cases have a batch form
 beside their locked step (`_approve_many`, …), which the deadline sweep and bulk approval call: the
 same transition, saved in bulk, recorded in one INSERT, with the batch forms of the same effects.
@@ -28,6 +30,7 @@ from aftersales.exceptions import (
 from aftersales.models import AfterSaleCase, AftersalesSettings, RejectReason, _case_no
 from aftersales.registrations import ARBITRATED
 from aftersales.services._common import (
+    MOVE_FIELDS,
     Kind,
     bulk_record,
     check_refundable,
@@ -37,11 +40,14 @@ from aftersales.services._common import (
     clean_text,
     clock,
     lock_case,
+    move,
+    move_many,
     pk_of,
     record,
     require_merchant,
     require_merchant_or_platform,
     require_platform,
+    save_move,
     transition,
     transition_many,
 )
@@ -68,20 +74,6 @@ from merchants.kernel.workflow import ApplicationError
 from merchants.models import Notice, Order, OrderItem, Product
 from merchants.services import clean_tracking
 from merchants.transitions import OrderStatus
-
-# What each move writes on the case row: its single form saves these fields, its batch form too.
-# Approval also copies the return address the buyer is given (A-3; empty for refunds).
-APPROVE_FIELDS = (
-    "status",
-    "deadline_at",
-    "return_to_contact",
-    "return_to_phone",
-    "return_to_address",
-    "updated_at",
-)
-DECLINE_FIELDS = ("status", "deadline_at", "updated_at")
-CONFIRM_RETURN_FIELDS = ("status", "return_received_at", "return_signed_at", "deadline_at", "updated_at")
-CONFIRM_EXCHANGE_FIELDS = ("status", "deadline_at", "closed_at", "updated_at")
 
 # A-1: a case needs a paid (or confirmed cod) order that was not cancelled.
 ELIGIBLE_ORDER_STATES = (
@@ -265,6 +257,25 @@ def open_case(
 
 
 # --------------------------------------------------------------------------------------------
+# The skeleton's steps (issue 7 §6), in the order every service below takes them: lock the case
+# through the scoped selector and check who acts; check the input against the locked row; run the
+# transition and save what it wrote; record the event; then the after-effects (settle: the refund on
+# commit, the item's side).
+
+
+def _merchant_case(case: AfterSaleCase | int, actor) -> AfterSaleCase:
+    """Lock the case for a move of its shop (owner or agent): another shop's case is a 404 before any lock."""
+    case = lock_case(case, actor)
+    require_merchant(actor, case)
+    return case
+
+
+def _buyer_case(case: AfterSaleCase | int) -> AfterSaleCase:
+    """Lock the case for its buyer's move (the buyer is not a panel user: no shop scoping applies)."""
+    return lock_case(case, None)
+
+
+# --------------------------------------------------------------------------------------------
 # The merchant answers (A-3 pending)
 
 
@@ -284,16 +295,9 @@ def _approve(
     `params` says why the system approved (A-5, A-11, A-12)."""
     source = transition(case, case.approve, action=_("同意申请"), now=now, limits=limits)
     give_return_address(case, return_address)
-    case.save(update_fields=[*APPROVE_FIELDS, *fields])
+    save_move(case, "approve", *fields)
     record(
-        case,
-        Kind.APPROVED,
-        source=source,
-        actor=actor,
-        params=params,
-        amount=case.amount,
-        data=data,
-        at=now,
+        case, Kind.APPROVED, source=source, actor=actor, params=params, amount=case.amount, data=data, at=now
     )
     settle(case)
     return case
@@ -305,7 +309,7 @@ def _approve_many(
     """The batch form of _approve (locks held); returns the cases approved, leaves the others untouched."""
     moved = transition_many(cases, "approve", now=now, limits=limits)
     give_return_addresses(moved, return_address)
-    save_batch(moved, APPROVE_FIELDS)
+    save_batch(moved, MOVE_FIELDS["approve"])
     bulk_record(
         moved, Kind.APPROVED, source=CaseStatus.PENDING, actor=actor, at=now, params=params, with_amount=True
     )
@@ -319,28 +323,22 @@ def approve(case: AfterSaleCase | int, *, actor, return_address=None) -> AfterSa
 
     A return or an exchange sends the buyer to `return_address` (one of the shop's, by keyword), else to
     the shop's default; the case keeps a copy of it."""
-    case = lock_case(case, actor)
-    require_merchant(actor, case)
+    case = _merchant_case(case, actor)
     chosen = address_for_shop(return_address, case.merchant_id)
     now, limits = clock()
     return _approve(case, actor=actor, now=now, limits=limits, return_address=chosen)
 
 
-REJECT_FIELDS = ("status", "reject_reason", "deadline_at", "updated_at")
-
-
 def _reject(case: AfterSaleCase, *, actor, now, limits, reason: str, files: Sequence = ()) -> AfterSaleCase:
     """Refuse one pending case (lock held): the buyer may revise or escalate within the idle period."""
-    source = transition(case, case.reject, action=_("拒绝申请"), now=now, limits=limits, reason=reason)
-    case.save(update_fields=REJECT_FIELDS)
+    source = move(case, case.reject, action=_("拒绝申请"), now=now, limits=limits, reason=reason)
     record(case, Kind.REJECTED, source=source, actor=actor, message=reason, files=files, at=now)
     return case
 
 
 def _reject_many(cases: Sequence[AfterSaleCase], *, actor, now, limits, reason: str) -> list[AfterSaleCase]:
     """The batch form of _reject (locks held): one reason for all, no evidence files."""
-    moved = transition_many(cases, "reject", now=now, limits=limits, reason=reason)
-    save_batch(moved, REJECT_FIELDS)
+    moved = move_many(cases, "reject", now=now, limits=limits, reason=reason)
     bulk_record(moved, Kind.REJECTED, source=CaseStatus.PENDING, actor=actor, at=now, message=reason)
     return moved
 
@@ -374,8 +372,7 @@ def reject(
     files = clean_files(attachments)
     if preset in (None, ""):
         clean_text(reason, label=_("拒绝原因"))  # before anything is locked (N-9)
-    case = lock_case(case, actor)
-    require_merchant(actor, case)
+    case = _merchant_case(case, actor)
     reason = reject_reason_text(preset, reason, case.merchant_id, files)
     now, limits = clock()
     return _reject(case, actor=actor, now=now, limits=limits, reason=reason, files=files)
@@ -399,36 +396,31 @@ def _check_proposal(case: AfterSaleCase, proposed_type: str, amount) -> None:
         )
 
 
+def _put_proposal(
+    case: AfterSaleCase | int, *, actor, method: str, action, kind: str, type, amount, text, check_in=None
+) -> AfterSaleCase:
+    """Make (`propose`) or change (`revise_proposal`) the proposal, with its event: the terms cleaned before
+    the lock, checked against the locked case (only in state `check_in` when given: in another the
+    transition names the state)."""
+    proposed_type, amount, text = _clean_proposal(type, amount, text)
+    case = _merchant_case(case, actor)
+    now, limits = clock()
+    if check_in is None or case.status == check_in:
+        _check_proposal(case, proposed_type, amount)
+    terms = {"type": proposed_type, "amount": amount, "text": text}
+    source = move(case, getattr(case, method), action=action, now=now, limits=limits, **terms)
+    data = {"type": proposed_type, "amount": str(amount)}
+    record(case, kind, source=source, actor=actor, message=text, amount=amount, data=data, at=now)
+    return case
+
+
 @transaction.atomic
 def propose(case: AfterSaleCase | int, *, actor, type: str, amount, text: str) -> AfterSaleCase:
     """Offer the buyer another solution (A-8); the merchant's own answer deadline keeps running."""
-    proposed_type, amount, text = _clean_proposal(type, amount, text)
-    case = lock_case(case, actor)
-    require_merchant(actor, case)
-    now, limits = clock()
-    _check_proposal(case, proposed_type, amount)
-    source = transition(
-        case,
-        case.propose,
-        action=_("发起协商"),
-        now=now,
-        limits=limits,
-        type=proposed_type,
-        amount=amount,
-        text=text,
+    terms = {"type": type, "amount": amount, "text": text}
+    return _put_proposal(
+        case, actor=actor, method="propose", action=_("发起协商"), kind=Kind.PROPOSED, **terms
     )
-    case.save()
-    record(
-        case,
-        Kind.PROPOSED,
-        source=source,
-        actor=actor,
-        message=text,
-        amount=amount,
-        data={"type": proposed_type, "amount": str(amount)},
-        at=now,
-    )
-    return case
 
 
 @transaction.atomic
@@ -438,44 +430,24 @@ def revise_proposal(case: AfterSaleCase | int, *, actor, type: str, amount, text
     Locks the row and re-checks the state: a buyer who accepted or declined meanwhile wins, and the
     merchant is told the case is no longer negotiating.
     """
-    proposed_type, amount, text = _clean_proposal(type, amount, text)
-    case = lock_case(case, actor)
-    require_merchant(actor, case)
-    now, limits = clock()
-    if case.status == CaseStatus.NEGOTIATING:  # else the transition names the state
-        _check_proposal(case, proposed_type, amount)
-    source = transition(
+    terms = {"type": type, "amount": amount, "text": text}
+    return _put_proposal(
         case,
-        case.revise_proposal,
-        action=_("修改协商方案"),
-        now=now,
-        limits=limits,
-        type=proposed_type,
-        amount=amount,
-        text=text,
-    )
-    case.save(update_fields=["proposed_type", "proposed_amount", "proposal_text", "updated_at"])
-    record(
-        case,
-        Kind.PROPOSAL_REVISED,
-        source=source,
         actor=actor,
-        message=text,
-        amount=amount,
-        data={"type": proposed_type, "amount": str(amount)},
-        at=now,
+        method="revise_proposal",
+        action=_("修改协商方案"),
+        kind=Kind.PROPOSAL_REVISED,
+        check_in=CaseStatus.NEGOTIATING,
+        **terms,
     )
-    return case
 
 
 @transaction.atomic
 def withdraw_proposal(case: AfterSaleCase | int, *, actor) -> AfterSaleCase:
     """Take back the proposal the buyer has not answered (A-3): pending again, on the original answer deadline."""
-    case = lock_case(case, actor)
-    require_merchant(actor, case)
+    case = _merchant_case(case, actor)
     now, limits = clock()
-    source = transition(case, case.withdraw_proposal, action=_("撤回协商方案"), now=now, limits=limits)
-    case.save(update_fields=DECLINE_FIELDS)
+    source = move(case, case.withdraw_proposal, action=_("撤回协商方案"), now=now, limits=limits)
     record(case, Kind.PROPOSAL_WITHDRAWN, source=source, actor=actor, at=now)
     return case
 
@@ -483,38 +455,29 @@ def withdraw_proposal(case: AfterSaleCase | int, *, actor) -> AfterSaleCase:
 @transaction.atomic
 def accept_proposal(case: AfterSaleCase | int) -> AfterSaleCase:
     """The buyer accepts the merchant's proposal: the case proceeds as approved on its terms, negotiated (A-8)."""
-    case = lock_case(case, None)
+    case = _buyer_case(case)
     now, limits = clock()
     if case.status == CaseStatus.NEGOTIATING and case.proposed_amount is not None:
         check_refundable(case.item, case.proposed_amount)
     source = transition(case, case.accept_proposal, action=_("接受协商方案"), now=now, limits=limits)
     give_return_address(case)
-    case.save()
-    record(
-        case,
-        Kind.PROPOSAL_ACCEPTED,
-        source=source,
-        actor=BUYER,
-        amount=case.amount,
-        data={"type": case.type, "amount": str(case.amount)},
-        at=now,
-    )
+    save_move(case, "accept_proposal")
+    terms = {"type": case.type, "amount": str(case.amount)}
+    record(case, Kind.PROPOSAL_ACCEPTED, source=source, actor=BUYER, amount=case.amount, data=terms, at=now)
     settle(case)
     return case
 
 
 def _decline(case: AfterSaleCase, *, kind: str, actor, now, limits) -> AfterSaleCase:
     """The proposal is off (lock held): declined by the buyer, or expired (A-8); back to the merchant."""
-    source = transition(case, case.decline_proposal, action=_("拒绝协商方案"), now=now, limits=limits)
-    case.save(update_fields=DECLINE_FIELDS)
+    source = move(case, case.decline_proposal, action=_("拒绝协商方案"), now=now, limits=limits)
     record(case, kind, source=source, actor=actor, at=now)
     return case
 
 
 def _decline_many(cases: Sequence[AfterSaleCase], *, kind: str, actor, now, limits) -> list[AfterSaleCase]:
     """The batch form of _decline (locks held)."""
-    moved = transition_many(cases, "decline_proposal", now=now, limits=limits)
-    save_batch(moved, DECLINE_FIELDS)
+    moved = move_many(cases, "decline_proposal", now=now, limits=limits)
     bulk_record(moved, kind, source=CaseStatus.NEGOTIATING, actor=actor, at=now)
     return moved
 
@@ -522,7 +485,7 @@ def _decline_many(cases: Sequence[AfterSaleCase], *, kind: str, actor, now, limi
 @transaction.atomic
 def decline_proposal(case: AfterSaleCase | int) -> AfterSaleCase:
     """The buyer declines: back to the merchant on the original answer deadline (A-8)."""
-    case = lock_case(case, None)
+    case = _buyer_case(case)
     now, limits = clock()
     return _decline(case, kind=Kind.PROPOSAL_DECLINED, actor=BUYER, now=now, limits=limits)
 
@@ -536,20 +499,12 @@ def revise(case: AfterSaleCase | int, *, amount=None, description: str = "") -> 
     """The buyer revises a refused request (new amount and/or description): pending again, new answer period."""
     amount = clean_amount(amount, label=_("申请金额")) if amount not in (None, "") else None
     description = clean_text(description, label=_("问题描述"), required=False)
-    case = lock_case(case, None)
+    case = _buyer_case(case)
     now, limits = clock()
     if amount is not None:
         check_refundable(case.item, amount)
-    source = transition(
-        case,
-        case.revise,
-        action=_("修改申请"),
-        now=now,
-        limits=limits,
-        amount=amount,
-        description=description,
-    )
-    case.save()
+    changes = {"amount": amount, "description": description}
+    source = move(case, case.revise, action=_("修改申请"), now=now, limits=limits, **changes)
     record(case, Kind.REVISED, source=source, actor=BUYER, message=description, amount=case.amount, at=now)
     return case
 
@@ -559,10 +514,9 @@ def escalate(case: AfterSaleCase | int, *, reason: str = "", attachments: Iterab
     """The buyer asks the platform to step in after a refusal (官方客服介入, A-7)."""
     reason = clean_text(reason, label=_("申请理由"), required=False)
     files = clean_files(attachments)
-    case = lock_case(case, None)
+    case = _buyer_case(case)
     now, limits = clock()
-    source = transition(case, case.escalate, action=_("申请平台介入"), now=now, limits=limits)
-    case.save()
+    source = move(case, case.escalate, action=_("申请平台介入"), now=now, limits=limits)
     record(case, Kind.ARBITRATION_REQUESTED, source=source, actor=BUYER, message=reason, files=files, at=now)
     return case
 
@@ -570,17 +524,31 @@ def escalate(case: AfterSaleCase | int, *, reason: str = "", attachments: Iterab
 @transaction.atomic
 def cancel(case: AfterSaleCase | int) -> AfterSaleCase:
     """The buyer withdraws while no money has moved (A-3); the item is released."""
-    case = lock_case(case, None)
-    now, _limits = clock()
-    source = transition(case, case.cancel, action=_("撤销申请"), now=now)
-    case.save()
-    settle(case)
+    case = _buyer_case(case)
+    now = timezone.now()
+    source = move(case, case.cancel, action=_("撤销申请"), now=now)
     record(case, Kind.CANCELLED, source=source, actor=BUYER, at=now)
+    settle(case)
     return case
 
 
 # --------------------------------------------------------------------------------------------
 # Goods going back and forth
+
+
+def _record_parcel(
+    case: AfterSaleCase, kind: str, *, source: str, actor, carrier: str, tracking_no: str, now
+) -> None:
+    """The event of a parcel sent (the buyer's return, the merchant's replacement), with its tracking."""
+    record(
+        case,
+        kind,
+        source=source,
+        actor=actor,
+        params={"carrier": carrier, "tracking": tracking_no},
+        data={"carrier": carrier, "tracking_no": tracking_no},
+        at=now,
+    )
 
 
 @transaction.atomic
@@ -589,34 +557,17 @@ def buyer_ship_return(case: AfterSaleCase | int, *, carrier: str, tracking_no: s
     # The buyer's number arrives through the platform, where nobody could correct it: normalised and the
     # generic rule only, not the carrier's format (a return must never be lost to a mismatch).
     carrier, tracking_no = clean_tracking(carrier, tracking_no, check_format=False)
-    case = lock_case(case, None)
+    case = _buyer_case(case)
     now, limits = clock()
-    source = transition(
-        case,
-        case.buyer_ship_return,
-        action=_("填写退货物流"),
-        now=now,
-        limits=limits,
-        carrier=carrier,
-        tracking_no=tracking_no,
-    )
-    case.save()
-    record(
-        case,
-        Kind.RETURN_SHIPPED,
-        source=source,
-        actor=BUYER,
-        params={"carrier": carrier, "tracking": tracking_no},
-        data={"carrier": carrier, "tracking_no": tracking_no},
-        at=now,
-    )
+    parcel = {"carrier": carrier, "tracking_no": tracking_no}
+    source = move(case, case.buyer_ship_return, action=_("填写退货物流"), now=now, limits=limits, **parcel)
+    _record_parcel(case, Kind.RETURN_SHIPPED, source=source, actor=BUYER, now=now, **parcel)
     return case
 
 
 def _confirm_return(case: AfterSaleCase, *, actor, now, limits, params=None) -> AfterSaleCase:
     """The goods are back (lock held): refund (online), voucher (cod) or replacement (exchange)."""
-    source = transition(case, case.confirm_return, action=_("确认收货"), now=now, limits=limits)
-    case.save(update_fields=CONFIRM_RETURN_FIELDS)
+    source = move(case, case.confirm_return, action=_("确认收货"), now=now, limits=limits)
     record(case, Kind.RETURN_CONFIRMED, source=source, actor=actor, params=params, at=now)
     settle(case)
     return case
@@ -626,8 +577,7 @@ def _confirm_return_many(
     cases: Sequence[AfterSaleCase], *, actor, now, limits, params=None
 ) -> list[AfterSaleCase]:
     """The batch form of _confirm_return (locks held)."""
-    moved = transition_many(cases, "confirm_return", now=now, limits=limits)
-    save_batch(moved, CONFIRM_RETURN_FIELDS)
+    moved = move_many(cases, "confirm_return", now=now, limits=limits)
     bulk_record(
         moved, Kind.RETURN_CONFIRMED, source=CaseStatus.RETURN_IN_TRANSIT, actor=actor, at=now, params=params
     )
@@ -638,8 +588,7 @@ def _confirm_return_many(
 @transaction.atomic
 def confirm_return(case: AfterSaleCase | int, *, actor) -> AfterSaleCase:
     """The merchant received the goods: refund (online), voucher (cod) or replacement (exchange)."""
-    case = lock_case(case, actor)
-    require_merchant(actor, case)
+    case = _merchant_case(case, actor)
     now, limits = clock()
     return _confirm_return(case, actor=actor, now=now, limits=limits)
 
@@ -651,11 +600,9 @@ def refuse_return(
     """The merchant refuses the returned goods, with reason and evidence: the platform decides (A-3, A-7)."""
     reason = clean_text(reason, label=_("拒绝收货原因"))
     files = clean_files(attachments)
-    case = lock_case(case, actor)
-    require_merchant(actor, case)
+    case = _merchant_case(case, actor)
     now, limits = clock()
-    source = transition(case, case.refuse_return, action=_("拒绝收货"), now=now, limits=limits)
-    case.save()
+    source = move(case, case.refuse_return, action=_("拒绝收货"), now=now, limits=limits)
     record(case, Kind.RETURN_REFUSED, source=source, actor=actor, message=reason, files=files, at=now)
     return case
 
@@ -664,35 +611,17 @@ def refuse_return(
 def reship(case: AfterSaleCase | int, *, actor, carrier: str, tracking_no: str) -> AfterSaleCase:
     """The merchant sends the replacement (exchange, or a reship ordered by arbitration)."""
     carrier, tracking_no = clean_tracking(carrier, tracking_no)
-    case = lock_case(case, actor)
-    require_merchant(actor, case)
+    case = _merchant_case(case, actor)
     now, limits = clock()
-    source = transition(
-        case,
-        case.reship,
-        action=_("补发商品"),
-        now=now,
-        limits=limits,
-        carrier=carrier,
-        tracking_no=tracking_no,
-    )
-    case.save()
-    record(
-        case,
-        Kind.RESHIPPED,
-        source=source,
-        actor=actor,
-        params={"carrier": carrier, "tracking": tracking_no},
-        data={"carrier": carrier, "tracking_no": tracking_no},
-        at=now,
-    )
+    parcel = {"carrier": carrier, "tracking_no": tracking_no}
+    source = move(case, case.reship, action=_("补发商品"), now=now, limits=limits, **parcel)
+    _record_parcel(case, Kind.RESHIPPED, source=source, actor=actor, now=now, **parcel)
     return case
 
 
 def _confirm_exchange(case: AfterSaleCase, *, actor, now, params=None) -> AfterSaleCase:
     """The replacement arrived (lock held): exchanged, the item released."""
-    source = transition(case, case.confirm_exchange, action=_("确认收到换货"), now=now)
-    case.save(update_fields=CONFIRM_EXCHANGE_FIELDS)
+    source = move(case, case.confirm_exchange, action=_("确认收到换货"), now=now)
     record(case, Kind.EXCHANGE_CONFIRMED, source=source, actor=actor, params=params, at=now)
     settle(case)
     return case
@@ -700,8 +629,7 @@ def _confirm_exchange(case: AfterSaleCase, *, actor, now, params=None) -> AfterS
 
 def _confirm_exchange_many(cases: Sequence[AfterSaleCase], *, actor, now, params=None) -> list[AfterSaleCase]:
     """The batch form of _confirm_exchange (locks held: the items too)."""
-    moved = transition_many(cases, "confirm_exchange", now=now)
-    save_batch(moved, CONFIRM_EXCHANGE_FIELDS)
+    moved = move_many(cases, "confirm_exchange", now=now)
     bulk_record(
         moved, Kind.EXCHANGE_CONFIRMED, source=CaseStatus.EXCHANGE_SHIPPED, actor=actor, at=now, params=params
     )
@@ -712,24 +640,21 @@ def _confirm_exchange_many(cases: Sequence[AfterSaleCase], *, actor, now, params
 @transaction.atomic
 def confirm_exchange(case: AfterSaleCase | int) -> AfterSaleCase:
     """The buyer confirms the replacement arrived: exchanged, the item released."""
-    case = lock_case(case, None)
-    now, _limits = clock()
-    return _confirm_exchange(case, actor=BUYER, now=now)
+    case = _buyer_case(case)
+    return _confirm_exchange(case, actor=BUYER, now=timezone.now())
 
 
 @transaction.atomic
 def upload_voucher(case: AfterSaleCase | int, *, actor, file) -> AfterSaleCase:
     """Cash on delivery: the merchant refunded offline and uploads the proof; the case is refunded."""
     files = clean_files([file] if file else [], required=True, label=_("退款凭证"))
-    case = lock_case(case, actor)
-    require_merchant(actor, case)
-    now, _limits = clock()
+    case = _merchant_case(case, actor)
+    now = timezone.now()
     if case.status == CaseStatus.AWAITING_VOUCHER:  # else the transition names the state
         check_refundable(case.item, case.amount)
-    source = transition(case, case.upload_voucher, action=_("上传退款凭证"), now=now)
-    case.save()
-    settle(case)
+    source = move(case, case.upload_voucher, action=_("上传退款凭证"), now=now)
     record(case, Kind.VOUCHER_UPLOADED, source=source, actor=actor, amount=case.amount, files=files, at=now)
+    settle(case)
     return case
 
 
@@ -750,33 +675,25 @@ def arbitrate(
     case = lock_case(case, actor)
     require_platform(actor)
     now, limits = clock()
-    source = transition(
-        case,
-        case.arbitrate,
-        action=_("平台判定"),
-        now=now,
-        limits=limits,
-        outcome=outcome,
-        liability=liability,
-    )
-    case.save()
-    settle(case)
+    decision = {"outcome": outcome, "liability": liability}
+    source = move(case, case.arbitrate, action=_("平台判定"), now=now, limits=limits, **decision)
     record(
         case,
         Kind.ARBITRATED,
         source=source,
         actor=actor,
         message=note,
-        params={"outcome": outcome, "liability": liability},
+        params=decision,
         amount=case.amount if outcome == ArbitrationOutcome.REFUND else None,
-        data={"outcome": outcome, "liability": liability},
+        data=decision,
         at=now,
     )
+    settle(case)
     notify(
         ARBITRATED,
         audience=Notice.Audience.MERCHANT,
         merchant_id=case.merchant_id,
-        params={"case_id": case.pk, "no": case.case_no, "outcome": outcome, "liability": liability},
+        params={"case_id": case.pk, "no": case.case_no, **decision},
         message=note,
         at=now,
     )
@@ -793,18 +710,11 @@ def add_message(case: AfterSaleCase | int, *, actor, text: str, attachments: Ite
     files = clean_files(attachments)
     text = clean_text(text, label=_("留言内容"), required=not files)
     if is_buyer(actor):
-        case = lock_case(case, None)  # the buyer's own case: buyers are not scoped by shop
+        case = _buyer_case(case)  # the buyer's own case: buyers are not scoped by shop
     else:
         case = lock_case(case, actor)
         require_merchant_or_platform(actor, case)
-    return record(
-        case,
-        Kind.MESSAGE,
-        source=case.status,
-        actor=actor,
-        message=text,
-        files=files,
-    )
+    return record(case, Kind.MESSAGE, source=case.status, actor=actor, message=text, files=files)
 
 
 __all__ = [

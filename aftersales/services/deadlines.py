@@ -27,9 +27,9 @@ from aftersales.services._common import (
     bulk_record,
     clock,
     lock_case,
+    move,
+    move_many,
     record,
-    transition,
-    transition_many,
 )
 from aftersales.services.cases import (
     _approve,
@@ -62,18 +62,7 @@ RECEIPT_TIMEOUT = {"why": "receipt_timeout"}
 EXCHANGE_TIMEOUT = {"why": "exchange_timeout"}
 CLOSE_WHY = {CaseStatus.REJECTED: "rejected_idle", CaseStatus.AWAITING_RETURN: "return_not_sent"}
 
-# What the system-only moves write on the case row (both forms).
-CLOSE_FIELDS = ("status", "deadline_at", "closed_at", "updated_at")
-ADVANCE_FIELDS = (
-    "status",
-    "advance_paid",
-    "refunded_amount",
-    "refunded_at",
-    "refund_failed",
-    "deadline_at",
-    "closed_at",
-    "updated_at",
-)
+# What escalating writes on the case row (both forms; not a transition: the transitions' are MOVE_FIELDS).
 ESCALATE_FIELDS = ("escalated", "deadline_at", "updated_at")
 
 
@@ -153,8 +142,7 @@ def _lock_related(cases: Sequence[AfterSaleCase], *, orders: bool) -> list[After
 
 def _close(case: AfterSaleCase, *, now: datetime) -> AfterSaleCase:
     """The buyer let the case lapse (no follow-up to a refusal, no goods sent back): closed, item released."""
-    source = transition(case, case.close, action=Kind.CLOSED.label, now=now)
-    case.save(update_fields=CLOSE_FIELDS)
+    source = move(case, case.close, action=Kind.CLOSED.label, now=now)
     record(case, Kind.CLOSED, source=source, params={"why": CLOSE_WHY[source]}, at=now)
     settle(case)
     return case
@@ -163,8 +151,7 @@ def _close(case: AfterSaleCase, *, now: datetime) -> AfterSaleCase:
 def _close_many(cases: Sequence[AfterSaleCase], *, now: datetime) -> list[AfterSaleCase]:
     """The batch form of _close (the items locked too)."""
     sources = {case.pk: case.status for case in cases}
-    moved = transition_many(cases, "close", now=now)
-    save_batch(moved, CLOSE_FIELDS)
+    moved = move_many(cases, "close", now=now)
     for source, why in CLOSE_WHY.items():
         group = [case for case in moved if sources[case.pk] == source]
         bulk_record(group, Kind.CLOSED, source=source, at=now, params={"why": why})
@@ -175,8 +162,7 @@ def _close_many(cases: Sequence[AfterSaleCase], *, now: datetime) -> list[AfterS
 def _pay_in_advance(case: AfterSaleCase, *, now: datetime) -> AfterSaleCase:
     """No voucher in time (cod): the platform pays the buyer (先行赔付); a violation on the shop (A-3)."""
     episode = case.deadline_at  # the voucher deadline the shop missed
-    source = transition(case, case.pay_in_advance, action=Kind.ADVANCE_PAID.label, now=now)
-    case.save(update_fields=ADVANCE_FIELDS)
+    source = move(case, case.pay_in_advance, action=Kind.ADVANCE_PAID.label, now=now)
     settle(case)
     charge_advance_payment(case, episode=episode, at=now)
     record(case, Kind.ADVANCE_PAID, source=source, amount=case.amount, at=now)
@@ -186,8 +172,7 @@ def _pay_in_advance(case: AfterSaleCase, *, now: datetime) -> AfterSaleCase:
 def _pay_in_advance_many(cases: Sequence[AfterSaleCase], *, now: datetime) -> list[AfterSaleCase]:
     """The batch form of _pay_in_advance (the orders and items locked too)."""
     episodes = {case.pk: case.deadline_at for case in cases}
-    moved = transition_many(cases, "pay_in_advance", now=now)
-    save_batch(moved, ADVANCE_FIELDS)
+    moved = move_many(cases, "pay_in_advance", now=now)
     settle_many(moved)
     charge_advance_payments(moved, episodes=episodes, at=now)
     bulk_record(moved, Kind.ADVANCE_PAID, source=CaseStatus.AWAITING_VOUCHER, at=now, with_amount=True)

@@ -27,8 +27,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.models import AfterSaleCase
 from aftersales.registrations import ADVANCE_PAID, ESCALATED
-from aftersales.services._common import publish_refunds
-from aftersales.tasks import refund_batch_task, refund_task
+from aftersales.services._common import REFUND_BATCH_TASK, REFUND_TASK, enqueue, publish_refunds
 from aftersales.transitions import CaseStatus
 from merchants import effects as item_effects
 from merchants.kernel import notices
@@ -72,7 +71,7 @@ def queue_refund(case: AfterSaleCase) -> None:
     """
     case_id = case.pk
     transaction.on_commit(
-        partial(publish_refunds, [case_id], lambda: refund_task.delay(case_id)), robust=True
+        partial(publish_refunds, [case_id], lambda: enqueue(REFUND_TASK, case_id)), robust=True
     )
 
 
@@ -83,7 +82,7 @@ def queue_refunds(cases: Sequence[AfterSaleCase]) -> None:
     ids = [case.pk for case in cases]
     if ids:
         transaction.on_commit(
-            partial(publish_refunds, ids, lambda: refund_batch_task.delay(ids)), robust=True
+            partial(publish_refunds, ids, lambda: enqueue(REFUND_BATCH_TASK, ids)), robust=True
         )
 
 

@@ -26,7 +26,7 @@ from aftersales.exceptions import GatewayError
 from aftersales.gateway import get_gateway
 from aftersales.models import AfterSaleCase, AftersalesSettings, Refund
 from aftersales.registrations import REFUND_FAILED
-from aftersales.services._common import Kind, lock_case, record, require_platform, transition
+from aftersales.services._common import Kind, lock_case, move, record, require_platform
 from aftersales.services.effects import queue_refund, settle
 from aftersales.transitions import CaseStatus, RefundStatus
 from merchants.kernel.notices import notify
@@ -93,9 +93,7 @@ def _finish(case_id: int) -> AfterSaleCase | None:
     if case.status != CaseStatus.REFUNDING or refund.status != RefundStatus.SUCCEEDED:
         return None  # another run finished it already
     now = timezone.now()
-    source = transition(case, case.mark_refunded, action=_("退款成功"), now=now)
-    case.save()
-    settle(case)
+    source = move(case, case.mark_refunded, action=_("退款成功"), now=now)
     record(
         case,
         Kind.REFUNDED,
@@ -105,6 +103,7 @@ def _finish(case_id: int) -> AfterSaleCase | None:
         data={"reference": refund.gateway_reference},
         at=now,
     )
+    settle(case)
     return case
 
 

@@ -1,18 +1,15 @@
 """The review actions a workbench page may offer (R-2..R-4): the names selectors.available_actions returns.
 
-Each action is a small form on its own page, POSTing back to it; the view calls `run(review, actor, **form
-data)` — a Contract service — and shows its refusal as a message. Rules live in the services, not here.
-Kept apart from the pages so the kernel's action kit can take them over as they are.
+Each is the kernel's action-page kit (merchants.kernel.admin.actions) holding the service itself: a small
+form on its own page, POSTing back to it; the kit calls `service(review, actor=user, **form.service_kwargs())`
+and shows its refusal as a message. Rules live in the services, not here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
 from django.utils.translation import gettext_lazy as _
 
+from merchants.kernel.admin.actions import ObjectAction
 from reviews import forms, selectors, services
 from reviews.exceptions import ReplyNotAllowedError
 from reviews.transitions import ReplyStatus
@@ -25,31 +22,14 @@ def _delete_current_reply(review, *, actor):
     return services.delete_reply(reply, actor=actor)
 
 
-@dataclass(frozen=True)
-class ReviewAction:
-    name: str  # as selectors.available_actions names it; also the URL part
-    label: str
-    form_class: type[forms.ReviewActionForm]
-    run: Callable[..., Any]  # run(review, actor=user, **form.service_kwargs())
-    done: str  # the success message (may use %(order_no)s)
-    icon: str = ""
-    variant: str = "default"  # unfold button variant: primary | danger | default
-    intro: str = ""
-    submit: str = ""
-
-    @property
-    def takes_input(self) -> bool:
-        return self.form_class is not forms.ConfirmForm
-
-
-REVIEW_ACTIONS: dict[str, ReviewAction] = {
+REVIEW_ACTIONS: dict[str, ObjectAction] = {
     action.name: action
     for action in (
-        ReviewAction(
+        ObjectAction(
             "reply",
             _("回复"),
-            forms.ReplyForm,
             services.reply,
+            forms.ReplyForm,
             _("回复已提交，平台审核通过后展示（订单 %(order_no)s）。"),
             icon="reply",
             variant="primary",
@@ -58,43 +38,43 @@ REVIEW_ACTIONS: dict[str, ReviewAction] = {
             ),
             submit=_("提交回复"),
         ),
-        ReviewAction(
+        ObjectAction(
             "delete_reply",
             _("删除回复"),
-            forms.ConfirmForm,
             _delete_current_reply,
+            forms.ConfirmForm,
             _("回复已删除，可以重新回复（订单 %(order_no)s）。"),
             icon="delete",
             variant="danger",
             intro=_("删除后商品页不再展示这条回复，评价记录中仍保留原文。删除后可以重新回复。"),
             submit=_("确认删除"),
         ),
-        ReviewAction(
+        ObjectAction(
             "pin",
             _("置顶"),
-            forms.ConfirmForm,
             services.pin,
+            forms.ConfirmForm,
             _("已置顶（订单 %(order_no)s）。"),
             icon="vertical_align_top",
             variant="primary",
             intro=_("置顶的评价展示在商品评价页最前面。每个商品最多置顶 %(max)d 条；申诉过的评价不能置顶。"),
             submit=_("确认置顶"),
         ),
-        ReviewAction(
+        ObjectAction(
             "unpin",
             _("取消置顶"),
-            forms.ConfirmForm,
             services.unpin,
+            forms.ConfirmForm,
             _("已取消置顶（订单 %(order_no)s）。"),
             icon="vertical_align_bottom",
             intro=_("取消后该评价按发表时间排列，空出的置顶位可以给其他评价。"),
             submit=_("确认取消置顶"),
         ),
-        ReviewAction(
+        ObjectAction(
             "appeal",
             _("申诉"),
-            forms.AppealForm,
             services.appeal,
+            forms.AppealForm,
             _("申诉已提交，等待平台审核（订单 %(order_no)s）。"),
             icon="gavel",
             variant="danger",

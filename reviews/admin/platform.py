@@ -121,6 +121,44 @@ class QueueAdmin(MerchantScopedAdmin):
     def has_act_permission(self, request) -> bool:
         return is_platform(request.user)
 
+    # -- the one decision a row takes (<id>/<decision_path>/, POSTed from its page): moderate, decide
+
+    decision_path = ""
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                f"<path:object_id>/{self.decision_path}/",
+                self.admin_site.admin_view(self.decision_view),
+                name="{}_{}_{}".format(*info, self.decision_path),
+            ),
+        ] + super().get_urls()
+
+    def decision_view(self, request, object_id):
+        """404 outside the queue, 403 for anyone but platform staff; a GET goes back to the row's page."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404(_("对象不存在。"))
+        if not is_platform(request.user):
+            raise PermissionDenied
+        change_url = reverse(
+            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]
+        )
+        if request.method != "POST":
+            return HttpResponseRedirect(change_url)
+        return self.decide(request, obj, change_url)
+
+    def decide(self, request, obj, change_url: str):
+        """The POST: the service, its message, then the pending tab of the queue (or back on a refusal)."""
+        raise NotImplementedError
+
+    def pending_queue_url(self) -> str:
+        return (
+            reverse(f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_changelist")
+            + "?tab=pending"
+        )
+
     def get_changelist(self, request, **kwargs):
         return QuickTabChangeList
 
@@ -193,6 +231,7 @@ class QueueAdmin(MerchantScopedAdmin):
 
 class ReplyModerationAdmin(QueueAdmin):
     tabs = ReplyTabs
+    decision_path = "moderate"
     list_display = ("reply_text", "shop", "review_cell", "check_cell", "status_cell", "waiting", "row_action")
     list_display_links = None
     list_select_related = ("review", "review__product", "merchant")
@@ -259,34 +298,17 @@ class ReplyModerationAdmin(QueueAdmin):
 
     # -- decisions
 
-    def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
-        return [
-            path(
-                "<path:object_id>/moderate/",
-                self.admin_site.admin_view(self.moderate_view),
-                name="{}_{}_moderate".format(*info),
-            ),
-        ] + super().get_urls()
-
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.status == ReplyStatus.PENDING and is_platform(request.user):
             context["moderate_url"] = reverse(f"{self.admin_site.name}:reviews_reply_moderate", args=[obj.pk])
             context["reject_form"] = RejectReplyForm()
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def moderate_view(self, request, object_id):
-        """POST approve / reject (with a reason) of one reply; back to the queue when done."""
-        reply = self.get_object(request, unquote(object_id))
-        if reply is None:
-            raise Http404(_("对象不存在。"))
-        if not is_platform(request.user):
-            raise PermissionDenied
-        change_url = reverse(f"{self.admin_site.name}:reviews_reply_change", args=[reply.pk])
+    def decide(self, request, reply, change_url: str):
+        """Approve, or reject with a reason, one reply."""
         decision = request.POST.get("decision")
-        if request.method != "POST" or decision not in ("approve", "reject"):
-            if request.method == "POST":
-                messages.error(request, gettext("请选择通过或驳回。"))
+        if decision not in ("approve", "reject"):
+            messages.error(request, gettext("请选择通过或驳回。"))
             return HttpResponseRedirect(change_url)
         try:
             services.moderate_reply(
@@ -307,9 +329,7 @@ class ReplyModerationAdmin(QueueAdmin):
             )
             % {"no": reply.review.order_no},
         )
-        return HttpResponseRedirect(
-            reverse(f"{self.admin_site.name}:reviews_reply_changelist") + "?tab=pending"
-        )
+        return HttpResponseRedirect(self.pending_queue_url())
 
     @admin.action(description=_("批量通过"), permissions=["act"])
     def approve_selected(self, request, queryset):
@@ -387,6 +407,7 @@ class ReplyModerationAdmin(QueueAdmin):
 
 class AppealAdmin(QueueAdmin):
     tabs = AppealTabs
+    decision_path = "decide"
     list_display = ("reason_cell", "shop", "review_cell", "status_cell", "waiting", "decision", "row_action")
     list_display_links = None
     list_select_related = ("review", "review__product", "merchant")
@@ -424,16 +445,6 @@ class AppealAdmin(QueueAdmin):
             '<a class="font-semibold text-primary-600 whitespace-nowrap" href="{}">{}</a>', url, label
         )
 
-    def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
-        return [
-            path(
-                "<path:object_id>/decide/",
-                self.admin_site.admin_view(self.decide_view),
-                name="{}_{}_decide".format(*info),
-            ),
-        ] + super().get_urls()
-
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context.update(self.appeal_context(request, obj, AppealDecisionForm()))
@@ -462,16 +473,8 @@ class AppealAdmin(QueueAdmin):
             "decision_form": form,
         }
 
-    def decide_view(self, request, object_id):
-        """POST the decision; a refusal or a missing field is shown on the page, nothing changed."""
-        appeal = self.get_object(request, unquote(object_id))
-        if appeal is None:
-            raise Http404(_("对象不存在。"))
-        if not is_platform(request.user):
-            raise PermissionDenied
-        change_url = reverse(f"{self.admin_site.name}:reviews_appeal_change", args=[appeal.pk])
-        if request.method != "POST":
-            return HttpResponseRedirect(change_url)
+    def decide(self, request, appeal, change_url: str):
+        """Uphold or dismiss the appeal; a refusal or a missing field is shown on its page, nothing changed."""
         form = AppealDecisionForm(request.POST)
         if form.is_valid():
             kwargs = form.service_kwargs()
@@ -486,9 +489,7 @@ class AppealAdmin(QueueAdmin):
                     else gettext("已驳回申诉（订单 %(no)s）。")
                 )
                 messages.success(request, done % {"no": appeal.review.order_no})
-                return HttpResponseRedirect(
-                    reverse(f"{self.admin_site.name}:reviews_appeal_changelist") + "?tab=pending"
-                )
+                return HttpResponseRedirect(self.pending_queue_url())
         else:
             for errors in form.errors.values():
                 for error in errors:

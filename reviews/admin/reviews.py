@@ -11,12 +11,8 @@ reply and appeal queues (reviews/admin/platform.py).
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import BooleanField, Case, IntegerField, Q, Value, When
-from django.http import Http404, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext
@@ -24,7 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import display
 
-from merchants.kernel.admin.base import is_workbench, member_may, message_errors
+from merchants.kernel.admin.actions import ObjectAction, ObjectActionsMixin
+from merchants.kernel.admin.base import is_workbench, member_may
 from merchants.kernel.admin.changelist import EmptyState, FastListMixin
 from merchants.kernel.admin.display import actor_parts, countdown, local_time, member_roles, stacked_cell
 from merchants.kernel.admin.importing import SpreadsheetImportExportAdmin
@@ -33,7 +30,7 @@ from merchants.kernel.scoping import WRITE_ROLES, is_platform, merchant_ids_for,
 from merchants.kernel.vocabulary import ActorKind
 from merchants.models import Product
 from reviews import selectors
-from reviews.admin.actions import REVIEW_ACTIONS, ReviewAction
+from reviews.admin.actions import REVIEW_ACTIONS
 from reviews.admin.display import appeal_badge, reply_badge, reply_status_badge, stars, state_badges
 from reviews.files import image_url
 from reviews.filters import (
@@ -69,13 +66,22 @@ def _limits(request):
     return cached
 
 
-class ReviewAdmin(QuickTabsMixin, FastListMixin, SpreadsheetImportExportAdmin):
+class ReviewAdmin(ObjectActionsMixin, QuickTabsMixin, FastListMixin, SpreadsheetImportExportAdmin):
     """Shared by the workbench and /admin/: list, tabs, filters, search and the read-only review page.
 
     …/review/import/ is the platform's feed of reviews and buyer deletions (reviews/resources.py): staff
     on /admin/ only; …/review/export/ writes the same columns, which import back."""
 
     resource_classes = [ReviewFeedResource]
+
+    # The action pages: the kernel's kit (<id>/action/<name>/), the workbench's only; which moves a
+    # review offers now is selectors.available_actions.
+    object_actions = tuple(REVIEW_ACTIONS.values())
+    action_url_name = "action"
+    action_number_field = "order_no"
+    action_form_object = "review"
+    action_template = "reviews/review_action.html"
+    action_refusal_goes_back = True  # pin, unpin, delete: the refusal is shown on the review's page
 
     def has_import_permission(self, request):
         return not is_workbench(self.admin_site) and is_platform(request.user)
@@ -159,11 +165,20 @@ class ReviewAdmin(QuickTabsMixin, FastListMixin, SpreadsheetImportExportAdmin):
         """A member who may write in the review's shop (workbench only); state and details are the service's."""
         return is_workbench(self.admin_site) and member_may(request, review, WRITE_ROLES)
 
-    def review_actions(self, request, review: Review) -> list[ReviewAction]:
-        if not self.may_act(request, review):
+    def offered_actions(self) -> dict[str, ObjectAction]:
+        return REVIEW_ACTIONS if is_workbench(self.admin_site) else {}  # /admin/ staff act on the queues
+
+    def visible_actions(self, request, obj) -> list[ObjectAction]:
+        if not self.may_act(request, obj):
             return []
-        names = selectors.available_actions(review, request.user, limits=_limits(request))
+        names = selectors.available_actions(obj, request.user, limits=_limits(request))
         return [REVIEW_ACTIONS[name] for name in names]
+
+    def action_permitted(self, request, obj, action: ObjectAction) -> bool:
+        return self.may_act(request, obj)
+
+    def action_possible(self, request, obj, action: ObjectAction) -> bool:
+        return self.action_visible(request, obj, action.name)
 
     # -- the list
 
@@ -383,19 +398,8 @@ class ReviewAdmin(QuickTabsMixin, FastListMixin, SpreadsheetImportExportAdmin):
     def review_context(self, request, review: Review) -> dict:
         """What the review page shows around the read-only fields."""
         limits = _limits(request)
-        site = self.admin_site.name
         events = list(selectors.timeline(review))
         appeal = selectors.appeal_of(review)
-        actions = [
-            {
-                "name": spec.name,
-                "label": spec.label,
-                "icon": spec.icon,
-                "variant": spec.variant,
-                "url": reverse(f"{site}:reviews_review_action", args=[review.pk, spec.name]),
-            }
-            for spec in self.review_actions(request, review)
-        ]
         replies = list(selectors.replies_of(review))
         for reply in replies:
             reply.badge = reply_status_badge(reply)
@@ -404,7 +408,7 @@ class ReviewAdmin(QuickTabsMixin, FastListMixin, SpreadsheetImportExportAdmin):
             "review": review,
             "review_states": state_badges(review),
             "review_reply_badge": reply_badge(review),
-            "review_actions": actions,
+            "review_actions": self.action_buttons(request, review),
             "review_may_act": self.may_act(request, review),
             "review_is_platform_site": self.is_platform_site(),
             "review_images": [image_url(image) for image in review.images.all()],
@@ -444,81 +448,29 @@ class ReviewAdmin(QuickTabsMixin, FastListMixin, SpreadsheetImportExportAdmin):
             )
         return rows
 
-    # -- the action pages
+    # -- the action pages (the kit's hooks)
 
-    def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
-        return [
-            path(
-                "<path:object_id>/action/<slug:action>/",
-                self.admin_site.admin_view(self.review_action_view),
-                name="{}_{}_action".format(*info),
-            ),
-        ] + super().get_urls()
+    def not_now_text(self, obj, action: ObjectAction) -> str:
+        return gettext("该评价当前不能「%(action)s」。") % {"action": action.label}
 
-    def change_url(self, review) -> str:
-        return reverse(f"{self.admin_site.name}:reviews_review_change", args=[review.pk])
-
-    def review_action_view(self, request, object_id, action):
-        """GET: the action's form; POST: the service call. 404 outside the user's shops, 403 for a viewer."""
-        spec = REVIEW_ACTIONS.get(action) if is_workbench(self.admin_site) else None
-        if spec is None:
-            raise Http404(_("没有这个操作。"))
-        review = self.get_object(request, unquote(object_id))
-        if review is None:
-            raise Http404(_("对象不存在。"))
-        if not self.may_act(request, review):
-            raise PermissionDenied
-        change_url = self.change_url(review)
-        if request.method == "POST":
-            form = spec.form_class(request.POST, request.FILES, review=review)
-            if form.is_valid():
-                try:
-                    result = spec.run(review, actor=request.user, **form.service_kwargs())
-                except ValidationError as exc:
-                    message_errors(request, exc)
-                    if not spec.takes_input:
-                        return HttpResponseRedirect(change_url)
-                else:
-                    self.report_done(request, spec, review, result)
-                    return HttpResponseRedirect(change_url)
-        else:
-            if spec.name not in {a.name for a in self.review_actions(request, review)}:
-                messages.warning(request, gettext("该评价当前不能「%(action)s」。") % {"action": spec.label})
-                return HttpResponseRedirect(change_url)
-            form = spec.form_class(review=review)
-        return self.render_action_page(request, review, spec, form)
-
-    @staticmethod
-    def report_done(request, spec: ReviewAction, review, result) -> None:
+    def report_done(self, request, action: ObjectAction, obj, result, data) -> None:
         """The success message; a reply the screening refused at once is stored, and says why (R-2)."""
-        if spec.name == "reply" and getattr(result, "status", "") == "rejected":
+        if action.name == "reply" and getattr(result, "status", "") == "rejected":
             messages.warning(
                 request, gettext("回复已被系统驳回：%(reason)s") % {"reason": result.reason_text()}
             )
             return
-        messages.success(request, spec.done % {"order_no": review.order_no})
+        super().report_done(request, action, obj, result, data)
 
-    def render_action_page(self, request, review, spec: ReviewAction, form):
-        request.current_app = self.admin_site.name
+    def action_context(self, request, review, action: ObjectAction, form) -> dict:
         limits = _limits(request)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": review,
+        return {
             "review": review,
-            "title": f"{spec.label} · {review.order_no}",
-            "breadcrumb_tail": spec.label,
-            "action": spec,
-            "action_intro": str(spec.intro) % {"days": limits.appeal_days, "max": MAX_PINS_PER_PRODUCT},
-            "form": form,
-            "change_url": self.change_url(review),
+            "action_intro": str(action.intro) % {"days": limits.appeal_days, "max": MAX_PINS_PER_PRODUCT},
             "review_states": state_badges(review),
             "review_stars": stars(review.product_rating),
             "review_reply_max": limits.reply_max_chars,
-            "has_file_field": any(getattr(f.field.widget, "needs_multipart_form", False) for f in form),
         }
-        return TemplateResponse(request, "reviews/review_action.html", context)
 
 
 class WorkbenchReviewAdmin(ReviewAdmin):

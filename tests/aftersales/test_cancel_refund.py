@@ -18,7 +18,7 @@ from django.urls import reverse
 from aftersales import services as case_services
 from aftersales.models import AfterSaleCase, CaseEvent
 from aftersales.transitions import CaseStatus, CaseType
-from merchants import services
+from merchants import services, transitions
 from merchants.kernel.workflow import InvalidTransitionError, ObjectNotFoundError
 from merchants.models import ActorKind, Order, OrderItem
 from merchants.services import BUYER, EventKind
@@ -83,7 +83,7 @@ def test_M3_cancel_matrix(request, shop, who, payment_method, status, django_cap
     allowed = who in ALLOWED[(payment_method, status)]
 
     with (
-        patch("aftersales.services._common.refund_task.delay") as delay,
+        patch("aftersales.tasks.refund_task.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         if allowed:
@@ -215,7 +215,7 @@ def test_M3_the_refund_is_in_the_timeline_of_the_order_and_of_each_case(shop, op
 
 
 def test_M3_without_the_refund_hook_a_paid_order_is_not_cancelled(shop, operator, monkeypatch):
-    monkeypatch.setattr(services, "_paid_cancel_hooks", {})
+    monkeypatch.setattr(transitions, "_paid_cancel_hooks", {})
     order = two_item_order(shop, ONLINE, OrderStatus.TO_SHIP)
 
     with pytest.raises(ValidationError, match="退款服务不可用"):

@@ -159,3 +159,12 @@ def test_N3_staff_see_the_case_as_waiting_for_the_queue(
     assert "退款排队中" in listing
     assert "退款排队中" in page
     assert "系统每隔几秒自动重试" in page
+
+
+def test_A6_the_services_publish_the_refund_tasks_by_their_registered_names():
+    from celery import current_app
+
+    from aftersales.services import _common
+
+    assert current_app.tasks[_common.REFUND_TASK].name == refund_task.name
+    assert current_app.tasks[_common.REFUND_BATCH_TASK].name == refund_batch_task.name

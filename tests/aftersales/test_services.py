@@ -1,6 +1,7 @@
 """After-sales services: A-1 opening rules, A-2 windows, every A-3 move (allowed and refused), A-4 events,
 A-7 arbitration, A-8 negotiation, A-9 delay reports, A-10 bulk approval, tenancy and roles."""
 
+import inspect
 from datetime import timedelta
 from decimal import Decimal
 
@@ -1247,3 +1248,45 @@ def test_A1_open_case_draws_a_new_case_number_when_the_random_one_clashes(db, mo
 
     assert case.case_no == f"AS{today:%y%m%d}00000008"
     assert AfterSaleCase.objects.filter(item=item).count() == 1
+
+
+# ---- the skeleton's save step: each move writes only MOVE_FIELDS, so those must hold all it changes
+
+MOVE_ARGUMENTS = {
+    "reject": [{"reason": "商品完好"}],
+    "propose": [{"type": CaseType.RETURN_REFUND, "amount": Decimal("20.00"), "text": "退一半"}],
+    "revise_proposal": [{"type": CaseType.EXCHANGE, "amount": Decimal("10.00"), "text": "换货"}],
+    "revise": [{"amount": Decimal("30.00"), "description": "改为部分退款"}],
+    "buyer_ship_return": [{"carrier": "sf", "tracking_no": "SF1234567890"}],
+    "reship": [{"carrier": "zto", "tracking_no": "75012345678901"}],
+    "arbitrate": [
+        {"outcome": outcome, "liability": "merchant"} for outcome in ("refund", "reship", "reject")
+    ],
+}
+
+
+def test_A3_every_transition_saves_every_field_it_writes(shop):
+    from aftersales.services._common import MOVE_FIELDS
+
+    status_field = AfterSaleCase._meta.get_field("status")
+    names = {t.name for t in status_field.get_all_transitions(AfterSaleCase)}
+    limits = AftersalesSettings.load()
+    assert set(MOVE_FIELDS) == names  # every transition says what it writes
+
+    for name in sorted(names):
+        for arguments in MOVE_ARGUMENTS.get(name, [{}]):
+            case = CaseFactory(
+                merchant=shop,
+                type=CaseType.RETURN_REFUND,
+                proposed_type=CaseType.REFUND_ONLY,
+                proposed_amount=Decimal("40.00"),
+            )
+            body = getattr(AfterSaleCase, name).__wrapped__  # the body alone: which fields it sets
+            if "limits" in inspect.signature(body).parameters:
+                arguments = {**arguments, "limits": limits}
+            before = {f.attname: getattr(case, f.attname) for f in AfterSaleCase._meta.concrete_fields}
+
+            body(case, now=timezone.now() + timedelta(hours=1), **arguments)
+
+            written = {field for field, value in before.items() if getattr(case, field) != value}
+            assert written <= set(MOVE_FIELDS[name]), (name, written - set(MOVE_FIELDS[name]))

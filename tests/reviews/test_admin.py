@@ -280,6 +280,9 @@ def test_R4_the_third_pin_from_the_page_is_refused_with_a_message(client, clerk,
     response = client.post(wb("review_action", c.pk, "pin"), follow=True)
 
     assert any("已有 2 条置顶评价" in m for m in texts(response))
+    assert response.redirect_chain == [
+        (wb("review_change", c.pk), 302)
+    ]  # a move without input: back to the page
     c.refresh_from_db()
     assert c.pinned_at is None
 

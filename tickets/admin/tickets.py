@@ -1,8 +1,8 @@
 """Service tickets on both sites (T-1..T-7): the list with its stage tabs, the ticket page and its actions.
 
 Nothing here edits a ticket: the page is read-only, and every move is a small form POSTing to
-`<id>/action/<name>/` (aftersales' pattern). That view loads the ticket through the scoped `get_object()`
-(another shop's id is a 404), checks the role (a viewer gets 403), calls the service with
+`<id>/action/<name>/`, the kernel's action-page kit (as aftersales). It loads the ticket through the scoped
+`get_object()` (another shop's id is a 404), checks the role (a viewer gets 403), calls the service with
 `actor=request.user` and shows its refusal as a message, never a 500. Staff raise tickets from the
 "add" page, which is a form calling tickets.services.open_ticket.
 """
@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import IntegerField, Q, Value
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext
@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import display
 
+from merchants.kernel.admin.actions import ObjectAction, ObjectActionsMixin
 from merchants.kernel.admin.base import MerchantScopedAdmin, is_workbench, member_may, message_errors
 from merchants.kernel.admin.changelist import EmptyState, FastListMixin
 from merchants.kernel.admin.display import (
@@ -41,7 +42,7 @@ from merchants.kernel.models import ActorKind
 from merchants.kernel.scoping import WRITE_ROLES, is_platform, merchant_ids_for, sees_all
 from merchants.models import Order
 from tickets import replies, selectors, services
-from tickets.admin.actions import URGE, URGE_OPTIONS, TicketAction, actions_for_site
+from tickets.admin.actions import ACTIONS, URGE, URGE_OPTIONS, actions_for_site
 from tickets.admin.display import (
     ON_DEADLINE,
     WAITING_FOR,
@@ -101,7 +102,7 @@ class CreatedRangeFilter(DateRangeOnDateTimeFilter):
     """发起时间: whole local days, as an index range."""
 
 
-class TicketAdmin(QuickTabsMixin, FastListMixin, MerchantScopedAdmin):
+class TicketAdmin(ObjectActionsMixin, QuickTabsMixin, FastListMixin, MerchantScopedAdmin):
     """Shared by the workbench and /admin/: list, stage tabs, search, the ticket page and its actions."""
 
     quick_tabs_context = "ticket_tabs"
@@ -170,14 +171,32 @@ class TicketAdmin(QuickTabsMixin, FastListMixin, MerchantScopedAdmin):
             return member_may(request, ticket, WRITE_ROLES)
         return is_platform(request.user)
 
-    def ticket_actions(self, request, ticket: Ticket) -> list[TicketAction]:
-        if not self.may_act(request, ticket):
+    # -- the action pages: the kernel's kit (<id>/action/<name>/); which moves a ticket offers now is
+    # selectors.available_actions, the guided urge page is urge_view
+
+    object_actions = (*ACTIONS.values(), URGE)
+    action_url_name = "action"
+    action_number_field = "ticket_no"
+    action_form_object = "ticket"
+    action_template = "tickets/ticket_action.html"
+
+    def offered_actions(self) -> dict[str, ObjectAction]:
+        return actions_for_site(self.is_platform_site())
+
+    def visible_actions(self, request, obj) -> list[ObjectAction]:
+        if not self.may_act(request, obj):
             return []
-        offered = actions_for_site(self.is_platform_site())
-        names = selectors.available_actions(ticket, request.user, platform_site=self.is_platform_site())
-        if "urge" in names and not services.situation(ticket).paths:
+        offered = self.offered_actions()
+        names = selectors.available_actions(obj, request.user, platform_site=self.is_platform_site())
+        if "urge" in names and not services.situation(obj).paths:
             names = [name for name in names if name != "urge"]  # shipped already: a plain answer
         return [offered[name] for name in names if name in offered]
+
+    def action_permitted(self, request, obj, action: ObjectAction) -> bool:
+        return self.may_act(request, obj)
+
+    def action_possible(self, request, obj, action: ObjectAction) -> bool:
+        return self.action_visible(request, obj, action.name)
 
     # -- the list
 
@@ -365,18 +384,7 @@ class TicketAdmin(QuickTabsMixin, FastListMixin, MerchantScopedAdmin):
 
     def ticket_context(self, request, ticket: Ticket) -> dict:
         """What the ticket page shows around the read-only fields (T-4)."""
-        site = self.admin_site.name
         events = list(selectors.timeline(ticket))
-        actions = [
-            {
-                "name": action.name,
-                "label": action.label,
-                "icon": action.icon,
-                "variant": action.variant,
-                "url": reverse(f"{site}:tickets_ticket_action", args=[ticket.pk, action.name]),
-            }
-            for action in self.ticket_actions(request, ticket)
-        ]
         clock = ticket.due_at if ticket.status == TicketStatus.PENDING else ticket.review_due_at
         return {
             "ticket": ticket,
@@ -385,7 +393,7 @@ class TicketAdmin(QuickTabsMixin, FastListMixin, MerchantScopedAdmin):
             "ticket_deadline": local_time(clock) if clock else "",
             "ticket_waiting_for": WAITING_FOR.get(ticket.status, ""),
             "ticket_on_deadline": ON_DEADLINE.get(ticket.status, ""),
-            "ticket_actions": actions,
+            "ticket_actions": self.action_buttons(request, ticket),
             "ticket_may_act": self.may_act(request, ticket),
             "ticket_is_platform_site": self.is_platform_site(),
             "ticket_log": self.log_rows(ticket, events),
@@ -418,58 +426,29 @@ class TicketAdmin(QuickTabsMixin, FastListMixin, MerchantScopedAdmin):
             )
         return rows
 
-    # -- the action pages
+    # -- the action pages (the kit's hooks)
 
-    def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
-        return [
-            path(
-                "<path:object_id>/action/<slug:action>/",
-                self.admin_site.admin_view(self.action_view),
-                name="{}_{}_action".format(*info),
-            ),
-        ] + super().get_urls()
+    def not_now_text(self, obj, action: ObjectAction) -> str:
+        return gettext("服务单当前状态「%(state)s」不能执行「%(action)s」。") % {
+            "state": obj.get_status_display(),
+            "action": action.label,
+        }
 
-    def change_url(self, ticket) -> str:
-        return reverse(f"{self.admin_site.name}:tickets_ticket_change", args=[ticket.pk])
+    def action_form_kwargs(self, request, obj, action: ObjectAction) -> dict:
+        if action.name == "submit_result" and request.method != "POST":
+            return {"ticket": obj, "prefill": self.prefill_for(obj)}
+        return {"ticket": obj}
 
-    def _load(self, request, object_id) -> Ticket:
-        ticket = self.get_object(request, unquote(object_id))
-        if ticket is None:
-            raise Http404(_("对象不存在。"))
-        if not self.may_act(request, ticket):
-            raise PermissionDenied
-        return ticket
-
-    def action_view(self, request, object_id, action):
-        """GET: the action's form; POST: the service call. 404 outside the user's shops, 403 for a viewer."""
-        spec = actions_for_site(self.is_platform_site()).get(action)
-        if spec is None:
-            raise Http404(_("没有这个操作。"))
-        ticket = self._load(request, object_id)
-        change_url = self.change_url(ticket)
-        if spec.name == URGE.name:
-            return self.urge_view(request, ticket)
-        if request.method == "POST":
-            form = spec.form_class(request.POST, request.FILES, ticket=ticket)
-            if form.is_valid():
-                try:
-                    getattr(services, spec.service)(ticket, actor=request.user, **form.service_kwargs())
-                except ValidationError as exc:
-                    message_errors(request, exc)
-                else:
-                    messages.success(request, spec.done % {"ticket_no": ticket.ticket_no})
-                    return HttpResponseRedirect(change_url)
-        else:
-            if spec.name not in {a.name for a in self.ticket_actions(request, ticket)}:
-                return self._not_now(request, ticket, spec.label)
-            form = self.blank_form(spec, ticket)
-        return self.render_action_page(request, ticket, spec, {"form": form})
-
-    def blank_form(self, spec: TicketAction, ticket: Ticket):
-        if spec.name == "submit_result":
-            return spec.form_class(ticket=ticket, prefill=self.prefill_for(ticket))
-        return spec.form_class(ticket=ticket)
+    def action_context(self, request, ticket, action: ObjectAction, form) -> dict:
+        context = {
+            "ticket": ticket,
+            "ticket_status": self.status_and_tags(ticket),
+            "ticket_countdown": ticket_countdown(ticket, due_soon_hours=self.due_soon(request)),
+            "ticket_order_url": self.order_link(ticket),
+        }
+        if action.platform_only:
+            context["ticket_log"] = self.log_rows(ticket, list(selectors.timeline(ticket)))
+        return context
 
     @staticmethod
     def prefill_for(ticket: Ticket) -> str:
@@ -490,18 +469,21 @@ class TicketAdmin(QuickTabsMixin, FastListMixin, MerchantScopedAdmin):
         except ValidationError:  # a template the shop cannot fill: the box starts empty
             return ""
 
-    def _not_now(self, request, ticket, label):
-        messages.warning(
-            request,
-            gettext("服务单当前状态「%(state)s」不能执行「%(action)s」。")
-            % {"state": ticket.get_status_display(), "action": label},
-        )
-        return HttpResponseRedirect(self.change_url(ticket))
+    def object_action_view(self, request, object_id, action):
+        if action == URGE.name and URGE.name in self.offered_actions():
+            ticket = self.get_object(request, unquote(str(object_id)))
+            if ticket is None:
+                raise Http404(_("对象不存在。"))
+            if not self.may_act(request, ticket):
+                raise PermissionDenied
+            return self.urge_view(request, ticket)
+        return super().object_action_view(request, object_id, action)
 
     def urge_view(self, request, ticket: Ticket):
         """T-7's guided page: the order's situation and one form per path; POST `path` picks the form."""
-        if "urge" not in {a.name for a in self.ticket_actions(request, ticket)}:
-            return self._not_now(request, ticket, URGE.label)
+        if not self.action_visible(request, ticket, URGE.name):
+            messages.warning(request, self.not_now_text(ticket, URGE))
+            return HttpResponseRedirect(self.object_url(ticket))
         situation = services.situation(ticket)
         forms_by_path = {
             path: option.form_class(ticket=ticket, prefix=path) for path, option in URGE_OPTIONS.items()
@@ -513,12 +495,12 @@ class TicketAdmin(QuickTabsMixin, FastListMixin, MerchantScopedAdmin):
             forms_by_path[chosen] = form
             if form.is_valid():
                 try:
-                    getattr(services, option.service)(ticket, actor=request.user, **form.service_kwargs())
+                    option.service(ticket, actor=request.user, **form.service_kwargs())
                 except ValidationError as exc:
                     message_errors(request, exc)
                 else:
                     messages.success(request, option.done % {"ticket_no": ticket.ticket_no})
-                    return HttpResponseRedirect(self.change_url(ticket))
+                    return HttpResponseRedirect(self.object_url(ticket))
         elif request.method == "POST":
             messages.error(request, gettext("请选择一种处理方式。"))
         options = [
@@ -526,40 +508,8 @@ class TicketAdmin(QuickTabsMixin, FastListMixin, MerchantScopedAdmin):
             for path, option in URGE_OPTIONS.items()
             if path in situation.paths
         ]
-        return self.render_action_page(
-            request,
-            ticket,
-            URGE,
-            {"urge_options": options, "situation": situation, "order": ticket.order},
-            template="tickets/ticket_urge.html",
-        )
-
-    def render_action_page(
-        self, request, ticket, spec: TicketAction, extra: dict, *, template="tickets/ticket_action.html"
-    ):
-        request.current_app = self.admin_site.name
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": ticket,
-            "ticket": ticket,
-            "title": f"{spec.label} · {ticket.ticket_no}",
-            "breadcrumb_tail": spec.label,
-            "action": spec,
-            "change_url": self.change_url(ticket),
-            "ticket_status": self.status_and_tags(ticket),
-            "ticket_countdown": ticket_countdown(ticket, due_soon_hours=self.due_soon(request)),
-            "ticket_order_url": self.order_link(ticket),
-            **extra,
-        }
-        if spec.platform:
-            events = list(selectors.timeline(ticket))
-            context["ticket_log"] = self.log_rows(ticket, events)
-        form = extra.get("form")
-        context["has_file_field"] = form is not None and any(
-            getattr(f.field.widget, "needs_multipart_form", False) for f in form
-        )
-        return TemplateResponse(request, template, context)
+        extra = {"urge_options": options, "situation": situation, "order": ticket.order}
+        return self.render_action_page(request, ticket, URGE, None, extra=extra)
 
     # -- raising a ticket (T-1, /admin/ only)
 
@@ -608,7 +558,7 @@ class PlatformTicketAdmin(TicketAdmin):
                         gettext("已发起服务单 %(no)s，商家须在 %(hours)d 小时内处理。")
                         % {"no": ticket.ticket_no, "hours": TicketSettings.load().first_due_hours},
                     )
-                    return HttpResponseRedirect(self.change_url(ticket))
+                    return HttpResponseRedirect(self.object_url(ticket))
         else:
             form = RaiseTicketForm(initial=initial)
         request.current_app = self.admin_site.name

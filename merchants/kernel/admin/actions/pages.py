@@ -101,6 +101,9 @@ class ObjectActionsMixin:
     action_buttons_in_header = False  # also list the buttons in unfold's page header (actions_detail)
     action_template = "kernel/action_page.html"  # extend it to add to every action page of the admin
     action_summary_id = ""  # the summary block's id (default "<model>-summary")
+    action_refusal_goes_back = False  # a refused move without input: back to the object's page, not the form
+    action_number_field = ""  # the object's number ("case_no"): in the page's title, and the success texts
+    # may name it (%(case_no)s); none: str(obj)
 
     # -- what is offered, to whom
 
@@ -213,8 +216,11 @@ class ObjectActionsMixin:
     # -- hooks a page may fill
 
     def action_message_params(self, obj) -> dict:
-        """What a success text may name (%(obj)s and whatever the admin adds)."""
-        return {"obj": str(obj)}
+        """What a success text may name (%(obj)s, the object's number, and whatever the admin adds)."""
+        params = {"obj": str(obj)}
+        if self.action_number_field:
+            params[self.action_number_field] = getattr(obj, self.action_number_field)
+        return params
 
     def action_summary(self, request, obj) -> list[tuple[str, Any]]:
         """The object's summary above the form: (label, value) pairs; the first links to the object."""
@@ -252,8 +258,10 @@ class ObjectActionsMixin:
                     result = spec.service(obj, actor=request.user, **data)
                 except ValidationError as exc:
                     message_errors(request, exc)  # the service's transaction rolled back: nothing changed
+                    if self.action_refusal_goes_back and not spec.takes_input:
+                        return HttpResponseRedirect(self.object_url(obj))
                 else:
-                    messages.success(request, self._done_text(spec, obj, result, data))
+                    self.report_done(request, spec, obj, result, data)
                     target = self.changelist_url() if spec.then == "changelist" else self.object_url(obj)
                     return HttpResponseRedirect(target)
         else:
@@ -276,19 +284,28 @@ class ObjectActionsMixin:
             "action": action.label,
         }
 
+    def report_done(self, request, action: ObjectAction, obj, result, data) -> None:
+        """The message after a move went through (an admin may say more, or warn, from what it returned)."""
+        messages.success(request, self._done_text(action, obj, result, data))
+
+    def action_page_title(self, obj, action: ObjectAction) -> str:
+        number = getattr(obj, self.action_number_field) if self.action_number_field else obj
+        return f"{action.label} · {number}"
+
     def _done_text(self, action: ObjectAction, obj, result, data) -> str:
         if callable(action.done):
             return action.done(obj, result, data)
         text = action.done or gettext("「%(action)s」已完成。") % {"action": action.label}
         return text % {**self.action_message_params(obj)} if "%(" in text else text
 
-    def render_action_page(self, request, obj, action: ObjectAction, form):
+    def render_action_page(self, request, obj, action: ObjectAction, form, *, extra: dict | None = None):
+        """The action's page; `extra` is what a page with its own view adds (a page of several forms: form None)."""
         request.current_app = self.admin_site.name
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": obj,
-            "title": f"{action.label} · {obj}",
+            "title": self.action_page_title(obj, action),
             "breadcrumb_tail": action.label,  # 售后单 › AS… › 同意 (templates/unfold/helpers/welcomemsg.html)
             "action": action,
             "form": form,
@@ -296,9 +313,11 @@ class ObjectActionsMixin:
             "back_label": gettext("返回%(name)s") % {"name": str(self.opts.verbose_name).lower()},
             "summary": self.action_summary(request, obj),
             "summary_id": self.action_summary_id or f"{self.opts.model_name}-summary",
-            "has_file_field": any(getattr(f.field.widget, "needs_multipart_form", False) for f in form),
+            "has_file_field": form is not None
+            and any(getattr(f.field.widget, "needs_multipart_form", False) for f in form),
             "is_workbench": is_workbench(self.admin_site),
             **self.action_context(request, obj, action, form),
+            **(extra or {}),
         }
         return TemplateResponse(request, action.template or self.action_template, context)
 
