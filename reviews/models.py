@@ -123,6 +123,11 @@ class Review(MerchantOwned):
                 include=["product_rating", "reply_status", "appeal_status", "deleted_at", "hidden_at"],
                 name="review_shop_recent_idx",
             ),
+            # the shop's list filtered by rating, newest first (the list's order, pk included): the
+            # page is the index's first rows, with no rows of other ratings read and dropped.
+            models.Index(
+                fields=["merchant", "product_rating", "-created_at", "-id"], name="review_shop_rating_idx"
+            ),
             models.Index(fields=["-created_at"], name="review_recent_idx"),
             # a shop's DSR reads only this partial covering index (PostgreSQL: index-only scan).
             models.Index(

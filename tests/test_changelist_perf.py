@@ -456,3 +456,65 @@ def test_A10_case_list_still_shows_its_columns_badges_and_row_action(client, sho
     assert "¥50.00" in row["field-amount_display"][1]
     action = "处理退款" if site == "workbench" else "查看详情"
     assert action in row["field-row_action"][1] and f'href="{change}"' in row["field-row_action"][1]
+
+
+# --------------------------------------------------------------------------------------------
+# Row links built once a page, the product dropdown without a template per option
+
+
+@pytest.mark.parametrize("filled_list", list(LISTS), indirect=True)
+def test_M2_A10_row_links_are_djangos_with_the_filters_preserved(filled_list):
+    from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+
+    url, client = filled_list
+    response = client.get(url, {"all": "", "o": "1"})  # a preserved query: the links carry it
+
+    cl = response.context["cl"]
+    body = response.content.decode()
+    assert cl.preserved_filters
+    for result in cl.result_list:
+        expected = add_preserved_filters(
+            {"preserved_filters": cl.preserved_filters, "opts": cl.opts}, cl.url_for_result(result)
+        )
+        assert shouhou_list.row_link(cl)(result) == expected
+        assert f'href="{expected}"'.replace("&", "&amp;") in body
+
+
+def test_M2_row_link_takes_the_long_way_for_a_changelist_with_its_own_urls(db, rf):
+    from types import SimpleNamespace
+
+    from django.contrib.admin.views.main import ChangeList
+
+    class OwnLinks(ChangeList):
+        def __init__(self):  # only what row_link reads
+            self.pk_attname, self.preserved_filters, self.opts = "id", "", Order._meta
+
+        def url_for_result(self, result):
+            return f"/elsewhere/{result.id}/"
+
+    assert shouhou_list.row_link(OwnLinks())(SimpleNamespace(id=7)) == "/elsewhere/7/"
+
+
+def test_A10_pk_url_is_reverse_for_every_pk():
+    from merchants.kernel.admin.changelist import pk_url
+
+    for site in ("admin", "workbench"):
+        name = f"{site}:aftersales_aftersalecase_change"
+        for pk in (1, 42, 10**12):
+            assert pk_url(name, pk) == reverse(name, args=[pk])
+        assert pk_url(name, "a/b c") == reverse(name, args=["a/b c"])  # not an int: reversed as usual
+
+
+@pytest.mark.parametrize("chosen", ["", "22"])
+def test_M2_product_dropdown_is_unfolds_select_markup(chosen):
+    from unfold.contrib.filters.forms import DropdownForm
+
+    from merchants.kernel.admin.filters import CheckedIdFilter, FastDropdownForm
+
+    choices = [["", "All"], ("1", "甲<b>&\"'"), ("22", "乙（店）")]
+    ours = FastDropdownForm(name="product", label="商品", choices=choices, data={"product": chosen})
+    unfolds = DropdownForm(name="product", label="商品", choices=choices, data={"product": chosen})
+
+    assert CheckedIdFilter.form_class is FastDropdownForm
+    assert normalised(ours["product"]) == normalised(unfolds["product"])
+    assert "&lt;b&gt;" in str(ours["product"])

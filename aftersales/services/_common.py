@@ -234,7 +234,10 @@ def bulk_record(
     with_amount: bool = False,
     message: str = "",
 ) -> None:
-    """record()'s batch form: one event per case, one INSERT (the deadline sweep, bulk approval)."""
+    """record()'s batch form: one event per case, one INSERT (the deadline sweep, bulk approval).
+
+    Nothing reads the written rows back (returning=False): building 10,000 event instances from the
+    COPY's values cost the case sweep a twentieth of its time."""
     record_events(
         cases,
         kind,
@@ -244,6 +247,7 @@ def bulk_record(
         params=params,
         message=message,
         per_subject=(lambda case: {"amount": case.amount}) if with_amount else None,
+        returning=False,
     )
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.utils.html import format_html
 from django.utils.translation import gettext
 
-from merchants.kernel.admin.display import badge, badges, choice_label
+from merchants.kernel.admin.display import badge, badges, cell_html, choice_label
 from reviews.transitions import AppealStatus, ReplyStatus
 
 REPLY_VARIANTS = {
@@ -36,7 +35,7 @@ def duration_text(delta) -> str:
 def stars(rating: int) -> str:
     """★★★★☆ with the number for screen readers and tests."""
     rating = int(rating or 0)
-    return format_html(
+    return cell_html(
         '<span class="text-primary-600 whitespace-nowrap" title="{}" data-stars="{}">{}<span class="text-base-300">{}</span></span>',
         gettext("%(n)d 星") % {"n": rating},
         rating,

@@ -22,8 +22,15 @@ from unfold.decorators import display
 
 from merchants.kernel.admin.actions import ObjectAction, ObjectActionsMixin
 from merchants.kernel.admin.base import is_workbench, member_may
-from merchants.kernel.admin.changelist import EmptyState, FastListMixin
-from merchants.kernel.admin.display import actor_parts, countdown, local_time, member_roles, stacked_cell
+from merchants.kernel.admin.changelist import EmptyState, FastListMixin, pk_url
+from merchants.kernel.admin.display import (
+    actor_parts,
+    cell_html,
+    countdown,
+    local_time,
+    member_roles,
+    stacked_cell,
+)
 from merchants.kernel.admin.importing import SpreadsheetImportExportAdmin
 from merchants.kernel.admin.tabs import QuickTab, QuickTabsMixin
 from merchants.kernel.scoping import WRITE_ROLES, is_platform, merchant_ids_for, roles_for
@@ -285,7 +292,7 @@ class ReviewAdmin(ObjectActionsMixin, QuickTabsMixin, FastListMixin, Spreadsheet
     def review_cell(self, obj):
         text = Truncator(obj.content or gettext("（买家未填写评价内容）")).chars(40)
         extra = gettext("%(n)d 张图") % {"n": obj.image_count} if obj.image_count else ""
-        return format_html(
+        return cell_html(
             '<span class="block max-w-md whitespace-normal">{}</span><span class="text-base-500 text-xs">{} {}</span>',
             text,
             obj.order_no,
@@ -295,7 +302,7 @@ class ReviewAdmin(ObjectActionsMixin, QuickTabsMixin, FastListMixin, Spreadsheet
     @display(description=_("商品"))
     def product_cell(self, obj):
         name = obj.product.name
-        return format_html(
+        return cell_html(
             '<span class="whitespace-nowrap" title="{}">{}</span><br><span class="text-base-500 text-xs">{}</span>',
             name,
             Truncator(name).chars(14),
@@ -304,7 +311,7 @@ class ReviewAdmin(ObjectActionsMixin, QuickTabsMixin, FastListMixin, Spreadsheet
 
     @display(description=_("商品 / 服务 / 物流"))
     def ratings_cell(self, obj):
-        return format_html(
+        return cell_html(
             "{}<br><span class='text-base-500 text-xs whitespace-nowrap'>{} {} · {} {}</span>",
             stars(obj.product_rating),
             gettext("服务"),
@@ -337,14 +344,14 @@ class ReviewAdmin(ObjectActionsMixin, QuickTabsMixin, FastListMixin, Spreadsheet
 
     @display(description=_("操作"))
     def row_action(self, obj):
-        url = reverse(f"{self.admin_site.name}:reviews_review_change", args=[obj.pk])
+        url = pk_url(f"{self.admin_site.name}:reviews_review_change", obj.pk)
         if getattr(obj, "ui_may_act", False) and obj.is_public and obj.reply_status in ("", "rejected"):
-            return format_html(
+            return cell_html(
                 '<a class="font-semibold text-primary-600 whitespace-nowrap" href="{}">{}</a>',
                 url,
                 gettext("去回复"),
             )
-        return format_html(
+        return cell_html(
             '<a class="text-primary-600 whitespace-nowrap" href="{}">{}</a>', url, gettext("查看详情")
         )
 

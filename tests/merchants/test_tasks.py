@@ -399,16 +399,29 @@ def test_deadline_engine_hands_rows_over_in_batches_oldest_first(shop):
     assert [sorted(chunk) for chunk in seen] == [sorted(o.pk for o in older), [newer.pk]]
 
 
-def test_deadline_engine_save_batch_writes_one_update_per_distinct_values(shop, clerk):
-    orders = OrderFactory.create_batch(4, merchant=shop)
-    orders[0].cancel_reason, orders[1].cancel_reason = "甲", "甲"
-    orders[2].cancel_reason, orders[3].cancel_reason = "乙", "乙"
+def test_deadline_engine_save_batch_writes_each_rows_values_in_one_update(shop, clerk, monkeypatch):
+    orders = OrderFactory.create_batch(5, merchant=shop)
+    others = OrderFactory.create_batch(2, merchant=shop, cancel_reason="原样")
+    for order, reason in zip(orders, ["甲", "乙", "丙", "", "甲"], strict=True):
+        order.cancel_reason = reason
+    orders[1].deadline_at = None  # a column of mixed NULLs keeps its type (PostgreSQL casts the first row)
+    orders[2].deadline_at = T0
 
     with CaptureQueriesContext(connection) as ctx:
-        deadlines.save_batch(orders, ["cancel_reason"])
+        deadlines.save_batch(orders, ["cancel_reason", "deadline_at"])
 
-    assert len([q for q in ctx.captured_queries if q["sql"].startswith("UPDATE")]) == 2
-    assert sorted(Order.objects.values_list("cancel_reason", flat=True)) == ["乙", "乙", "甲", "甲"]
+    assert len([q for q in ctx.captured_queries if "UPDATE" in q["sql"]]) == 1
+    saved = dict(Order.objects.values_list("pk", "cancel_reason"))
+    assert [saved[o.pk] for o in orders] == ["甲", "乙", "丙", "", "甲"]
+    assert [saved[o.pk] for o in others] == ["原样", "原样"]
+    due = dict(Order.objects.values_list("pk", "deadline_at"))
+    assert (due[orders[1].pk], due[orders[2].pk]) == (None, T0)
+
+    # Beyond SAVE_BATCH_ROWS rows a batch takes one more statement.
+    monkeypatch.setattr(deadlines, "SAVE_BATCH_ROWS", 2)
+    with CaptureQueriesContext(connection) as ctx:
+        deadlines.save_batch(orders, ["cancel_reason"])
+    assert len([q for q in ctx.captured_queries if "UPDATE" in q["sql"]]) == 3
 
 
 def test_deadline_engine_reads_the_deadline_field_it_is_given(shop):

@@ -12,7 +12,6 @@ from django.db.models import BooleanField, Case, IntegerField, Q, Value, When
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -45,8 +44,8 @@ from aftersales.filters import (
 )
 from aftersales.models import AfterSaleCase
 from aftersales.transitions import CaseStatus, CaseType, Reason
-from merchants.kernel.admin.changelist import EmptyState
-from merchants.kernel.admin.display import choice_label, countdown_cell
+from merchants.kernel.admin.changelist import EmptyState, pk_url
+from merchants.kernel.admin.display import cell_html, choice_label, countdown_cell
 from merchants.kernel.admin.filters import (
     CheckedChoicesDropdownFilter,
     DateRangeOnDateTimeFilter,
@@ -228,13 +227,13 @@ class CaseListMixin(QuickTabsMixin):
     def shop(self, obj):
         # One line per row: a wrapped shop name made every staff row three or four lines tall.
         name = obj.merchant.name
-        return format_html(
+        return cell_html(
             '<span class="whitespace-nowrap" title="{}">{}</span>', name, Truncator(name).chars(8)
         )
 
     @display(description=_("售后单号 / 订单号"), ordering="created_at")
     def numbers(self, obj):
-        return format_html(
+        return cell_html(
             "<span class='font-medium'>{}</span><br><span class='text-base-500 text-xs'>{}</span>",
             obj.case_no,
             obj.order_no,
@@ -244,12 +243,12 @@ class CaseListMixin(QuickTabsMixin):
     def status_and_tags(self, obj):
         tags = self.tags(obj)
         state = status_badge(obj)
-        return state if tags == "-" else format_html("{}<br>{}", state, tags)
+        return state if tags == "-" else cell_html("{}<br>{}", state, tags)
 
     @display(description=_("商品"))
     def product_name(self, obj):
         name = obj.product.name
-        return format_html(
+        return cell_html(
             '<span class="whitespace-nowrap" title="{}">{}</span>',
             name,
             Truncator(name).chars(self.product_chars),
@@ -257,7 +256,7 @@ class CaseListMixin(QuickTabsMixin):
 
     @display(description=_("类型 / 原因"))
     def type_and_reason(self, obj):
-        return format_html(
+        return cell_html(
             "{}<br><span class='text-base-500 text-xs'>{}</span>",
             choice_label(CaseType, obj.type),  # get_FOO_display() rebuilds the choices on every row
             choice_label(Reason, obj.reason),
@@ -265,9 +264,7 @@ class CaseListMixin(QuickTabsMixin):
 
     @display(description=_("买家"))
     def buyer(self, obj):
-        return format_html(
-            "{}<br><span class='text-base-500 text-xs'>{}</span>", obj.buyer_name, obj.buyer_id
-        )
+        return cell_html("{}<br><span class='text-base-500 text-xs'>{}</span>", obj.buyer_name, obj.buyer_id)
 
     @display(description=_("申请金额"))
     def amount_display(self, obj):
@@ -275,7 +272,7 @@ class CaseListMixin(QuickTabsMixin):
 
     @display(description=_("处理倒计时 / 申请时间"), ordering="created_at")
     def timing(self, obj):
-        return format_html(
+        return cell_html(
             '<span class="whitespace-nowrap">{}</span><br><span class="text-base-500 text-xs whitespace-nowrap">{}</span>',
             self.countdown_display(obj),
             local_time(obj.created_at, "m-d H:i"),
@@ -291,7 +288,7 @@ class CaseListMixin(QuickTabsMixin):
         parts = []
         tag = automation_tag(obj)
         if tag is not None:
-            parts.append(format_html('<span title="{}">{}</span>', tag[1], badge(tag[0], "info")))
+            parts.append(cell_html('<span title="{}">{}</span>', tag[1], badge(tag[0], "info")))
         if obj.negotiated:
             parts.append(badge(_("协商一致"), "default"))
         if obj.escalated:
@@ -300,18 +297,18 @@ class CaseListMixin(QuickTabsMixin):
             parts.append(badge(_("退款失败"), "danger"))
         if obj.excluded_from_assessment:
             parts.append(badge(_("不计考核"), "default"))
-        return format_html(" ".join(["{}"] * len(parts)), *parts) if parts else "-"
+        return cell_html(" ".join(["{}"] * len(parts)), *parts) if parts else "-"
 
     @display(description=_("操作"))
     def row_action(self, obj):
-        url = reverse(f"{self.admin_site.name}:aftersales_aftersalecase_change", args=[obj.pk])
+        url = pk_url(f"{self.admin_site.name}:aftersales_aftersalecase_change", obj.pk)
         if obj.status == CaseStatus.PENDING and getattr(obj, "ui_may_act", False):
-            return format_html(
+            return cell_html(
                 '<a class="font-semibold text-primary-600 whitespace-nowrap" href="{}">{}</a>',
                 url,
                 gettext("处理退款"),
             )
-        return format_html(
+        return cell_html(
             '<a class="text-primary-600 whitespace-nowrap" href="{}">{}</a>', url, gettext("查看详情")
         )
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from html import escape as _escape
 
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
@@ -31,10 +32,26 @@ BADGE_COLOURS = {
 _BADGE_OPEN = {variant: f'<span class="{BADGE_CLASS} {colour}">' for variant, colour in BADGE_COLOURS.items()}
 
 
+def cell_escape(value) -> str:
+    """conditional_escape() without its lazy-argument wrapper: safe text as it is, anything else escaped."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return _escape(str(value))
+
+
+def cell_html(format_string: str, *args) -> SafeString:
+    """format_html() for list cells: the same escaping and result, several times cheaper.
+
+    A 100-row list calls it a few thousand times; Django's format_html runs each argument through two
+    keep_lazy wrappers (conditional_escape, escape), which cost more than the escaping itself.
+    """
+    return SafeString(format_string.format(*[cell_escape(arg) for arg in args]))
+
+
 def badge(text, variant: str = "default") -> SafeString:
     """One unfold label (escaped text); an unknown variant is grey, as in unfold."""
     opening = _BADGE_OPEN.get(variant, _BADGE_OPEN["default"])
-    return mark_safe(f"{opening}{conditional_escape(text)}</span>")  # noqa: S308  (text escaped here)
+    return SafeString(f"{opening}{cell_escape(text)}</span>")
 
 
 def label_cell(text, variant: str = "default") -> SafeString:
@@ -44,10 +61,10 @@ def label_cell(text, variant: str = "default") -> SafeString:
 
 def header_cell(title, subtitle="") -> SafeString:
     """What unfold's `@display(header=True)` shows for [title, subtitle] (unfold/helpers/display_header.html)."""
-    return format_html(
+    return cell_html(
         '<span class="flex gap-4 items-center"><span class="flex flex-col text-right lg:text-left">{}{}</span></span>',
-        format_html('<strong class="block font-normal">{}</strong>', title) if title else "",
-        format_html('<p class="text-base-500">{}</p>', subtitle) if subtitle else "",
+        cell_html('<strong class="block font-normal">{}</strong>', title) if title else "",
+        cell_html('<p class="text-base-500">{}</p>', subtitle) if subtitle else "",
     )
 
 
@@ -137,7 +154,7 @@ def stacked_cell(first, second="") -> SafeString:
 
     The review and ticket lists' time columns (the countdown over or under the created time).
     """
-    return format_html(
+    return cell_html(
         '<span class="whitespace-nowrap">{}</span><br>'
         '<span class="text-base-500 text-xs whitespace-nowrap">{}</span>',
         first,
