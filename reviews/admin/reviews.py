@@ -281,9 +281,8 @@ class ReviewAdmin(QuickTabsMixin, FastListMixin, SpreadsheetImportExportAdmin):
     def product_cell(self, obj):
         name = obj.product.name
         return format_html(
-            '<span class="whitespace-nowrap" title="{}">{}</span><br><span class="text-base-500 text-xs">{}</span>',
+            '<span class="shouhou-product">{}</span><span class="text-base-500 text-xs">{}</span>',
             name,
-            Truncator(name).chars(14),
             obj.product.spu_id,
         )
 
@@ -434,7 +433,7 @@ class ReviewAdmin(QuickTabsMixin, FastListMixin, SpreadsheetImportExportAdmin):
             rows.append(
                 {
                     "event": event,
-                    "when": local_time(event.created_at, "Y-m-d H:i:s"),
+                    "when": local_time(event.created_at, "Y-m-d H:i"),
                     "party_label": side,
                     "party_variant": PARTY_VARIANTS.get(event.actor_kind, "default"),
                     "username": person,
