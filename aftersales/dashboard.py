@@ -80,7 +80,7 @@ def aftersales_section(request: HttpRequest) -> registry.Section | None:
 
 @registry.card_provider(order=21)
 def express_refund_section(request: HttpRequest) -> registry.Section | None:
-    """A-11 / issue 11 §9: each shop's express-refund switch, linking to the one-click switch page."""
+    """A-11 / issue 11 §9: each shop's express-refund switch; owners flip it on the card with one click."""
     if _site_name(request) != "workbench":
         return None
     # Here, not at the top: the cards are registered at start-up (AftersalesConfig.ready), before the admin.
@@ -90,14 +90,24 @@ def express_refund_section(request: HttpRequest) -> registry.Section | None:
     if not switches:
         return None
     url = reverse(f"workbench:{URL_NAME}")
+    home = reverse("workbench:index")
     cards = [
         registry.Card(
             title=(f"{s['shop'].name} · " if len(switches) > 1 else "") + str(_("极速退款")),
             value=str(_("已开启") if s["enabled"] else _("未开启")),
             link=url,
-            hint=str(_("点击开启或关闭")) if s["may_toggle"] else s["why"],
+            hint="" if s["may_toggle"] else s["why"],
             variant="success" if s["enabled"] else "default",
             icon="bolt",
+            # Owners flip it on the card: one POST to the switch view (services.set_express_refund), back home.
+            action=url if s["may_toggle"] else "",
+            action_label=str(_("关闭极速退款") if s["enabled"] else _("开启极速退款")),
+            action_fields=(
+                ("merchant", str(s["shop"].pk)),
+                ("enabled", "0" if s["enabled"] else "1"),
+                ("next", home),
+            ),
+            action_id=f"home-express-toggle-{s['shop'].pk}",
         )
         for s in switches
     ]

@@ -275,7 +275,7 @@ class AfterSaleCase(ConcurrentTransitionMixin, MerchantOwned):
     proposed_amount = models.DecimalField(_("协商金额"), **MONEY, null=True, blank=True)
     proposal_text = models.TextField(_("协商方案"), blank=True)
     proposed_at = models.DateTimeField(_("协商发起时间"), null=True, blank=True)
-    negotiated = models.BooleanField(_("协商一致"), default=False, help_text=_("不计入售后考核指标（A-8）。"))
+    negotiated = models.BooleanField(_("协商一致"), default=False, help_text=_("不计入售后考核指标。"))
 
     # Merchant refusal
     reject_reason = models.TextField(_("拒绝原因"), blank=True)
@@ -319,7 +319,7 @@ class AfterSaleCase(ConcurrentTransitionMixin, MerchantOwned):
     # Automation and assessment
     auto_approved_by = models.CharField(_("自动同意依据"), max_length=80, blank=True)
     excluded_from_assessment = models.BooleanField(
-        _("不计入考核"), default=False, help_text=_("延迟售后报备通过后不计入考核数据（A-9）。")
+        _("不计入考核"), default=False, help_text=_("延迟售后报备通过后不计入考核数据。")
     )
 
     created_at = models.DateTimeField(_("申请时间"), default=timezone.now)

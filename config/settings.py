@@ -375,8 +375,8 @@ def _static(name: str) -> str:
 
 
 UNFOLD = {
-    "SITE_TITLE": _("售后工作台"),
-    "SITE_HEADER": _("售后 Shouhou"),
+    "SITE_TITLE": _("售后平台管理"),
+    "SITE_HEADER": _("售后平台管理"),
     "SITE_SYMBOL": "support_agent",
     # The tab icon (static/favicon.svg); /favicon.ico redirects to it for browsers that ask for that name.
     "SITE_FAVICONS": [
@@ -384,6 +384,8 @@ UNFOLD = {
     ],
     # The date picker's caption as 2026年12月 in Chinese (static/shouhou/calendar-caption.js).
     "SCRIPTS": [lambda request: _static("shouhou/calendar-caption.js")],
+    # Our own CSS: change lists that fit 1440 px in both languages, product names shown whole (issue 11 §15).
+    "STYLES": [lambda request: _static("shouhou/lists.css")],
     "SHOW_LANGUAGES": True,
     "SHOW_HISTORY": False,
     "SHOW_VIEW_ON_SITE": False,

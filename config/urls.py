@@ -4,12 +4,18 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from merchants.kernel.admin.sites import PlatformLoginForm, safe_next_login, workbench_site
+from merchants.kernel.admin.sites import (
+    PlatformLoginForm,
+    safe_next_login,
+    title_platform_site,
+    workbench_site,
+)
 from merchants.kernel.health import healthz
 from reviews.views import product_reviews
 
 # /admin/ is Django's own site: its login gets the same wording and the same `next` rule as the workbench's.
 admin.site.login_form = PlatformLoginForm
+title_platform_site(admin.site)  # 平台管理, not Django's 站点管理
 
 
 def favicon(request):

@@ -2,9 +2,9 @@
 
 晨光数码 (shop1) answers its chats ever faster: its IM first response and its scores climb over the 90
 days, and it changed level 20 days ago, so its next evaluation is still ahead (the dashboard shows what
-it still misses — the demo's orders ship 8 % late in every shop — and the what-if tries the fixes). 江南茶舍 (shop2) lets its IM first
-response slip past five minutes: today's evaluation takes it down a level, and says why. 悦家家居 has been
-at LV0 for 48 days: twelve days left before it is cleared. Thirty days of daily previews give the trend
+it still misses — a few percent of the demo's orders ship late in every shop, below the 99 % line — and
+the what-if tries the fixes). 江南茶舍 (shop2) lets its IM first response slip past five minutes: today's
+evaluation takes it down a level, and says why. 悦家家居 has been at LV0 for 48 days: twelve days left before it is cleared. Thirty days of daily previews give the trend
 charts their history; then the real evaluation of today runs.
 """
 

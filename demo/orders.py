@@ -114,8 +114,8 @@ def _plan(
         else:
             plan.steps.append((plan.placed_at + _hours(last_at), "ship", range(plan.item_count)))
 
-    def ship_delay() -> float:  # most ship in time, some late (L-3)
-        return uniform(49, 80) if rng.random() < 0.08 else uniform(1.5, 44)
+    def ship_delay() -> float:  # most ship in time, a few late (L-3): ~1.5 % of shipments
+        return uniform(49, 80) if rng.random() < 0.015 else uniform(1.5, 44)
 
     payment = PaymentMethod.COD if cod else PaymentMethod.ONLINE
     if state == OrderStatus.UNPAID:
@@ -125,13 +125,13 @@ def _plan(
     if state == OrderStatus.AWAITING_CONFIRMATION:
         return _Plan(state, now - _hours(uniform(0.2, 30)), PaymentMethod.COD, items)
     if state == OrderStatus.TO_SHIP:
-        late = index % 2 == 0
+        late = index % 12 == 0  # a few past their ship-by time (M-4); index 0: every shop has one
         age = uniform(50, 144) if late else (uniform(40, 47) if index % 6 == 1 else uniform(0.5, 40))
         plan = _Plan(state, now - _hours(age), payment, items)
         accept(plan)
         return plan
     if state == OrderStatus.PARTIALLY_SHIPPED:
-        late = index % 3 != 2
+        late = index % 8 == 0
         age = uniform(52, 120) if late else uniform(8, 46)
         plan = _Plan(state, now - _hours(age), payment, max(items, 2))
         paid = accept(plan)

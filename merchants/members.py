@@ -78,6 +78,24 @@ def _require_another_owner(shop: Merchant, membership: Membership) -> None:
         )
 
 
+def check_owner_kept(merchant: Merchant | int, *, leaving=(), joining: int = 0) -> None:
+    """Refuse a change that would leave a shop that has owners without any (no lock: a form's early check).
+
+    `leaving`: pks of the shop's memberships removed, demoted or moved to another shop by the change;
+    `joining`: how many memberships the change makes owners of this shop. The services re-check under
+    the shop's lock (change_role, remove_member).
+    """
+    pk = merchant.pk if isinstance(merchant, Merchant) else int(merchant)
+    owners = set(Membership.objects.filter(merchant_id=pk, role=Role.OWNER).values_list("pk", flat=True))
+    if owners and not owners - set(leaving) and joining <= 0:
+        names = Membership.objects.filter(pk__in=owners).values_list("user__username", flat=True)
+        raise LastOwnerError(
+            _("%(user)s 是本店唯一的店主：不能移除或改为其他角色，请先把另一位成员设为店主。")
+            % {"user": "、".join(sorted(names))},
+            code="last_owner",
+        )
+
+
 def _actor_name(actor) -> str:
     return "system" if actor is None else actor.get_username()
 
@@ -165,4 +183,12 @@ def remove_member(membership: Membership | int, *, actor) -> Merchant:
     return shop
 
 
-__all__ = ["AddedMember", "LastOwnerError", "MemberExistsError", "add_member", "change_role", "remove_member"]
+__all__ = [
+    "AddedMember",
+    "LastOwnerError",
+    "MemberExistsError",
+    "add_member",
+    "change_role",
+    "check_owner_kept",
+    "remove_member",
+]

@@ -356,9 +356,7 @@ class Package(MerchantOwned):
     carrier = models.CharField(_("快递公司"), max_length=16, choices=Carrier.choices)
     tracking_no = models.CharField(_("运单号"), max_length=32, validators=[tracking_validator])
     shipped_at = models.DateTimeField(_("发货时间"), default=timezone.now)
-    fake_shipping = models.BooleanField(
-        _("虚假发货"), default=False, help_text=_("由平台或物流导入标记（L-7）。")
-    )
+    fake_shipping = models.BooleanField(_("虚假发货"), default=False, help_text=_("由平台或物流导入标记。"))
     fake_shipping_at = models.DateTimeField(_("虚假发货标记时间"), null=True, blank=True)
     fake_shipping_source = models.CharField(
         _("虚假发货标记来源"),

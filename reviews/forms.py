@@ -8,12 +8,19 @@ merchants.kernel.uploads (type, size, real decoding) before any service sees the
 from __future__ import annotations
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminRadioSelectWidget, UnfoldAdminSelectWidget, UnfoldAdminTextareaWidget
 
 from merchants.kernel import templates as replies
 from merchants.kernel.uploads import EvidenceImagesField
 from reviews.transitions import BAD_MAX, DISMISS_REASONS, GOOD_MIN, UPHOLD_REASONS, AppealDecisionReason
+
+
+def _required_message(label):
+    """ "请填写…。" in the reader's language: built when shown, not at import (the label is lazy too)."""
+    return lazy(lambda: gettext("请填写%(label)s。") % {"label": label}, str)()
 
 
 def _text(label, *, required=True, rows=4, placeholder="", help_text=""):
@@ -23,7 +30,7 @@ def _text(label, *, required=True, rows=4, placeholder="", help_text=""):
         help_text=help_text,
         strip=True,
         widget=UnfoldAdminTextareaWidget(attrs={"rows": rows, "placeholder": placeholder}),
-        error_messages={"required": _("请填写%(label)s。") % {"label": label}},
+        error_messages={"required": _required_message(label)},
     )
 
 
@@ -105,11 +112,16 @@ class AppealDecisionForm(forms.Form):
         required=False,
         choices=[("", _("请选择标准结论"))] + list(AppealDecisionReason.choices),
         widget=UnfoldAdminSelectWidget,
-        help_text=_("申诉成功可选：%(uphold)s；驳回可选：%(dismiss)s。")
-        % {
-            "uphold": "、".join(str(AppealDecisionReason(c).label) for c in UPHOLD_REASONS[:-1]),
-            "dismiss": "、".join(str(AppealDecisionReason(c).label) for c in DISMISS_REASONS[:-1]),
-        },
+        help_text=lazy(
+            lambda: (
+                gettext("申诉成功可选：%(uphold)s；驳回可选：%(dismiss)s。")
+                % {
+                    "uphold": "、".join(str(AppealDecisionReason(c).label) for c in UPHOLD_REASONS[:-1]),
+                    "dismiss": "、".join(str(AppealDecisionReason(c).label) for c in DISMISS_REASONS[:-1]),
+                }
+            ),
+            str,
+        )(),
     )
     reason = _text(_("审核说明"), required=False, rows=3, help_text=_("选择“其他”或需要补充时填写。"))
 

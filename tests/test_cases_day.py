@@ -682,14 +682,16 @@ def test_A11_setting_the_switch_to_its_state_logs_nothing(shop, owner):
     assert not LogEntry.objects.exists()
 
 
-def test_A11_home_page_shows_the_switch_card_linking_to_the_switch(client, shop, owner):
-    login(client, owner)
-
-    home = client.get(reverse("workbench:index")).content.decode()
+def test_A11_home_page_card_flips_the_switch_for_owners_and_links_to_it_for_others(
+    client, shop, owner, clerk
+):
+    home = login(client, owner).get(reverse("workbench:index")).content.decode()
     page = client.get(reverse(EXPRESS)).content.decode()
+    other = login(client, clerk).get(reverse("workbench:index")).content.decode()
 
-    assert f'href="{reverse(EXPRESS)}"' in home
+    assert f'id="home-express-toggle-{shop.pk}"' in home  # the flip itself: tests/test_shop_day_left.py
     assert f'id="express-toggle-{shop.pk}"' in page
+    assert f'id="home-express-toggle-{shop.pk}"' not in other and f'href="{reverse(EXPRESS)}"' in other
 
 
 def test_A3_a_shop_made_after_the_migration_finds_its_settings_address_in_the_library(client, shop, owner):

@@ -11,6 +11,8 @@ import datetime
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import (
     UnfoldAdminDateWidget,
@@ -34,6 +36,11 @@ CARRIER_CHOICES = [("", _("请选择快递公司")), *Carrier.choices]
 HOUR_CHOICES = [(str(h), f"{h:02d}:00") for h in range(24)]
 
 
+def _required_message(label):
+    """ "请填写…。" in the reader's language: built when shown, not at import (the label is lazy too)."""
+    return lazy(lambda: gettext("请填写%(label)s。") % {"label": label}, str)()
+
+
 def _text(label, *, required=True, max_length=2000, rows=4, placeholder="", help_text="", initial=None):
     return forms.CharField(
         label=label,
@@ -42,7 +49,7 @@ def _text(label, *, required=True, max_length=2000, rows=4, placeholder="", help
         help_text=help_text,
         initial=initial,
         widget=UnfoldAdminTextareaWidget(attrs={"rows": rows, "placeholder": placeholder}),
-        error_messages={"required": _("请填写%(label)s。") % {"label": label}},
+        error_messages={"required": _required_message(label)},
     )
 
 

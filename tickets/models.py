@@ -90,7 +90,7 @@ class Ticket(fsm.ConcurrentTransitionMixin, MerchantOwned):
 
     # The merchant's clock (T-1, T-2): runs only while pending.
     due_at = models.DateTimeField(_("处理截止时间"), null=True, blank=True)
-    overdue = models.BooleanField(_("已超时"), default=False, help_text=_("本次处理已超过时限（T-3）。"))
+    overdue = models.BooleanField(_("已超时"), default=False, help_text=_("本次处理已超过时限。"))
     overdue_count = models.PositiveSmallIntegerField(_("超时次数"), default=0)
     overdue_at = models.DateTimeField(_("最近超时时间"), null=True, blank=True)
     # The platform's clock: staff review within review_hours, or it is raised to senior staff.

@@ -1,8 +1,8 @@
 """The express-refund switch (极速退款, A-11) one click from the case list and the workbench home (issue 11 §9).
 
 Owners flip it with one POST (services.set_express_refund, which checks the role again); everyone else of
-the shop sees its state read-only, with why they cannot change it. The home page's card links to the
-switch's own page (a card is a link; the flip itself is always a POST).
+the shop sees its state read-only, with why they cannot change it. The home page's card carries the
+same POST form for owners (aftersales/dashboard.py), so the switch is one click from home too.
 """
 
 from __future__ import annotations

@@ -303,7 +303,7 @@ class AftersalesSettingsAdmin(SingletonSettingsAdmin):
 
     fieldsets = (
         (
-            _("处理时限（A-5）"),
+            _("处理时限"),
             {
                 "fields": (
                     ("merchant_response_hours", "negotiation_hours"),
@@ -314,9 +314,9 @@ class AftersalesSettingsAdmin(SingletonSettingsAdmin):
                 )
             },
         ),
-        (_("申请期限（A-2）"), {"fields": (("window_days", "three_guarantee_days", "durable_days"),)}),
-        (_("极速退款（A-11）"), {"fields": (("express_max_amount", "express_max_hours"),)}),
-        (_("退款（A-6）"), {"fields": ("refund_max_attempts",)}),
+        (_("申请期限"), {"fields": (("window_days", "three_guarantee_days", "durable_days"),)}),
+        (_("极速退款"), {"fields": (("express_max_amount", "express_max_hours"),)}),
+        (_("退款"), {"fields": ("refund_max_attempts",)}),
     )
 
 

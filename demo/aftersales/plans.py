@@ -38,6 +38,9 @@ SCENARIOS = (
     Scenario(3, (RR, EX), ANY, ("open", "msg_merchant", "msg_buyer")),
     Scenario(2, (RO, RR), ANY, ("open", "delay_report")),
     Scenario(4, (RO, RR), ANY, ("open", "propose")),
+    # A-3 negotiation: the merchant changes a proposal the buyer has not answered, or takes it back
+    Scenario(2, (RO, RR), ANY, ("open", "propose", "revise_proposal")),
+    Scenario(2, (RO, RR), ANY, ("open", "propose", "withdraw_proposal")),
     Scenario(4, (RO, RR, EX), ANY, ("open", "reject")),
     # waiting for goods
     Scenario(6, (RR, EX), ANY, ("open", "approve")),
@@ -54,6 +57,8 @@ SCENARIOS = (
     Scenario(10, (RO,), ONLINE, ("open", "approve", "pay")),
     Scenario(8, (RR,), ONLINE, ("open", "approve", "ship_return", "confirm_return", "pay")),
     Scenario(3, (RO,), ONLINE, ("open", "propose", "accept", "pay")),
+    Scenario(2, (RO,), ONLINE, ("open", "propose", "revise_proposal", "accept", "pay")),
+    Scenario(1, (RO, RR), ANY, ("open", "propose", "withdraw_proposal", "approve")),
     Scenario(3, (RO,), ONLINE, ("open", "timeout", "pay")),
     Scenario(3, (RO,), ONLINE, ("open", "pay"), automated=True),
     Scenario(2, (RO,), COD, ("open", "approve", "voucher")),
@@ -86,6 +91,8 @@ TRANSITIONS = {
     "reject": "reject",
     "propose": "propose",
     "accept": "accept_proposal",
+    "revise_proposal": "revise_proposal",
+    "withdraw_proposal": "withdraw_proposal",
     "ship_return": "buyer_ship_return",
     "confirm_return": "confirm_return",
     "refuse_return": "refuse_return",
@@ -110,6 +117,8 @@ SHARE_OF_TIME_LEFT = {
     "reject": (0.02, 0.9),
     "propose": (0.02, 0.6),
     "accept": (0.01, 0.6),
+    "revise_proposal": (0.02, 0.4),
+    "withdraw_proposal": (0.02, 0.4),
     "ship_return": (0.02, 0.6),
     "confirm_return": (0.1, 0.7),
     "refuse_return": (0.1, 0.7),
@@ -152,6 +161,7 @@ def plan_timeline(
     clock = timezone.now()  # any instant: only the differences count
     probe = AfterSaleCase(type=case_type, amount=item.refundable_amount(), order=item.order, item=item)
     probe.deadline_at = clock + timedelta(hours=limits.merchant_response_hours)  # as open_case sets it
+    probe.merchant_deadline_at = probe.deadline_at  # withdrawing a proposal goes back to this clock
     status = probe.status  # the field's default: where every case starts
     if scenario.automated:  # express refund or a shop rule approves at opening
         status = _run(probe, "approve", clock, limits)

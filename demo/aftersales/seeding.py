@@ -32,6 +32,7 @@ from demo.aftersales.wording import (
     PROPOSALS,
     REFUSE_RETURN_REASONS,
     REJECT_REASONS,
+    REVISED_PROPOSALS,
     describe,
 )
 from demo.registry import SeedContext, backdated, register_seeder
@@ -309,6 +310,18 @@ class _Walker:
                 amount=amount,
                 text=rng.choice(PROPOSALS).format(amount=amount),
             )
+        if action == "revise_proposal":
+            case.refresh_from_db()
+            amount = max(CENT, (case.amount * Decimal("0.6")).quantize(CENT))
+            return services.revise_proposal(
+                case,
+                actor=actor,
+                type=case.type,
+                amount=amount,
+                text=rng.choice(REVISED_PROPOSALS).format(amount=amount),
+            )
+        if action == "withdraw_proposal":
+            return services.withdraw_proposal(case, actor=actor)
         if action == "accept":
             return services.accept_proposal(case)
         if action == "ship_return":

@@ -114,7 +114,7 @@ def tracking_history_html(events, *, title=None, history_id="tracking-history") 
     from django.template.loader import render_to_string  # noqa: PLC0415
 
     for event in events:
-        event.when = local_time(event.occurred_at, "Y-m-d H:i:s")
+        event.when = local_time(event.occurred_at, "Y-m-d H:i")
         event.variant = STAGE_VARIANTS.get(event.stage, "default")
     return render_to_string(
         "merchants/tracking_history.html", {"events": events, "title": title, "history_id": history_id}

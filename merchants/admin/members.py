@@ -1,14 +1,21 @@
 """The shop's members (SPEC §1): on the workbench the owner adds, re-roles and removes them.
 
 Every change goes through merchants.members (the shop's row locked, the last owner kept); others see the
-list read-only, with a line saying what their role is. /admin/ manages members as Django's admin does.
+list read-only, with a line saying what their role is. /admin/ keeps Django's forms (and the shop page's
+member inline) but not their way around the rule: removing, demoting or moving a shop's last owner is
+refused with the reason, and removals and role changes are made by the member services.
 """
 
 from __future__ import annotations
 
 from django import forms
+from django.contrib import admin
+from django.contrib.admin.actions import delete_selected
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
@@ -140,6 +147,103 @@ REMOVE = ObjectAction(
 )
 
 
+# ---- /admin/: Django's member forms, with the last-owner rule (merchants.members)
+
+
+def _owner_leaves(original, merchant, role) -> bool:
+    """Whether an edit takes an owner membership away from its shop (demoted, or moved to another shop)."""
+    if original.pk is None or original.role != Role.OWNER:
+        return False
+    moved = merchant is not None and merchant.pk != original.merchant_id
+    return moved or (role is not None and role != Role.OWNER)
+
+
+class PlatformMembershipForm(forms.ModelForm):
+    """/admin/'s member form: an edit that would leave the shop without an owner is refused, with why."""
+
+    def clean(self):
+        cleaned = super().clean()
+        original = self.instance  # still the stored row: the form's values are copied onto it after clean()
+        if _owner_leaves(original, cleaned.get("merchant"), cleaned.get("role")):
+            try:
+                members.check_owner_kept(original.merchant_id, leaving=[original.pk])
+            except members.LastOwnerError as exc:
+                raise ValidationError(exc.messages, code="last_owner") from exc
+        return cleaned
+
+
+class OwnerKeptInlineFormSet(forms.BaseInlineFormSet):
+    """The shop page's member rows (/admin/): after the edit the shop must still have an owner."""
+
+    def clean(self):
+        super().clean()
+        if self.instance.pk is None or any(self.errors):
+            return
+        leaving, joining = [], 0
+        for form in self.forms:
+            if not getattr(form, "cleaned_data", None):
+                continue
+            pk = form.instance.pk
+            stored = form.initial.get("role") if pk is not None else None  # the instance holds the new values
+            deleted = self.can_delete and self._should_delete_form(form)
+            role = form.cleaned_data.get("role")
+            if stored == Role.OWNER and (deleted or role != Role.OWNER):
+                leaving.append(pk)
+            elif not deleted and role == Role.OWNER and stored != Role.OWNER:
+                joining += 1
+        try:
+            members.check_owner_kept(self.instance.pk, leaving=leaving, joining=joining)
+        except members.LastOwnerError as exc:
+            raise ValidationError(exc.messages, code="last_owner") from exc
+
+
+def save_member_rows(request, formset) -> None:
+    """Save the inline's rows: removals and role changes through the member services (the shop's row locked,
+    the rule re-checked), new rows and other edits as Django saves them."""
+    changed = [f for f in formset.forms if f not in formset.deleted_forms and f.has_changed()]
+    # Owners first: a shop handed from one owner to another in one save has an owner at every step.
+    changed.sort(key=lambda form: form.cleaned_data.get("role") != Role.OWNER)
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for form in changed:
+        if form.instance.pk is not None and form.changed_data == ["role"]:
+            membership = members.change_role(
+                form.instance.pk, actor=request.user, role=form.cleaned_data["role"]
+            )
+            formset.changed_objects.append((membership, form.changed_data))
+        elif form.instance.pk is not None:
+            formset.changed_objects.append((form.save(), form.changed_data))
+        else:
+            formset.new_objects.append(form.save())
+    for form in formset.deleted_forms:
+        if form.instance.pk is not None:
+            members.remove_member(form.instance.pk, actor=request.user)
+            formset.deleted_objects.append(form.instance)
+
+
+def refuse_last_owner_removal(request, queryset) -> bool:
+    """Say so and return True when removing the selected members would leave a shop without an owner."""
+    leaving: dict[int, list[int]] = {}
+    for pk, merchant_id in queryset.filter(role=Role.OWNER).values_list("pk", "merchant_id"):
+        leaving.setdefault(merchant_id, []).append(pk)
+    refused = False
+    for merchant_id, pks in leaving.items():
+        try:
+            members.check_owner_kept(merchant_id, leaving=pks)
+        except members.LastOwnerError as exc:
+            message_errors(request, exc)
+            refused = True
+    return refused
+
+
+@admin.action(description=_("删除所选的成员"), permissions=["delete"])
+def delete_members(modeladmin, request, queryset):
+    """/admin/'s bulk delete: refused up front when it takes a shop's last owner; otherwise Django's
+    confirmation page, then each member through members.remove_member (MembershipAdmin.delete_queryset)."""
+    if refuse_last_owner_removal(request, queryset):
+        return None
+    return delete_selected(modeladmin, request, queryset)
+
+
 class MembershipAdmin(ObjectActionsMixin, MerchantScopedAdmin):
     """Who works in the shop and as what; the workbench owner edits through the member services."""
 
@@ -185,6 +289,59 @@ class MembershipAdmin(ObjectActionsMixin, MerchantScopedAdmin):
 
     def get_autocomplete_fields(self, request):
         return () if is_workbench(self.admin_site) else ("user", "merchant")
+
+    # -- /admin/: Django's forms, the last owner kept (merchants.members)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if not is_workbench(self.admin_site):
+            kwargs["form"] = PlatformMembershipForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change and form.changed_data == ["role"]:
+            members.change_role(obj.pk, actor=request.user, role=obj.role)  # locks the shop, re-checks
+        else:
+            super().save_model(request, obj, form, change)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except members.LastOwnerError as exc:  # another owner left meanwhile: the service's re-check
+            message_errors(request, exc)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if not is_workbench(self.admin_site):
+            membership = self.get_object(request, object_id)
+            if membership is not None:
+                try:
+                    members.check_owner_kept(membership.merchant_id, leaving=[membership.pk])
+                except members.LastOwnerError as exc:
+                    message_errors(request, exc)
+                    url = reverse(f"{self.admin_site.name}:merchants_membership_change", args=[membership.pk])
+                    return HttpResponseRedirect(url)
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except members.LastOwnerError as exc:  # another owner left meanwhile: the service's re-check
+            message_errors(request, exc)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_model(self, request, obj):
+        members.remove_member(obj.pk, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.order_by("pk"):
+            try:
+                with transaction.atomic():
+                    members.remove_member(membership.pk, actor=request.user)
+            except ValidationError as exc:  # another owner left meanwhile: the service's re-check
+                message_errors(request, exc)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions and not is_workbench(self.admin_site):
+            actions["delete_selected"] = (delete_members, "delete_selected", delete_members.short_description)
+        return actions
 
     def get_readonly_fields(self, request, obj=None):
         if is_workbench(self.admin_site):

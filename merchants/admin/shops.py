@@ -8,7 +8,7 @@ from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import display
 
 from merchants.admin.imports import PackageImportExportAdmin, ProductImportExportAdmin
-from merchants.admin.members import MembershipAdmin
+from merchants.admin.members import MembershipAdmin, OwnerKeptInlineFormSet, save_member_rows
 from merchants.forms import MerchantSettingsForm
 from merchants.kernel.admin.base import MerchantScopedAdmin, ScopedTabularInline, is_workbench, member_may
 from merchants.kernel.admin.display import badge, local_time
@@ -25,6 +25,7 @@ class MembershipInline(ScopedTabularInline):
     """Members of a shop, managed by platform staff on /admin/ (the workbench shows them read-only)."""
 
     model = Membership
+    formset = OwnerKeptInlineFormSet  # a shop is never left without an owner (merchants.members)
     fields = ("user", "role", "created_at")
     readonly_fields = ("created_at",)
     autocomplete_fields = ("user",)
@@ -78,6 +79,12 @@ class MerchantAdmin(MerchantScopedAdmin):
 
     def get_inlines(self, request, obj):
         return () if is_workbench(self.admin_site) or obj is None else (MembershipInline,)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Membership:
+            save_member_rows(request, formset)
+        else:
+            super().save_formset(request, form, formset, change)
 
     def has_change_permission(self, request, obj=None):
         if is_workbench(self.admin_site):

@@ -274,7 +274,7 @@ class Merchant(models.Model):
     express_refund_enabled = models.BooleanField(
         _("极速退款"),
         default=False,
-        help_text=_("开启后，符合条件的未发货小额仅退款申请将被系统自动同意（A-11）。"),
+        help_text=_("开启后，符合条件的未发货小额仅退款申请将被系统自动同意。"),
     )
     return_contact = models.CharField(_("退货联系人"), max_length=50, blank=True)
     return_phone = models.CharField(

@@ -41,6 +41,12 @@ class Card:
     hint: str = ""
     variant: str = "default"  # default | info | success | warning | danger (colours the value when non-zero)
     icon: str = ""
+    # A one-click change on the card itself: a POST form (CSRF) to `action` with `action_fields` as hidden
+    # inputs and a button reading `action_label`. A card with an action is not a link (no form in an <a>).
+    action: str = ""
+    action_label: str = ""
+    action_fields: tuple[tuple[str, str], ...] = ()
+    action_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -303,9 +303,8 @@ class ReviewAdmin(ObjectActionsMixin, QuickTabsMixin, FastListMixin, Spreadsheet
     def product_cell(self, obj):
         name = obj.product.name
         return cell_html(
-            '<span class="whitespace-nowrap" title="{}">{}</span><br><span class="text-base-500 text-xs">{}</span>',
+            '<span class="shouhou-product">{}</span><span class="text-base-500 text-xs">{}</span>',
             name,
-            Truncator(name).chars(14),
             obj.product.spu_id,
         )
 
@@ -445,7 +444,7 @@ class ReviewAdmin(ObjectActionsMixin, QuickTabsMixin, FastListMixin, Spreadsheet
             rows.append(
                 {
                     "event": event,
-                    "when": local_time(event.created_at, "Y-m-d H:i:s"),
+                    "when": local_time(event.created_at, "Y-m-d H:i"),
                     "party_label": side,
                     "party_variant": PARTY_VARIANTS.get(event.actor_kind, "default"),
                     "username": person,

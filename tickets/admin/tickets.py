@@ -330,7 +330,7 @@ class TicketAdmin(ObjectActionsMixin, QuickTabsMixin, FastListMixin, MerchantSco
     @display(description=_("处理倒计时 / 发起时间"), ordering="created_at")
     def timing(self, obj):
         hours = getattr(obj, "ui_due_soon_hours", None) or self.due_soon()
-        created = local_time(obj.created_at, "m-d H:i")
+        created = local_time(obj.created_at, "Y-m-d H:i")
         if obj.status == TicketStatus.IN_REVIEW and not self.is_platform_site():
             # The platform's clock, not the shop's: a red "已超时" here read as the shop's fault.
             return stacked_cell(WAITING_FOR[TicketStatus.IN_REVIEW], created)
@@ -410,7 +410,7 @@ class TicketAdmin(ObjectActionsMixin, QuickTabsMixin, FastListMixin, MerchantSco
             rows.append(
                 {
                     "event": event,
-                    "when": local_time(event.created_at, "Y-m-d H:i:s"),
+                    "when": local_time(event.created_at, "Y-m-d H:i"),
                     "party_label": side,
                     "party_variant": PARTY_VARIANTS.get(event.actor_kind, "default"),
                     "username": person,

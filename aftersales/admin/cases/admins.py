@@ -86,7 +86,7 @@ class PlatformCaseAdmin(CaseAdmin):
     """/admin/: every shop's cases, the arbitration queue and failed refunds."""
 
     actions = (bulk_action(BULK_RETRY_REFUND),)
-    product_chars = 10  # the shop column takes the room: the row must fit 1440 px with 操作 visible
+    product_class = "shouhou-product shouhou-product-narrow"  # the shop column takes room: 1440 px with 操作
 
     def get_list_filter(self, request):
         return (*super().get_list_filter(request), EscalatedFilter)

@@ -19,6 +19,8 @@ SEEDERS = {
     "aftersales.cases": gettext_lazy("售后单"),
     "reviews.reviews": gettext_lazy("评价"),
     "tickets.tickets": gettext_lazy("服务单"),
+    "tickets.senior_staff": gettext_lazy("高级客服账号"),
+    "merchants.levels": gettext_lazy("店铺等级"),
 }
 WORDS = {
     "users": gettext_lazy("新建账号"),
@@ -33,6 +35,11 @@ WORDS = {
     "replies": gettext_lazy("新建回复"),
     "appeals": gettext_lazy("新建申诉"),
     "tickets": gettext_lazy("新建服务单"),
+    "pinned": gettext_lazy("置顶的带图好评"),
+    "deleted": gettext_lazy("买家已删除的评价"),
+    "escalated": gettext_lazy("超时升级给高级客服的服务单"),
+    "im_days": gettext_lazy("客服日报（店铺 × 天）"),
+    "changed": gettext_lazy("今日评估后等级变化的店铺"),
     "skipped_shops": gettext_lazy("已有数据而跳过的店铺"),
     "unplaced": gettext_lazy("排不进时间线而略过的计划"),
 }
@@ -46,9 +53,9 @@ TOTALS = (
 
 
 def summary_line(name: str, summary: dict) -> str:
-    """One seeder's numbers in words: "订单：新建订单 900，已有数据而跳过的店铺 0"."""
-    details = "，".join(f"{WORDS.get(key, key)} {value}" for key, value in summary.items()) or "-"
-    return f"{SEEDERS.get(name, name)}：{details}"
+    """One seeder's numbers in words, in the active language: "订单：新建订单 900，已有数据而跳过的店铺 0"."""
+    details = _("，").join(f"{WORDS.get(key, key)} {value}" for key, value in summary.items()) or "-"
+    return _("%(seeder)s：%(details)s") % {"seeder": SEEDERS.get(name, name), "details": details}
 
 
 def totals_line() -> str:
@@ -59,7 +66,7 @@ def totals_line() -> str:
         except LookupError:
             continue
         parts.append(f"{words} {model._default_manager.count()}")
-    return _("数据库现有：%(totals)s。") % {"totals": "，".join(parts)}
+    return _("数据库现有：%(totals)s。") % {"totals": _("，").join(parts)}
 
 
 class Command(BaseCommand):
@@ -81,7 +88,7 @@ class Command(BaseCommand):
         for name, summary in results:
             log(summary_line(name, summary))
         log(totals_line())
-        shares = "、".join(f"{shop.name} {shop.share:.0%}" for shop in SHOPS)
+        shares = _("、").join(f"{shop.name} {shop.share:.0%}" for shop in SHOPS)
         log(
             _(
                 "以上“新建”是本次运行生成的数量；已有数据的店铺会整体跳过，所以重复运行时显示 0 是正常的。"

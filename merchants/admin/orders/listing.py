@@ -170,9 +170,7 @@ class OrderListMixin(QuickTabsMixin):
                 "count": sum(item.quantity for item in items),
             }
         return format_html(
-            '<span class="block min-w-32 max-w-48 whitespace-normal" title="{}">{}</span>'
-            '<span class="block text-base-500 text-xs">{}</span>',
-            first.product.name,
+            '<span class="shouhou-product">{}</span><span class="block text-base-500 text-xs">{}</span>',
             first.product.name,
             detail,
         )

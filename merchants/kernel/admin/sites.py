@@ -109,11 +109,23 @@ def keep_app_order(site) -> None:
         site.__class__ = type(f"Stable{type(site).__name__}", (StableOrderMixin, type(site)), {})
 
 
+# /admin/ (platform staff): our own heading instead of Django's 站点管理 / "Site administration".
+# The sidebar's header and the tab title are unfold's SITE_HEADER / SITE_TITLE (config/settings.py).
+PLATFORM_INDEX_TITLE = _("平台管理")
+
+
+def title_platform_site(site) -> None:
+    """Give /admin/ (Django's own site object) the platform's titles, in the reader's language."""
+    site.site_header = _("售后平台管理")
+    site.site_title = _("售后平台管理")
+    site.index_title = PLATFORM_INDEX_TITLE
+
+
 class WorkbenchSite(StableOrderMixin, UnfoldAdminSite):
     settings_name = "UNFOLD_WORKBENCH"
     site_header = _("商家售后工作台")
     site_title = _("商家售后工作台")
-    index_title = _("工作台")
+    index_title = _("售后工作台")
     login_form = WorkbenchLoginForm
 
     def has_permission(self, request) -> bool:

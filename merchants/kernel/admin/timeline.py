@@ -37,7 +37,7 @@ def event_row(event, *, roles: dict[int, str] | None = None, states=None) -> dic
     amount = getattr(event, "amount", None)
     return {
         "event": event,
-        "when": local_time(event.created_at, "Y-m-d H:i:s"),
+        "when": local_time(event.created_at, "Y-m-d H:i"),
         "party": event.actor_kind,
         "party_label": side,
         "party_variant": PARTY_VARIANTS.get(event.actor_kind, "default"),
