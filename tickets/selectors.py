@@ -129,15 +129,21 @@ def available_actions(ticket: Ticket, actor, *, platform_site: bool) -> list[str
 
 
 def merchant_liable_complaints(merchant_ids, *, start: datetime, end: datetime) -> dict[int, int]:
-    """{merchant id: complaints closed with merchant liability in [start, end)}; malicious ones never count."""
+    """{merchant id: complaints filed in [start, end) that the platform closed with merchant liability} (T-5).
+
+    The one definition of the complaint count: the level engine's complaint rate (L-3) reads it. A
+    complaint counts in the window it was filed in (like the orders it is divided by); the liability is
+    recorded when it is closed, so an open complaint does not count yet. Malicious ones never count, nor
+    those found the buyer's fault or nobody's.
+    """
     rows = (
         Ticket.objects.filter(
             merchant_id__in=list(merchant_ids),
             category=TicketCategory.COMPLAINT,
             status=TicketStatus.CLOSED,
             liability=Liability.MERCHANT,
-            closed_at__gte=start,
-            closed_at__lt=end,
+            created_at__gte=start,
+            created_at__lt=end,
         )
         .values("merchant_id")
         .annotate(n=Count("pk"))
