@@ -11,4 +11,5 @@ class TicketsConfig(AppConfig):
         from tickets import (
             levels,  # noqa: F401, PLC0415  (its figures for the level engine, L-3..L-6)
             registrations,  # noqa: F401  (notice kinds, rule names, reply values, files)
+            tasks,  # noqa: F401, PLC0415  (the services publish the mail tasks by name: known in every process)
         )

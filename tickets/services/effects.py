@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from celery import current_app
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -103,15 +104,23 @@ def notify_shops(tickets: Sequence[Ticket], kind: str, *, at: datetime, message:
     )
 
 
+# tasks.py calls these services; the services publish its tasks by their Celery names (no import circle).
+OVERDUE_MAIL_TASK = "tickets.tasks.overdue_mail_task"
+REVIEW_LATE_MAIL_TASK = "tickets.tasks.review_late_mail_task"
+
+
+def enqueue(task_name: str, *args) -> None:
+    """Publish the registered task `task_name` with `args`; callers do it on commit."""
+    current_app.tasks[task_name].delay(*args)
+
+
 def notify_senior_staff(tickets: Sequence[Ticket], kind: str, *, at: datetime) -> None:
     """Raise each ticket to senior staff (group platform_senior): a platform notice, in one INSERT, and
     an e-mail to the group's members, queued on commit (T-2: a late review)."""
     ids = [ticket.pk for ticket in tickets]
     if ids:
-        from tickets.tasks import review_late_mail_task
-
         # robust: a broker hiccup is logged; the notice in /admin/ is already written.
-        transaction.on_commit(lambda: review_late_mail_task.delay(ids), robust=True)
+        transaction.on_commit(lambda: enqueue(REVIEW_LATE_MAIL_TASK, ids), robust=True)
     notices.notify_many(
         [
             notices.build(
@@ -131,10 +140,8 @@ def mail_owners_on_commit(tickets: Sequence[Ticket]) -> None:
     ids = [ticket.pk for ticket in tickets]
     if not ids:
         return
-    from tickets.tasks import overdue_mail_task
-
     # robust: a broker hiccup is logged; the notice in the workbench is already written.
-    transaction.on_commit(lambda: overdue_mail_task.delay(ids), robust=True)
+    transaction.on_commit(lambda: enqueue(OVERDUE_MAIL_TASK, ids), robust=True)
 
 
 def owner_addresses(merchant_ids) -> dict[int, list[str]]:
