@@ -358,8 +358,10 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 
 # Operator knobs (not business rules: those live in PlatformSettings, editable in /admin/).
-# How many due rows a sweep takes per batch; each row gets its own short transaction.
-SHOUHOU_SWEEP_BATCH = env_int("SHOUHOU_SWEEP_BATCH", 500)
+# How many due rows a sweep takes per batch; each batch is one short transaction (rows locked SKIP
+# LOCKED). A batch costs ~8 statements whatever its size: 2,000 rows a batch sends a quarter of the
+# round trips 500 did, and still holds its locks for a fraction of a second.
+SHOUHOU_SWEEP_BATCH = env_int("SHOUHOU_SWEEP_BATCH", 2000)
 # The refund gateway backend: dotted path to a class implementing aftersales.gateway.RefundGateway.
 SHOUHOU_REFUND_GATEWAY = env("SHOUHOU_REFUND_GATEWAY", "aftersales.gateway.SimulatedGateway")
 # A refund still `refunding` this long after its last gateway attempt is queued again by retry_stuck_refunds.

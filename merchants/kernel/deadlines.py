@@ -209,7 +209,7 @@ SAVE_BATCH_ROWS = 1000
 
 
 def save_batch(objs: Sequence[Model], fields: Sequence[str]) -> None:
-    """Persist `fields` of locked rows, each row its own values, in one UPDATE per 1,000 rows.
+    """Persist `fields` of locked rows, each row its own values, in one UPDATE (SQLite: per 1,000 rows).
 
     PostgreSQL: `UPDATE … FROM unnest(%s::type[], …)`, one array per column (a handful of parameters
     whatever the rows: the client-side query parser of psycopg costs per placeholder). SQLite (3.33+):
@@ -232,8 +232,9 @@ def save_batch(objs: Sequence[Model], fields: Sequence[str]) -> None:
     )
     postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        for start in range(0, len(objs), SAVE_BATCH_ROWS):
-            chunk = objs[start : start + SAVE_BATCH_ROWS]
+        step = len(objs) if postgres else SAVE_BATCH_ROWS  # PostgreSQL: one array per column, any length
+        for start in range(0, len(objs), step):
+            chunk = objs[start : start + step]
             rows = [
                 [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in columns] for obj in chunk
             ]

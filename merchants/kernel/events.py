@@ -163,20 +163,25 @@ def _copy_events(
                 if name in row:
                     value = row.pop(name)
                     row[field.attname] = getattr(value, "pk", value)
+    if not returning:  # the table's own default numbers the rows: no round trip for the ids
+        fields = [f for f in fields if f is not pk]
     table = connection.ops.quote_name(model._meta.db_table)
     attnames = [f.attname for f in fields]
     json_at = [(i, fields[i].encoder) for i, f in enumerate(fields) if isinstance(f, JSONField)]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, pk.column, len(rows)],
-        )
-        ids = [pk_value for (pk_value,) in cursor.fetchall()]
+        ids: list = [None] * len(rows)
+        if returning:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [model._meta.db_table, pk.column, len(rows)],
+            )
+            ids = [pk_value for (pk_value,) in cursor.fetchall()]
         values = []
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for pk_value, row in zip(ids, rows, strict=True):
-                row[pk.attname] = pk_value
+                if returning:
+                    row[pk.attname] = pk_value
                 python = [row[name] if name in row else defaults[name] for name in attnames]
                 if returning:
                     values.append(python)
