@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from django.db.models import Q
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import display
 
+from merchants import members
 from merchants.admin.imports import PackageImportExportAdmin, ProductImportExportAdmin
 from merchants.admin.members import MembershipAdmin, OwnerKeptInlineFormSet, save_member_rows
 from merchants.forms import MerchantSettingsForm
-from merchants.kernel.admin.base import MerchantScopedAdmin, ScopedTabularInline, is_workbench, member_may
+from merchants.kernel.admin.base import (
+    MerchantScopedAdmin,
+    ScopedTabularInline,
+    is_workbench,
+    member_may,
+    message_errors,
+)
 from merchants.kernel.admin.display import badge, local_time
 from merchants.kernel.admin.readonly import SingletonSettingsAdmin
 from merchants.kernel.scoping import WRITE_ROLES, roles_for
@@ -79,6 +87,16 @@ class MerchantAdmin(MerchantScopedAdmin):
 
     def get_inlines(self, request, obj):
         return () if is_workbench(self.admin_site) or obj is None else (MembershipInline,)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The inline's rows were checked when the form was cleaned; the member services check again with
+        # the shop's row locked. If another owner left in between, the whole save rolls back (Django runs
+        # it in one transaction) and the page says why, instead of a server error.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except members.LastOwnerError as exc:
+            message_errors(request, exc)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_formset(self, request, form, formset, change):
         if formset.model is Membership:
