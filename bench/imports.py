@@ -1,7 +1,7 @@
 """Bulk import benchmarks (B-1..B-3, issue 12 §6): our import path against PostgreSQL COPY, same run.
 
     .venv/bin/python -m bench.imports                 # products, shipping and orders
-    .venv/bin/python -m bench.imports orders          # or: products, shipping
+    .venv/bin/python -m bench.imports orders          # or: products, shipping, background
 
 Self-contained: a shop of its own (`bench_imports`), emptied before and after, so it needs none of the
 1M data sets. Each figure:
@@ -18,6 +18,12 @@ Self-contained: a shop of its own (`bench_imports`), emptied before and after, s
 - `imports.orders.rate`: a CSV of N rows (a row per item, two items an order, with the buyer's address)
   through `merchants.resources.OrderResource` and `merchants.services.place_orders` (the batch form of
   place_order). Anchor: COPY of N/2 orders, N items and N/2 PLACED events.
+- `imports.orders_background.*`: a 1,000,000-row orders file (`BENCH_BG_ROWS`) written to disk, imported
+  by the import center's runner (`run_import`, what the Celery worker runs: chunks of 5,000 rows read as
+  a stream, validated, staged to a file, then written chunk by chunk in the one all-or-nothing
+  transaction). Seconds and rows/s against COPY of the same rows, and the worker's peak RSS (VmHWM after
+  resetting it through /proc/self/clear_refs; a 0.1 s VmRSS sampler beside it). Not in the default run
+  (it takes minutes): name it.
 - Every anchor COPY runs with `SET CONSTRAINTS ALL IMMEDIATE`: Django's foreign keys are deferred, so
   the import pays their checks at COMMIT while a rolled-back COPY never would. The bare COPY (no FK
   checks) is reported beside it (`bare_copy_rate`, `ratio_to_bare_copy`) for comparison with earlier runs.
@@ -76,6 +82,9 @@ def _empty(shop) -> None:
                 "WHERE e.order_id = o.id AND o.merchant_id = %s",
                 [shop.pk],
             )
+        with connection.cursor() as cursor:  # and the ORM's cascade collects every row in Python first
+            for model in (OrderItem, Package, Order):
+                cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE merchant_id = %s", [shop.pk])
     OrderEvent.objects.filter(order__merchant=shop).delete()
     OrderItem.objects.filter(merchant=shop).delete()
     Package.objects.filter(merchant=shop).delete()
@@ -521,6 +530,162 @@ def bench_orders(report: Report) -> None:
     assert not Order.objects.filter(merchant=shop).exists()
 
 
+# ------------------------------------------------------------------------------------------------
+# The background path: a 1,000,000-row orders import as the import center's worker runs it
+
+
+BG_ROWS = int(os.environ.get("BENCH_BG_ROWS", "1000000"))
+BG_RSS_LIMIT_MB = 256
+
+
+def _write_order_file(path: str, n: int, spus: list[str]) -> int:
+    """The orders file of order_file(), written to disk row by row (never held): its size in bytes."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(ORDER_HEADERS)
+        for i in range(n):
+            number = i // 2
+            writer.writerow(
+                [
+                    f"BBG{number:09d}",
+                    f"B{number}",
+                    "买家",
+                    "在线支付",
+                    "是",
+                    "2026-05-01 10:00",
+                    "2026/5/3",
+                    "张三",
+                    "13800000000",
+                    "广东省",
+                    "深圳市",
+                    "南山区",
+                    "科技园路 1 号",
+                    spus[i % len(spus)],
+                    "",
+                    "1",
+                    "¥10.00",
+                ]
+            )
+    return os.path.getsize(path)
+
+
+class _PeakRss:
+    """Peak resident memory of this process over a block, two ways: the kernel's high-water mark
+    (VmHWM, reset at the start through /proc/self/clear_refs) and a thread sampling VmRSS every 0.1 s."""
+
+    def __enter__(self):
+        import threading
+
+        try:
+            with open("/proc/self/clear_refs", "w") as fh:
+                fh.write("5")  # reset VmHWM to the current RSS (Linux ≥ 4.0)
+            self.reset = True
+        except OSError:
+            self.reset = False
+        self.sampled = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    @staticmethod
+    def _status(field: str) -> int:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) // 1024  # kB -> MB
+        return 0
+
+    def _sample(self):
+        while not self._stop.wait(0.1):
+            self.sampled = max(self.sampled, self._status("VmRSS"))
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.hwm = self._status("VmHWM")
+        return False
+
+
+def bench_background(report: Report) -> None:
+    import tempfile
+
+    from django.core.files import File
+    from django.test import override_settings
+    from django.utils import timezone
+
+    from merchants.kernel.centers.models import ImportJob, JobStatus
+    from merchants.kernel.centers.runner import run_import
+    from merchants.models import OrderItem, Product
+
+    shop, owner = _shop_and_owner()
+    _empty(shop)
+    spus = [f"BBG-SPU-{i}" for i in range(50)]
+    Product.objects.bulk_create(Product(merchant=shop, spu_id=spu, name=f"基准商品 {spu}") for spu in spus)
+    folder = tempfile.mkdtemp(prefix="bench-bg-")
+    path = os.path.join(folder, "orders.csv")
+    size = _write_order_file(path, BG_ROWS, spus)
+    log(f"background: {BG_ROWS} rows ({BG_ROWS // 2} orders, {size / 1e6:.0f} MB)")
+    with override_settings(MEDIA_ROOT=folder, SHOUHOU_IMPORT_MAX_BYTES=size + 1):
+        with open(path, "rb") as handle:
+            job = ImportJob(
+                user=owner,
+                merchant=shop,
+                site="workbench",
+                resource="merchants.order",
+                resource_label="订单",
+                original_name="orders.csv",
+            )
+            job.file.save("orders.csv", File(handle), save=True)
+        with _PeakRss() as rss, Stopwatch() as sw:
+            state = run_import(job.pk)  # what the Celery worker runs: validate in chunks, stage, write
+    job.refresh_from_db()
+    assert state == JobStatus.DONE, (job.message, job.errors[:3])
+    assert OrderItem.objects.filter(merchant=shop).count() == BG_ROWS
+    ours = BG_ROWS / sw.seconds
+    _empty(shop)
+    product = Product.objects.create(merchant=shop, spu_id="BBG-ANCHOR", name="基准商品")
+    now = timezone.now()
+
+    def write(cursor):
+        _copy_orders_and_items(cursor, shop, product.pk, BG_ROWS // 2, 2, prefix="CBG", now=now)
+
+    copy_rate, bare_rate = _copy_rates(write, BG_ROWS)
+    _empty(shop)
+    for name in os.listdir(folder):
+        full = os.path.join(folder, name)
+        if os.path.isfile(full):
+            os.remove(full)
+    peak = rss.hwm if rss.reset else rss.sampled
+    report.add(
+        "imports.orders_background.rate",
+        ours,
+        "rows/s",
+        anchor=copy_rate,
+        anchor_name=f"COPY, foreign keys checked, of every row it writes ({BG_ROWS // 2} orders, {BG_ROWS} items, {BG_ROWS // 2} events)",
+        better="higher",
+        note=f"{BG_ROWS} rows through the import center's runner (run_import: chunks validated, staged, "
+        f"written in one transaction); target ratio ≥ {TARGET_RATIO}",
+        rows=BG_ROWS,
+        seconds=round(sw.seconds, 1),
+        target_ratio=TARGET_RATIO,
+        bare_copy_rate=round(bare_rate),
+        ratio_to_bare_copy=round(ours / bare_rate, 3),
+    )
+    report.add(
+        "imports.orders_background.peak_rss_mb",
+        peak,
+        "MB",
+        target=BG_RSS_LIMIT_MB,
+        better="lower",
+        note="peak RSS of the process running the job: VmHWM after /proc/self/clear_refs"
+        if rss.reset
+        else "peak RSS of the process running the job: VmRSS sampled every 0.1 s",
+        sampled_mb=rss.sampled,
+        vmhwm_mb=rss.hwm,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("parts", nargs="*", help="products, shipping, orders (default: all)")
@@ -528,8 +693,13 @@ def main(argv: list[str] | None = None) -> int:
     setup()
     require_postgres()
     report = Report()
-    parts = {"products": bench_products, "shipping": bench_shipping, "orders": bench_orders}
-    for part in args.parts or list(parts):
+    parts = {
+        "products": bench_products,
+        "shipping": bench_shipping,
+        "orders": bench_orders,
+        "background": bench_background,
+    }
+    for part in args.parts or ["products", "shipping", "orders"]:
         parts[part](report)
     return 0
 

@@ -130,13 +130,14 @@ def _looks_binary(text: str) -> bool:
     return "\x00" in sample or controls > len(sample) // 20
 
 
-def _csv_rows(text: str):
-    sample = text[:8192]
+def csv_rows(stream, sample: str):
+    """The rows of a CSV text stream, its dialect (, tab or ;) sniffed from `sample`; a malformed line
+    (an unpaired quote…) is an ImportFileError naming it. Shared by read_table and the stream reader."""
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(stream, dialect)
     try:
         yield from reader
     except csv.Error as exc:
@@ -147,12 +148,17 @@ def _csv_rows(text: str):
         ) from exc
 
 
-def _xlsx_rows(data: bytes):
+def _csv_rows(text: str):
+    return csv_rows(io.StringIO(text, newline=""), text[:8192])
+
+
+def xlsx_rows(source):
+    """The rows of the first sheet of an XLSX file object, read-only, each as long as it really is."""
     import openpyxl  # noqa: PLC0415  (only XLSX uploads need it)
 
     try:
         # data_only=False: a formula cell reads as its formula text, so it can be refused by name.
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        book = openpyxl.load_workbook(source, read_only=True, data_only=False)
     except Exception as exc:  # zip but not a workbook, a damaged file, an encrypted workbook...
         raise ImportFileError(
             _("无法读取该 Excel 文件：文件可能已损坏或加密。请另存为 .xlsx 或 CSV 后再导入。"), code="xlsx"
@@ -165,6 +171,10 @@ def _xlsx_rows(data: bytes):
         yield from sheet.iter_rows(values_only=True)
     finally:
         book.close()
+
+
+def _xlsx_rows(data: bytes):
+    return xlsx_rows(io.BytesIO(data))
 
 
 def read_table(data: bytes) -> tablib.Dataset:
@@ -310,6 +320,20 @@ class SpreadsheetResource(MerchantScopedResource):
 
     required_columns: tuple[str, ...] = ()
     example_row: dict[str, str] = {}
+    # A field whose consecutive rows with one value belong together (an order's items): the background
+    # path's chunks never split them (merchants.kernel.centers.streaming.iter_chunks).
+    chunk_together: str | None = None
+
+    def chunk_key_index(self, headers) -> int | None:
+        """The index in the file's own `headers` of the `chunk_together` column, if the file has it."""
+        if not self.chunk_together:
+            return None
+        target = force_str(self.fields[self.chunk_together].column_name)
+        aliases = self.header_aliases()
+        for index, header in enumerate(headers):
+            if aliases.get(normalise_header(header)) == target:
+                return index
+        return None
 
     # -- headers
 

@@ -108,6 +108,7 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
     item_paid = fields.Field(column_name=_("商品实付金额（元）"), widget=MoneyWidget())
 
     required_columns = ("order_no", "buyer_id", "buyer_name", "spu_id", "quantity", "item_paid")
+    chunk_together = "order_no"  # the background path never splits an order's rows over two chunks
     example_row = {
         "shop": "shop1",
         "order_no": "OFF20260501001",
