@@ -61,6 +61,11 @@ class ColumnsExportForm(SelectableFieldsExportForm):
     def __init__(self, formats, resources, **kwargs):
         super().__init__(formats, [_field_lister(resource) for resource in resources], **kwargs)
 
+    def _get_field_label(self, resource, field_name: str):
+        """The column's own header, in the reader's language (not "Order No (订单号)")."""
+        field = resource.fields.get(field_name)
+        return field.column_name if field is not None and field.column_name else field_name
+
     def _validate_any_field_selected(self, resource) -> None:
         """No column checked (a form posted by a script with just the format): every column, as before
         the checkboxes — the export that imports back."""
