@@ -1,7 +1,7 @@
 """Bulk import benchmarks (B-1..B-3, issue 12 §6): our import path against PostgreSQL COPY, same run.
 
     .venv/bin/python -m bench.imports                 # products, shipping and orders
-    .venv/bin/python -m bench.imports orders          # or: products, shipping
+    .venv/bin/python -m bench.imports orders          # or: products, shipping, background
 
 Self-contained: a shop of its own (`bench_imports`), emptied before and after, so it needs none of the
 1M data sets. Each figure:
@@ -18,6 +18,15 @@ Self-contained: a shop of its own (`bench_imports`), emptied before and after, s
 - `imports.orders.rate`: a CSV of N rows (a row per item, two items an order, with the buyer's address)
   through `merchants.resources.OrderResource` and `merchants.services.place_orders` (the batch form of
   place_order). Anchor: COPY of N/2 orders, N items and N/2 PLACED events.
+- `imports.orders_background.*`: a 1,000,000-row orders file (`BENCH_BG_ROWS`) written to disk, imported
+  by the import center's runner (`run_import`, what the Celery worker runs: chunks of 5,000 rows read as
+  a stream, validated, staged to a file, then written chunk by chunk in the one all-or-nothing
+  transaction). Seconds and rows/s against COPY of the same rows, and the worker's peak RSS (VmHWM after
+  resetting it through /proc/self/clear_refs; a 0.1 s VmRSS sampler beside it). Not in the default run
+  (it takes minutes): name it.
+- Every anchor COPY runs with `SET CONSTRAINTS ALL IMMEDIATE`: Django's foreign keys are deferred, so
+  the import pays their checks at COMMIT while a rolled-back COPY never would. The bare COPY (no FK
+  checks) is reported beside it (`bare_copy_rate`, `ratio_to_bare_copy`) for comparison with earlier runs.
 - `…preview_s`: the dry run the admin's preview makes, timed on its own (not in the rate).
 
 Products, orders and shipping run on `BENCH_IMPORT_ROWS`, `BENCH_ORDER_ROWS`, `BENCH_SHIP_ROWS` (default
@@ -62,8 +71,20 @@ def _shop_and_owner():
 
 
 def _empty(shop) -> None:
+    from django.db import connection
+
     from merchants.models import Order, OrderEvent, OrderItem, Package, Product, Sku
 
+    if connection.vendor == "postgresql":  # the ORM's DELETE … IN (SELECT … JOIN) of 100k events crawls
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {OrderEvent._meta.db_table} e USING {Order._meta.db_table} o "
+                "WHERE e.order_id = o.id AND o.merchant_id = %s",
+                [shop.pk],
+            )
+        with connection.cursor() as cursor:  # and the ORM's cascade collects every row in Python first
+            for model in (OrderItem, Package, Order):
+                cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE merchant_id = %s", [shop.pk])
     OrderEvent.objects.filter(order__merchant=shop).delete()
     OrderItem.objects.filter(merchant=shop).delete()
     Package.objects.filter(merchant=shop).delete()
@@ -84,18 +105,30 @@ class _Rollback(Exception):
     pass
 
 
-def _copy_rate(write, rows: int) -> float:
-    """Rows/s of `write(cursor)` (COPY statements) inside a transaction that is then rolled back."""
+def _copy_rate(write, rows: int, *, check_constraints: bool = True) -> float:
+    """Rows/s of `write(cursor)` (COPY statements) inside a transaction that is then rolled back.
+
+    Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: the import pays their checks at COMMIT,
+    a rolled-back COPY never does. `check_constraints` (the anchor) makes them IMMEDIATE, so the COPY
+    writes the same rows *with* the same checks; without it, the bare COPY (reported beside it)."""
     from django.db import connection, transaction
 
     try:
         with transaction.atomic():
-            with connection.cursor() as cursor, Stopwatch() as sw:
-                write(cursor.connection.cursor())
+            with connection.cursor() as cursor:
+                if check_constraints:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                with Stopwatch() as sw:
+                    write(cursor.connection.cursor())
             raise _Rollback
     except _Rollback:
         pass
     return rows / sw.seconds
+
+
+def _copy_rates(write, rows: int) -> tuple[float, float]:
+    """(COPY with the foreign keys checked — the anchor —, bare COPY) of the same rows."""
+    return _copy_rate(write, rows), _copy_rate(write, rows, check_constraints=False)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -164,19 +197,23 @@ def bench_products(report: Report) -> None:
             for i in range(COPY_ROWS):
                 copy.write_row((shop.pk, start_pk + i // 2, f"CSKU{i:08d}", "白色 / L", Decimal("59.00")))
 
-    copy_rate = _copy_rate(write, COPY_ROWS) if connection.vendor == "postgresql" else None
+    copy_rate, bare_rate = (
+        _copy_rates(write, COPY_ROWS) if connection.vendor == "postgresql" else (None, None)
+    )
     report.add(
         "imports.products.rate",
         ours,
         "rows/s",
         anchor=copy_rate,
-        anchor_name=f"COPY of the same rows ({COPY_ROWS} SKUs + {COPY_ROWS // 2} products)",
+        anchor_name=f"COPY, foreign keys checked, of the same rows ({COPY_ROWS} SKUs + {COPY_ROWS // 2} products)",
         better="higher",
         note=f"{ROWS} rows (a row per SKU), ProductResource.import_data as the owner, all-or-nothing; "
         f"target ratio ≥ {TARGET_RATIO}",
         rows=ROWS,
         seconds=round(sw.seconds, 2),
         target_ratio=TARGET_RATIO,
+        bare_copy_rate=round(bare_rate) if bare_rate else None,
+        ratio_to_bare_copy=round(ours / bare_rate, 3) if bare_rate else None,
     )
     report.add(
         "imports.products.preview_s", preview.seconds, "s", note=f"dry run of {ROWS} rows (the preview)"
@@ -301,23 +338,25 @@ def bench_shipping(report: Report) -> None:
         _copy_orders_and_items(cursor, shop, product_id, COPY_ROWS, 1, prefix="CSHIP", now=now, events=False)
 
     try:
-        copy_rate = _copy_rate(write, COPY_ROWS)
+        copy_rate, bare_rate = _copy_rates(write, COPY_ROWS)
         copy_note = ""
     except Exception as exc:  # a column the anchor does not know: report ours without the anchor
-        copy_rate, copy_note = None, f"COPY anchor failed: {exc}"
+        copy_rate, bare_rate, copy_note = None, None, f"COPY anchor failed: {exc}"
     _empty(shop)
     report.add(
         "imports.shipping.rate",
         ours,
         "rows/s",
         anchor=copy_rate,
-        anchor_name=f"COPY of every row it writes ({COPY_ROWS} packages, events, items and orders)",
+        anchor_name=f"COPY, foreign keys checked, of every row it writes ({COPY_ROWS} packages, events, items and orders)",
         better="higher",
         note=f"{SHIP_ROWS} rows through merchants.services.ship_many (row locks, S-1/S-2, events); "
         f"target ratio ≥ {TARGET_RATIO}. {copy_note}",
         rows=SHIP_ROWS,
         seconds=round(sw.seconds, 2),
         target_ratio=TARGET_RATIO,
+        bare_copy_rate=round(bare_rate) if bare_rate else None,
+        ratio_to_bare_copy=round(ours / bare_rate, 3) if bare_rate else None,
     )
     report.add(
         "imports.shipping.preview_s", preview.seconds, "s", note=f"dry run of {SHIP_ROWS} rows (the preview)"
@@ -466,25 +505,185 @@ def bench_orders(report: Report) -> None:
     def write(cursor):
         _copy_orders_and_items(cursor, shop, product.pk, COPY_ROWS // 2, 2, prefix="CORD", now=now)
 
-    copy_rate = _copy_rate(write, COPY_ROWS) if connection.vendor == "postgresql" else None
+    copy_rate, bare_rate = (
+        _copy_rates(write, COPY_ROWS) if connection.vendor == "postgresql" else (None, None)
+    )
     _empty(shop)
     report.add(
         "imports.orders.rate",
         ours,
         "rows/s",
         anchor=copy_rate,
-        anchor_name=f"COPY of every row it writes ({COPY_ROWS // 2} orders, {COPY_ROWS} items, {COPY_ROWS // 2} events)",
+        anchor_name=f"COPY, foreign keys checked, of every row it writes ({COPY_ROWS // 2} orders, {COPY_ROWS} items, {COPY_ROWS // 2} events)",
         better="higher",
         note=f"{ORDER_ROWS} rows (a row per item) through merchants.services.place_orders as the owner, "
         f"address checked, all-or-nothing; target ratio ≥ {TARGET_RATIO}",
         rows=ORDER_ROWS,
         seconds=round(sw.seconds, 2),
         target_ratio=TARGET_RATIO,
+        bare_copy_rate=round(bare_rate) if bare_rate else None,
+        ratio_to_bare_copy=round(ours / bare_rate, 3) if bare_rate else None,
     )
     report.add(
         "imports.orders.preview_s", preview.seconds, "s", note=f"dry run of {ORDER_ROWS} rows (the preview)"
     )
     assert not Order.objects.filter(merchant=shop).exists()
+
+
+# ------------------------------------------------------------------------------------------------
+# The background path: a 1,000,000-row orders import as the import center's worker runs it
+
+
+BG_ROWS = int(os.environ.get("BENCH_BG_ROWS", "1000000"))
+BG_RSS_LIMIT_MB = 256
+
+
+def _write_order_file(path: str, n: int, spus: list[str]) -> int:
+    """The orders file of order_file(), written to disk row by row (never held): its size in bytes."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(ORDER_HEADERS)
+        for i in range(n):
+            number = i // 2
+            writer.writerow(
+                [
+                    f"BBG{number:09d}",
+                    f"B{number}",
+                    "买家",
+                    "在线支付",
+                    "是",
+                    "2026-05-01 10:00",
+                    "2026/5/3",
+                    "张三",
+                    "13800000000",
+                    "广东省",
+                    "深圳市",
+                    "南山区",
+                    "科技园路 1 号",
+                    spus[i % len(spus)],
+                    "",
+                    "1",
+                    "¥10.00",
+                ]
+            )
+    return os.path.getsize(path)
+
+
+class _PeakRss:
+    """Peak resident memory of this process over a block, two ways: the kernel's high-water mark
+    (VmHWM, reset at the start through /proc/self/clear_refs) and a thread sampling VmRSS every 0.1 s."""
+
+    def __enter__(self):
+        import threading
+
+        try:
+            with open("/proc/self/clear_refs", "w") as fh:
+                fh.write("5")  # reset VmHWM to the current RSS (Linux ≥ 4.0)
+            self.reset = True
+        except OSError:
+            self.reset = False
+        self.sampled = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    @staticmethod
+    def _status(field: str) -> int:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) // 1024  # kB -> MB
+        return 0
+
+    def _sample(self):
+        while not self._stop.wait(0.1):
+            self.sampled = max(self.sampled, self._status("VmRSS"))
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.hwm = self._status("VmHWM")
+        return False
+
+
+def bench_background(report: Report) -> None:
+    import tempfile
+
+    from django.core.files import File
+    from django.test import override_settings
+    from django.utils import timezone
+
+    from merchants.kernel.centers.models import ImportJob, JobStatus
+    from merchants.kernel.centers.runner import run_import
+    from merchants.models import OrderItem, Product
+
+    shop, owner = _shop_and_owner()
+    _empty(shop)
+    spus = [f"BBG-SPU-{i}" for i in range(50)]
+    Product.objects.bulk_create(Product(merchant=shop, spu_id=spu, name=f"基准商品 {spu}") for spu in spus)
+    folder = tempfile.mkdtemp(prefix="bench-bg-")
+    path = os.path.join(folder, "orders.csv")
+    size = _write_order_file(path, BG_ROWS, spus)
+    log(f"background: {BG_ROWS} rows ({BG_ROWS // 2} orders, {size / 1e6:.0f} MB)")
+    with override_settings(MEDIA_ROOT=folder, SHOUHOU_IMPORT_MAX_BYTES=size + 1):
+        with open(path, "rb") as handle:
+            job = ImportJob(
+                user=owner,
+                merchant=shop,
+                site="workbench",
+                resource="merchants.order",
+                resource_label="订单",
+                original_name="orders.csv",
+            )
+            job.file.save("orders.csv", File(handle), save=True)
+        with _PeakRss() as rss, Stopwatch() as sw:
+            state = run_import(job.pk)  # what the Celery worker runs: validate in chunks, stage, write
+    job.refresh_from_db()
+    assert state == JobStatus.DONE, (job.message, job.errors[:3])
+    assert OrderItem.objects.filter(merchant=shop).count() == BG_ROWS
+    ours = BG_ROWS / sw.seconds
+    _empty(shop)
+    product = Product.objects.create(merchant=shop, spu_id="BBG-ANCHOR", name="基准商品")
+    now = timezone.now()
+
+    def write(cursor):
+        _copy_orders_and_items(cursor, shop, product.pk, BG_ROWS // 2, 2, prefix="CBG", now=now)
+
+    copy_rate, bare_rate = _copy_rates(write, BG_ROWS)
+    _empty(shop)
+    for name in os.listdir(folder):
+        full = os.path.join(folder, name)
+        if os.path.isfile(full):
+            os.remove(full)
+    peak = rss.hwm if rss.reset else rss.sampled
+    report.add(
+        "imports.orders_background.rate",
+        ours,
+        "rows/s",
+        anchor=copy_rate,
+        anchor_name=f"COPY, foreign keys checked, of every row it writes ({BG_ROWS // 2} orders, {BG_ROWS} items, {BG_ROWS // 2} events)",
+        better="higher",
+        note=f"{BG_ROWS} rows through the import center's runner (run_import: chunks validated, staged, "
+        f"written in one transaction); target ratio ≥ {TARGET_RATIO}",
+        rows=BG_ROWS,
+        seconds=round(sw.seconds, 1),
+        target_ratio=TARGET_RATIO,
+        bare_copy_rate=round(bare_rate),
+        ratio_to_bare_copy=round(ours / bare_rate, 3),
+    )
+    report.add(
+        "imports.orders_background.peak_rss_mb",
+        peak,
+        "MB",
+        target=BG_RSS_LIMIT_MB,
+        better="lower",
+        note="peak RSS of the process running the job: VmHWM after /proc/self/clear_refs"
+        if rss.reset
+        else "peak RSS of the process running the job: VmRSS sampled every 0.1 s",
+        sampled_mb=rss.sampled,
+        vmhwm_mb=rss.hwm,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -494,8 +693,13 @@ def main(argv: list[str] | None = None) -> int:
     setup()
     require_postgres()
     report = Report()
-    parts = {"products": bench_products, "shipping": bench_shipping, "orders": bench_orders}
-    for part in args.parts or list(parts):
+    parts = {
+        "products": bench_products,
+        "shipping": bench_shipping,
+        "orders": bench_orders,
+        "background": bench_background,
+    }
+    for part in args.parts or ["products", "shipping", "orders"]:
         parts[part](report)
     return 0
 

@@ -263,3 +263,34 @@ def test_B1_orders_import_and_export_at_the_standard_urls(client, shop, clerk, o
 
     export = client.post(reverse(f"{site}:merchants_order_export"), {"format": "0"})
     assert export.status_code == 200 and "OFF-1" in export.content.decode("utf-8-sig")
+
+
+def test_B5_the_background_orders_import_never_splits_an_order_over_two_chunks(
+    shop, clerk, catalogue, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from merchants.kernel.centers.models import ImportJob, JobStatus
+    from merchants.kernel.centers.runner import run_import
+    from merchants.kernel.centers.services import start_import
+
+    settings.SHOUHOU_IMPORT_CHUNK_ROWS = 2  # OFF-1 has three rows: a plain 2-row chunk would cut it
+    settings.MEDIA_ROOT = str(tmp_path)
+    rows = [
+        row("OFF-1", sku="SKU-A1"),
+        row("OFF-1", sku="SKU-A2"),
+        row("OFF-1", sku="", paid="10.00"),
+        row("OFF-2", sku="SKU-A1"),
+        row("OFF-3", sku="SKU-A2"),
+    ]
+    job = start_import(
+        SimpleUploadedFile("orders.csv", csv_bytes(HEADERS, rows)),
+        actor=clerk,
+        site="workbench",
+        resource="merchants.order",
+        label="订单",
+    )
+
+    assert run_import(job.pk) == JobStatus.DONE, ImportJob.objects.get(pk=job.pk).errors
+    assert Order.objects.get(order_no="OFF-1").items.count() == 3
+    assert sorted(Order.objects.values_list("order_no", flat=True)) == ["OFF-1", "OFF-2", "OFF-3"]

@@ -200,6 +200,22 @@ class Cells:
     def has(self, name) -> bool:
         return name in self.index
 
+    def rows(self, dataset, names):
+        """Each data row's cells of `names`, as a tuple (None for an absent column), in file order.
+
+        One C-level itemgetter per row over tablib's own row lists: no per-cell Python call, no copy of
+        the row through Dataset.__getitem__ (the 100k-row imports call this 100,000 times)."""
+        from operator import itemgetter  # noqa: PLC0415
+
+        width = len(dataset.headers)
+        pick = itemgetter(*[self.index.get(name, width) for name in names])
+        if all(name in self.index for name in names):
+            for row in dataset._data:
+                yield pick(row._row)
+        else:
+            for row in dataset._data:
+                yield pick((*row._row, None))
+
 
 def preview_of(resource, dataset):
     """The preview's cells of a row (import_export's diff columns), for BatchResult.finish."""

@@ -70,6 +70,9 @@ ORDER_FIELDS = (
     "address",
 )
 ADDRESS_FIELDS = ("consignee", "consignee_phone", "province", "city", "district", "address")
+HEAD_CELLS = ("shop", "order_no", *ORDER_FIELDS)  # the order's columns, repeated on each of its rows
+HEAD_WIDTH = len(HEAD_CELLS)
+LINE_CELLS = ("spu_id", "sku_code", "quantity", "item_paid")
 TEXT_LIMITS = {"order_no": 32, "buyer_id": 40, "buyer_name": 60, "buyer_phone": 20}
 
 # The service's error codes -> the column a refused order is marked in.
@@ -105,6 +108,7 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
     item_paid = fields.Field(column_name=_("商品实付金额（元）"), widget=MoneyWidget())
 
     required_columns = ("order_no", "buyer_id", "buyer_name", "spu_id", "quantity", "item_paid")
+    chunk_together = "order_no"  # the background path never splits an order's rows over two chunks
     example_row = {
         "shop": "shop1",
         "order_no": "OFF20260501001",
@@ -169,75 +173,56 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
         shops = RowShops(
             self.actor, {cell_text(cells(v, "shop")) for v in dataset} if cells.has("shop") else ()
         )
-        money, yes_no = MoneyWidget(), YesNoWidget()
+        money = MoneyWidget()
         orders: dict[
             str, dict
         ] = {}  # order no -> {"row": first row, "shop", "head", "lines": [(row, spu, sku, qty, paid)]}
 
-        # 1. each row on its own: formats, required cells, the shop (B-4); rows of one order agree
-        for number, values in enumerate(dataset, start=1):
-            err = batch.error
-            try:
-                shop = shops.resolve(cell_text(cells(values, "shop")))
-            except ValueError as exc:
-                err(number, col["shop"], str(exc))
-                shop = None
-            texts = {name: cell_text(cells(values, name)) for name in ("order_no", "buyer_id", "buyer_phone")}
-            texts["buyer_name"] = cell_plain(cells(values, "buyer_name"))
-            for name in ("order_no", "buyer_id", "buyer_name"):
-                if not texts[name]:
-                    err(number, col[name], gettext("该列必须填写。"))
-            for name, limit in TEXT_LIMITS.items():
-                if len(texts[name]) > limit:
-                    err(number, col[name], gettext("最多 %(limit)d 个字符。") % {"limit": limit})
-            method_text = cell_text(cells(values, "payment_method")).casefold()
-            method = PAYMENT_WORDS.get(method_text) or (
-                choice_of(PaymentMethod, method_text) or None if method_text else PaymentMethod.ONLINE
+        # 1. each row on its own: formats, required cells, the shop (B-4); rows of one order agree.
+        # An order's columns repeat on each of its rows: a row whose order cells are, as typed, those of
+        # the order's first (valid) row is that order without parsing them again.
+        line_values: dict[tuple, tuple] = {}  # (quantity cell, amount cell) -> parsed, per distinct text
+        err = batch.error
+        for number, cells_ in enumerate(cells.rows(dataset, HEAD_CELLS + LINE_CELLS), start=1):
+            raw_head, (spu_cell, sku_cell, quantity_cell, paid_cell) = (
+                cells_[:HEAD_WIDTH],
+                cells_[HEAD_WIDTH:],
             )
-            if method is None:
-                err(
-                    number,
-                    col["payment_method"],
-                    gettext("「%(value)s」不是有效的支付方式，请填写“在线支付”或“货到付款”。")
-                    % {"value": cells(values, "payment_method")},
-                )
-            head = {"buyer_id": texts["buyer_id"], "buyer_name": texts["buyer_name"]}
-            head["buyer_phone"] = texts["buyer_phone"]
-            head["payment_method"] = method
-            try:
-                paid = yes_no.clean(cells(values, "paid"))
-                head["paid"] = True if paid is None else paid
-            except ValueError as exc:
-                err(number, col["paid"], str(exc))
-            for name in ("placed_at", "ship_by"):
-                try:
-                    head[name] = parse_moment(cells(values, name))
-                except ValueError as exc:
-                    err(number, col[name], str(exc))
-            for name in ADDRESS_FIELDS:
-                head[name] = cell_plain(cells(values, name))
-            spu_id, sku_code = cell_text(cells(values, "spu_id")), cell_text(cells(values, "sku_code"))
+            order_no = cell_text(raw_head[1])
+            order = orders.get(order_no)
+            if order is None or order["raw"] != raw_head:
+                shop, head = self._order_head(number, raw_head, shops, col, err)
+            else:
+                shop, head = order["shop"], order["head"]
+            spu_id, sku_code = cell_text(spu_cell), cell_text(sku_cell)
             if not spu_id:
                 err(number, col["spu_id"], gettext("该列必须填写。"))
             quantity = paid_amount = None
-            try:
-                quantity = parse_count(cells(values, "quantity"))
-                if quantity is None:
-                    err(number, col["quantity"], gettext("该列必须填写。"))
-            except ValueError as exc:
-                err(number, col["quantity"], str(exc))
-            try:
-                paid_amount = money.clean(cells(values, "item_paid"))
-                if paid_amount is None:
-                    err(number, col["item_paid"], gettext("该列必须填写。"))
-            except ValueError as exc:
-                err(number, col["item_paid"], str(exc))
+            key = (quantity_cell, paid_cell)
+            parsed = line_values.get(key)
+            if parsed is None:
+                try:
+                    quantity = parse_count(quantity_cell)
+                    if quantity is None:
+                        err(number, col["quantity"], gettext("该列必须填写。"))
+                except ValueError as exc:
+                    err(number, col["quantity"], str(exc))
+                try:
+                    paid_amount = money.clean(paid_cell)
+                    if paid_amount is None:
+                        err(number, col["item_paid"], gettext("该列必须填写。"))
+                except ValueError as exc:
+                    err(number, col["item_paid"], str(exc))
+                if quantity is not None and paid_amount is not None:
+                    line_values[key] = (quantity, paid_amount)
+            else:
+                quantity, paid_amount = parsed
             if number in batch.errors:
                 continue
-            order = orders.get(texts["order_no"])
             if order is None:
-                orders[texts["order_no"]] = {
+                orders[order_no] = {
                     "row": number,
+                    "raw": raw_head,
                     "shop": shop,
                     "head": head,
                     "lines": [(number, spu_id, sku_code, quantity, paid_amount)],
@@ -340,6 +325,54 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
                 column = ORDER_ERROR_COLUMNS.get(error.code or "", "order_no")
                 batch.error(number or 1, col[column], "；".join(error.messages))
         return batch.finish(import_types, preview_of(self, dataset))
+
+    def _order_head(self, number, raw, shops, col, err):
+        """The order columns of one row, checked: (shop, head); each bad cell is an error on the row."""
+        shop_cell, _no, buyer_id, buyer_name, buyer_phone, method_cell, paid_cell, placed, ship_by = raw[:9]
+        try:
+            shop = shops.resolve(cell_text(shop_cell))
+        except ValueError as exc:
+            err(number, col["shop"], str(exc))
+            shop = None
+        texts = {
+            "order_no": cell_text(_no),
+            "buyer_id": cell_text(buyer_id),
+            "buyer_phone": cell_text(buyer_phone),
+            "buyer_name": cell_plain(buyer_name),
+        }
+        for name in ("order_no", "buyer_id", "buyer_name"):
+            if not texts[name]:
+                err(number, col[name], gettext("该列必须填写。"))
+        for name, limit in TEXT_LIMITS.items():
+            if len(texts[name]) > limit:
+                err(number, col[name], gettext("最多 %(limit)d 个字符。") % {"limit": limit})
+        method_text = cell_text(method_cell).casefold()
+        method = PAYMENT_WORDS.get(method_text) or (
+            choice_of(PaymentMethod, method_text) or None if method_text else PaymentMethod.ONLINE
+        )
+        if method is None:
+            err(
+                number,
+                col["payment_method"],
+                gettext("「%(value)s」不是有效的支付方式，请填写“在线支付”或“货到付款”。")
+                % {"value": method_cell},
+            )
+        head = {"buyer_id": texts["buyer_id"], "buyer_name": texts["buyer_name"]}
+        head["buyer_phone"] = texts["buyer_phone"]
+        head["payment_method"] = method
+        try:
+            paid = YesNoWidget().clean(paid_cell)
+            head["paid"] = True if paid is None else paid
+        except ValueError as exc:
+            err(number, col["paid"], str(exc))
+        for name, value in (("placed_at", placed), ("ship_by", ship_by)):
+            try:
+                head[name] = parse_moment(value)
+            except ValueError as exc:
+                err(number, col[name], str(exc))
+        for name, value in zip(ADDRESS_FIELDS, raw[9:], strict=True):
+            head[name] = cell_plain(value)
+        return shop, head
 
     @property
     def service_actor(self):

@@ -61,35 +61,35 @@ FIELDS = (
 )
 
 COLUMNS = [
-    Column(_("售后单号"), width=22),
-    Column(_("店铺"), width=16),
-    Column(_("订单号"), width=22),
-    Column(_("商品"), width=30),
-    Column(_("买家ID"), width=14),
-    Column(_("买家昵称"), width=14),
-    Column(_("售后类型")),
-    Column(_("售后原因"), width=14),
-    Column(_("售后状态"), width=12),
-    Column(_("数量"), INT),
-    Column(_("申请金额（元）"), MONEY),
-    Column(_("退款金额（元）"), MONEY),
-    Column(_("退款时间"), DATETIME),
-    Column(_("申请时间"), DATETIME),
-    Column(_("处理截止时间"), DATETIME),
-    Column(_("处理结果"), width=16),
-    Column(_("拒绝原因"), width=24),
-    Column(_("处理人"), width=14),
-    Column(_("平台判定"), width=12),
-    Column(_("责任方")),
-    Column(_("退货快递")),
-    Column(_("退货运单号"), width=20),
-    Column(_("买家寄回时间"), DATETIME),
-    Column(_("商家收货时间"), DATETIME),
-    Column(_("完结时间"), DATETIME),
-    Column(_("买家说明"), width=30),
-    Column(_("自动同意依据"), width=16),
+    Column(_("售后单号"), width=22, key="case_no"),
+    Column(_("店铺"), width=16, key="shop"),
+    Column(_("订单号"), width=22, key="order_no"),
+    Column(_("商品"), width=30, key="product"),
+    Column(_("买家ID"), width=14, key="buyer_id"),
+    Column(_("买家昵称"), width=14, key="buyer_name"),
+    Column(_("售后类型"), key="type"),
+    Column(_("售后原因"), width=14, key="reason"),
+    Column(_("售后状态"), width=12, key="status"),
+    Column(_("数量"), INT, key="quantity"),
+    Column(_("申请金额（元）"), MONEY, key="amount"),
+    Column(_("退款金额（元）"), MONEY, key="refunded_amount"),
+    Column(_("退款时间"), DATETIME, key="refunded_at"),
+    Column(_("申请时间"), DATETIME, key="created_at"),
+    Column(_("处理截止时间"), DATETIME, key="deadline_at"),
+    Column(_("处理结果"), width=16, key="result"),
+    Column(_("拒绝原因"), width=24, key="reject_reason"),
+    Column(_("处理人"), width=14, key="handler"),
+    Column(_("平台判定"), width=12, key="outcome"),
+    Column(_("责任方"), key="liability"),
+    Column(_("退货快递"), key="return_carrier"),
+    Column(_("退货运单号"), width=20, key="return_tracking_no"),
+    Column(_("买家寄回时间"), DATETIME, key="return_shipped_at"),
+    Column(_("商家收货时间"), DATETIME, key="return_received_at"),
+    Column(_("完结时间"), DATETIME, key="closed_at"),
+    Column(_("买家说明"), width=30, key="description"),
+    Column(_("自动同意依据"), width=16, key="auto_approved_by"),
 ]
-TIMELINE_COLUMN = Column(_("协商记录"), width=60)
+TIMELINE_COLUMN = Column(_("协商记录"), width=60, key="timeline")
 
 
 def sync_max_rows() -> int:
@@ -331,15 +331,19 @@ def copy_queryset(queryset):
     )  # fmt: skip
 
 
-def case_export_spec(queryset, *, timeline: bool = False, count: int | None = None) -> ExportSpec:
-    columns = [*COLUMNS, TIMELINE_COLUMN] if timeline else list(COLUMNS)
-    return ExportSpec(
+def case_export_spec(
+    queryset, *, timeline: bool = False, count: int | None = None, columns=None
+) -> ExportSpec:
+    """The case export; `columns`: the keys of the columns the export form's checkboxes chose (all if none)."""
+    spec = ExportSpec(
         title=_("售后单"),
-        columns=columns,
+        columns=[*COLUMNS, TIMELINE_COLUMN] if timeline else list(COLUMNS),
         rows=case_rows(queryset, timeline=timeline),
         count=count,
         copy_queryset=None if timeline else copy_queryset(queryset),
     )
+    chosen = [*columns, *(["timeline"] if timeline else [])] if columns else None
+    return exports.select_columns(spec, chosen)
 
 
 def build_case_export(actor, *, site: str, filters: dict, options: dict) -> ExportSpec:
@@ -349,7 +353,12 @@ def build_case_export(actor, *, site: str, filters: dict, options: dict) -> Expo
     admin = site_admin(site, AfterSaleCase._meta.label_lower)
     request = job_request(actor, params=filters)
     queryset = admin.get_export_queryset(request)
-    return case_export_spec(queryset, timeline=bool(options.get("timeline")), count=queryset.count())
+    return case_export_spec(
+        queryset,
+        timeline=bool(options.get("timeline")),
+        count=queryset.count(),
+        columns=options.get("columns"),
+    )
 
 
 exports.register(CASE_EXPORT, label=_("售后单"), build=build_case_export)

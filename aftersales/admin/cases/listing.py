@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.formats import base_formats
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import display
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
 from aftersales.admin.cases.export import (
     CASE_EXPORT,
@@ -65,10 +66,19 @@ class CaseExportForm(ExportForm):
     """The export page's form, plus whether each case's timeline goes with it (B-6)."""
 
     timeline = forms.BooleanField(label=_("包含协商记录（每个售后单的完整时间线）"), required=False)
+    columns = forms.MultipleChoiceField(
+        label=_("导出的列"),
+        required=False,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
+        help_text=_("默认导出全部列；取消勾选的列不会出现在文件中。"),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["format"].initial = "0"  # CSV preselected: an export is "导出", then "提交"
+        choices = exports.column_choices(COLUMNS)  # in the reader's language
+        self.fields["columns"].choices = choices
+        self.fields["columns"].initial = [key for key, _label in choices]
 
 
 class CaseListMixin(QuickTabsMixin):
@@ -347,14 +357,16 @@ class CaseListMixin(QuickTabsMixin):
             choices.append({"label": label, "url": f"{export}?{query.urlencode()}", "active": active})
         context["export_presets"] = choices
         context["export_sync_max_rows"] = sync_max_rows()
-        # The columns this export writes (aftersales/admin/cases/export.py), not the resource's fields.
-        context["fields_list"] = [(gettext("售后单"), [str(c.header) for c in COLUMNS])]
+        # The columns are the form's checkboxes (aftersales/admin/cases/export.py), not the resource's
+        # fields: no separate list of them.
+        context["fields_list"] = []
         return context
 
     def _do_file_export(self, file_format, request, queryset, **kwargs):
         """Small exports are written at once; above the threshold a download-center job (B-6)."""
         form = kwargs.get("export_form")
         timeline = bool(form is not None and form.cleaned_data.get("timeline"))
+        columns = list(form.cleaned_data.get("columns") or ()) if form is not None else []
         fmt = "xlsx" if file_format.get_extension() == "xlsx" else "csv"
         count = queryset.count()
         if count > sync_max_rows() and "export_items" not in request.POST:
@@ -365,7 +377,7 @@ class CaseListMixin(QuickTabsMixin):
                 label=gettext("售后单"),
                 fmt=fmt,
                 filters=query_filters(request.GET),
-                options={"timeline": timeline},
+                options={"timeline": timeline, "columns": columns},
             )
             messages.info(
                 request,
@@ -374,7 +386,7 @@ class CaseListMixin(QuickTabsMixin):
             return HttpResponseRedirect(
                 reverse(f"{self.admin_site.name}:merchants_exportjob_change", args=[job.pk])
             )
-        spec = case_export_spec(queryset, timeline=timeline, count=count)
+        spec = case_export_spec(queryset, timeline=timeline, count=count, columns=columns)
         name = self.get_export_filename(request, queryset, file_format)
         buffer = io.BytesIO()  # at most SHOUHOU_EXPORT_SYNC_MAX_ROWS rows
         exports.write(spec, buffer, fmt)

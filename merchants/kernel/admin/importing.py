@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.results import RowResult
-from unfold.contrib.import_export.forms import ExportForm, ImportForm
+from unfold.contrib.import_export.forms import ImportForm, SelectableFieldsExportForm
 
 from merchants.kernel.admin.base import is_workbench, member_may
 from merchants.kernel.admin.importexport import MerchantScopedImportExportAdmin
@@ -42,6 +42,35 @@ from merchants.kernel.importing import (
 from merchants.kernel.scoping import WRITE_ROLES, is_platform
 
 ERROR_FILES_SESSION_KEY = "shouhou_import_error_files"
+
+
+def _field_lister(resource):
+    """`resource` as import_export's selectable export form builds it (`resource()`, to read its export
+    order): our resources need `actor=`, and the form only lists the fields — the export itself is
+    built by the admin, with the request's user. Same class name, so the checkbox names are the same."""
+    return type(
+        resource.__name__,
+        (resource,),
+        {"__init__": lambda self, **kwargs: resource.__init__(self, actor=None, **kwargs)},
+    )
+
+
+class ColumnsExportForm(SelectableFieldsExportForm):
+    """The export page with a checkbox per column (all checked); the admin exports only those checked."""
+
+    def __init__(self, formats, resources, **kwargs):
+        super().__init__(formats, [_field_lister(resource) for resource in resources], **kwargs)
+
+    def _get_field_label(self, resource, field_name: str):
+        """The column's own header, in the reader's language (not "Order No (订单号)")."""
+        field = resource.fields.get(field_name)
+        return field.column_name if field is not None and field.column_name else field_name
+
+    def _validate_any_field_selected(self, resource) -> None:
+        """No column checked (a form posted by a script with just the format): every column, as before
+        the checkboxes — the export that imports back."""
+
+
 PAGE_ERRORS = 500  # shown on the page; the error file always has every one
 
 
@@ -68,7 +97,7 @@ class SpreadsheetImportExportAdmin(MerchantScopedImportExportAdmin):
     import_formats = [SpreadsheetFormat]
     export_formats = [CSVExport, XLSXExport]
     import_form_class = SpreadsheetImportForm
-    export_form_class = ExportForm
+    export_form_class = ColumnsExportForm  # the columns to export are checkboxes, honoured
     import_template_name = "kernel/import.html"
     to_encoding = "utf-8-sig"  # CSV exports with a BOM: Excel then reads the UTF-8 correctly
     skip_admin_log = True  # an import of 100k rows is not 100k admin log entries; the events record it

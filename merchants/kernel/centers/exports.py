@@ -38,6 +38,7 @@ class Column:
     header: Any  # a lazy string: rendered in the active language when written
     kind: str = TEXT
     width: int | None = None  # characters; default: the header's width, at least 10
+    key: str = ""  # what the export form's column checkbox and a job's options name it by
 
 
 @dataclass
@@ -70,6 +71,43 @@ def register(kind: str, *, label, build: Callable[..., ExportSpec]) -> ExportTyp
         raise ImproperlyConfigured(f"Export type {kind!r} is already registered.")
     _types[kind] = ExportType(kind, label, build)
     return _types[kind]
+
+
+def select_columns(spec: ExportSpec, keys) -> ExportSpec:
+    """`spec` with only the columns whose key is in `keys` (the export form's checkboxes), in the spec's
+    order; no `keys` (nothing chosen, or an older job): every column. The rows are cut to match, and the
+    COPY queryset re-projected onto the same columns, so the database still writes the CSV."""
+    from operator import itemgetter  # noqa: PLC0415
+
+    wanted = set(keys or ())
+    indexes = [i for i, column in enumerate(spec.columns) if column.key in wanted]
+    if not wanted or not indexes or len(indexes) == len(spec.columns):
+        return spec
+    pick = itemgetter(*indexes)
+    if len(indexes) == 1:
+        rows = ((pick(row),) for row in spec.rows)
+    else:
+        rows = map(pick, spec.rows)
+    copy_queryset = spec.copy_queryset
+    if copy_queryset is not None:
+        names = list(copy_queryset._fields or ())
+        if len(names) == len(spec.columns):
+            copy_queryset = copy_queryset.values_list(*[names[i] for i in indexes])
+        else:
+            copy_queryset = None  # not a projection we can cut: the rows path writes it
+    return ExportSpec(
+        title=spec.title,
+        columns=[spec.columns[i] for i in indexes],
+        rows=rows,
+        count=spec.count,
+        progress=spec.progress,
+        copy_queryset=copy_queryset,
+    )
+
+
+def column_choices(columns: Iterable[Column]) -> list[tuple[str, str]]:
+    """(key, header) of each column that has a key: the export form's column checkboxes."""
+    return [(c.key, force_str(c.header)) for c in columns if c.key]
 
 
 def export_type(kind: str) -> ExportType:

@@ -196,7 +196,8 @@ def _run_import(job: ImportJob, stage_path: str) -> None:
     errors: list[RowError] = []
     size = job.file.size or 1
     with job.file.open("rb") as handle, open(stage_path, "wb") as stage:
-        for chunk in iter_chunks(handle):
+        together = getattr(resource, "chunk_key_index", None)
+        for chunk in iter_chunks(handle, together=together):
             record = (
                 list(chunk.headers),
                 chunk._data,

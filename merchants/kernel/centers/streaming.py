@@ -11,7 +11,6 @@ openpyxl's read-only mode, row by row.
 from __future__ import annotations
 
 import codecs
-import csv
 import io
 from collections.abc import Iterator
 
@@ -26,7 +25,9 @@ from merchants.kernel.importing import (
     Encoding,
     ImportFileError,
     _looks_binary,
+    csv_rows,
     restore_cell,
+    xlsx_rows,
 )
 
 
@@ -67,39 +68,10 @@ def _csv_rows(handle, encoding: Encoding):
         sample = text.read(8192)
         if _looks_binary(sample):
             raise ImportFileError(_("这不是 CSV 或 Excel（.xlsx）文件，无法导入。"), code="binary")
-        try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
-        except csv.Error:
-            dialect = csv.excel
         text.seek(0)
-        reader = csv.reader(text, dialect)
-        try:
-            yield from reader
-        except csv.Error as exc:
-            raise ImportFileError(
-                _("CSV 文件第 %(line)d 行格式有误（引号不成对等），请检查后再导入。"),
-                code="csv",
-                params={"line": reader.line_num},
-            ) from exc
+        yield from csv_rows(text, sample)
     finally:
         text.detach()
-
-
-def _xlsx_rows(handle):
-    import openpyxl  # noqa: PLC0415
-
-    try:
-        book = openpyxl.load_workbook(handle, read_only=True, data_only=False)
-    except Exception as exc:  # a damaged or encrypted workbook
-        raise ImportFileError(
-            _("无法读取该 Excel 文件：文件可能已损坏或加密。请另存为 .xlsx 或 CSV 后再导入。"), code="xlsx"
-        ) from exc
-    try:
-        sheet = book.worksheets[0]
-        sheet.reset_dimensions()  # the declared used range is often a lie (1,048,576 rows holding 4)
-        yield from sheet.iter_rows(values_only=True)
-    finally:
-        book.close()
 
 
 def open_rows(handle) -> tuple[Iterator, str]:
@@ -112,7 +84,7 @@ def open_rows(handle) -> tuple[Iterator, str]:
             _("文件是空的，请选择包含表头和数据的 CSV 或 Excel（.xlsx）文件。"), code="empty"
         )
     if magic.startswith(XLSX_MAGIC):
-        return _xlsx_rows(handle), "XLSX"
+        return xlsx_rows(handle), "XLSX"
     if magic.startswith(OLE_MAGIC):
         raise ImportFileError(
             _("不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 或 CSV 后再导入。"), code="xls"
@@ -130,12 +102,17 @@ def _dataset(headers, body, numbers, formulas, label) -> tablib.Dataset:
     return dataset
 
 
-def iter_chunks(handle, *, size: int | None = None) -> Iterator[tablib.Dataset]:
-    """The data rows of the file in Datasets of at most `size` rows (blank rows skipped, as read_table)."""
+def iter_chunks(handle, *, size: int | None = None, together=None) -> Iterator[tablib.Dataset]:
+    """The data rows of the file in Datasets of about `size` rows (blank rows skipped, as read_table).
+
+    `together(headers)` may name the index of a column whose consecutive equal cells stay in one chunk
+    (an order's item rows: a chunk never ends inside an order), so a chunk may run a little over `size`.
+    """
     size = size or chunk_rows()
     limit = job_max_rows()
     rows, label = open_rows(handle)
     headers, width, total = None, 0, 0
+    key_index = None
     body, numbers, formulas = [], [], set()
     for number, raw in enumerate(rows, start=1):
         values = [restore_cell(value) for value in raw]
@@ -148,6 +125,7 @@ def iter_chunks(handle, *, size: int | None = None) -> Iterator[tablib.Dataset]:
             if not any(headers):
                 raise ImportFileError(_("找不到表头：文件第一行应为列名。"), code="no_header")
             width = len(headers)
+            key_index = together(headers) if together is not None else None
             continue
         if len(values) != width:
             if any(value is not None and value != "" for value in values[width:]):
@@ -157,6 +135,9 @@ def iter_chunks(handle, *, size: int | None = None) -> Iterator[tablib.Dataset]:
                     params={"row": number},
                 )
             values = (values + [None] * width)[:width]
+        if len(body) >= size and (key_index is None or values[key_index] != body[-1][key_index]):
+            yield _dataset(headers, body, numbers, formulas, label)
+            body, numbers, formulas = [], [], set()
         for col, original in enumerate(raw[:width]):
             if original.__class__ is str and original[:1] == "=" and len(original) > 1:
                 formulas.add((len(body), col))
@@ -169,9 +150,6 @@ def iter_chunks(handle, *, size: int | None = None) -> Iterator[tablib.Dataset]:
                 code="too_many_rows",
                 params={"limit": limit},
             )
-        if len(body) == size:
-            yield _dataset(headers, body, numbers, formulas, label)
-            body, numbers, formulas = [], [], set()
     if headers is None:
         raise ImportFileError(
             _("文件是空的，请选择包含表头和数据的 CSV 或 Excel（.xlsx）文件。"), code="empty"
