@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from merchants.kernel.vocabulary import MerchantStatus
 from merchants.levels import registry, rules, scores
+from merchants.levels.numbers import stored
 from merchants.models import LevelEvaluation, LevelOutcome, Merchant, ShopDay
 
 FIGURE_FIELDS = tuple(f.name for f in rules.Metrics.__dataclass_fields__.values() if f.name != "overrides")
@@ -208,8 +209,8 @@ def _apply(results, *, today: date, now: datetime, score_settings) -> int:
                 reason=result.reason,
                 params=result.params,
                 checks=[c.as_json() for c in result.checks],
-                figures={k: (float(v) if not isinstance(v, int) else v) for k, v in figures.items()},
-                scores=scores.score(figures, score_settings),
+                figures=stored(figures),
+                scores=stored(scores.score(figures, score_settings)),
                 next_evaluation_on=None if result.outcome == rules.Outcome.CLEARED else nxt,
                 forecast=forecast,
                 created_at=now,
