@@ -10,7 +10,6 @@ merchants.tasks.evaluate_levels calls `run()`. For each active shop not yet look
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -20,7 +19,7 @@ from django.utils import timezone
 
 from merchants.kernel.vocabulary import MerchantStatus
 from merchants.levels import registry, rules, scores
-from merchants.levels.numbers import stored
+from merchants.levels.numbers import dumps, stored
 from merchants.models import LevelEvaluation, LevelOutcome, Merchant, ShopDay
 
 FIGURE_FIELDS = tuple(f.name for f in rules.Metrics.__dataclass_fields__.values() if f.name != "overrides")
@@ -75,7 +74,7 @@ def _cap_candidates(by_pk: dict[int, Merchant], today: date):
         output_field=IntegerField(),
     )
     qs = (
-        ShopDay.objects.filter(merchant_id__in=list(by_pk), day__lt=today)
+        ShopDay.objects.filter(registry.of_shops(ShopDay, by_pk), day__lt=today)
         .annotate(cap=cap_orders)
         .filter(Q(cap__isnull=False), orders__gte=F("cap"))
     )
@@ -224,15 +223,19 @@ JSON_COLUMNS = frozenset({"params", "checks", "figures", "scores"})
 
 
 def _write_evaluations(rows: list[dict]) -> None:
-    """The evaluations in one go: COPY on PostgreSQL (JSON as text, Decimals as strings), else bulk_create."""
+    """The evaluations in one go: COPY on PostgreSQL (the JSON encoded in C, Decimals and Fractions as
+    strings by numbers.dumps), else bulk_create (numbers.stored)."""
     if not rows:
         return
     if connection.vendor != "postgresql":
-        LevelEvaluation.objects.bulk_create([LevelEvaluation(**row) for row in rows], batch_size=1000)
+        objs = [
+            LevelEvaluation(**{c: stored(v) if c in JSON_COLUMNS else v for c, v in row.items()})
+            for row in rows
+        ]
+        LevelEvaluation.objects.bulk_create(objs, batch_size=1000)
         return
     from merchants.kernel.importing import insert_rows  # noqa: PLC0415
 
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     insert_rows(
         LevelEvaluation,
         list(EVALUATION_COLUMNS),
@@ -277,10 +280,10 @@ def _apply(results, *, today: date, now: datetime, score_settings) -> int:
                 "level_before": result.level_before,
                 "level_after": result.level_after,
                 "reason": result.reason,
-                "params": stored(result.params),
+                "params": result.params,
                 "checks": [c.as_json() for c in result.checks],
-                "figures": stored(figures),
-                "scores": stored(scores.score(figures, score_settings)),
+                "figures": figures,
+                "scores": scores.score(figures, score_settings),
                 "next_evaluation_on": None if result.outcome == rules.Outcome.CLEARED else nxt,
                 "forecast": forecast,
                 "actor_id": None,
@@ -289,9 +292,13 @@ def _apply(results, *, today: date, now: datetime, score_settings) -> int:
             }
         )
     for level, pks in ups.items():
-        Merchant.objects.filter(pk__in=pks).update(level=level, level_changed_at=now)
+        Merchant.objects.filter(registry.of_shops(Merchant, pks, "id")).update(
+            level=level, level_changed_at=now
+        )
     if cleared:
-        Merchant.objects.filter(pk__in=cleared).update(status=MerchantStatus.CLEARED)
+        Merchant.objects.filter(registry.of_shops(Merchant, cleared, "id")).update(
+            status=MerchantStatus.CLEARED
+        )
     _write_evaluations(rows)
     notices.write_many(told)
     return changed

@@ -59,12 +59,10 @@ def write_many(rows: list[Notice]) -> None:
     if connection.vendor != "postgresql":
         notices.notify_many(rows)
         return
-    import json  # noqa: PLC0415
-
     from merchants.kernel.importing import insert_rows  # noqa: PLC0415
+    from merchants.levels.numbers import dumps  # noqa: PLC0415
 
     columns = ["merchant_id", "audience", "kind", "params", "title", "body", "link", "created_at", "read_at"]
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     insert_rows(
         Notice,
         columns,

@@ -105,12 +105,11 @@ class Check:
     note: str = ""
 
     def as_json(self) -> dict:
-        """JSON-ready: a rate or an average as its Decimal string to 6 places ("0.999500"), a count as is."""
-        from merchants.levels.numbers import stored
-
+        """The check as stored: numbers.stored() (or numbers.dumps) writes a rate or an average as its
+        Decimal string to 6 places ("0.999500"), a count as is."""
         return {
             "key": self.key,
-            "value": stored(self.value),
+            "value": self.value,
             "meets_up": self.meets_up,
             "hits_down": self.hits_down,
             "up_line": self.up_line,

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -78,6 +78,11 @@ class Settings:
     def curve(self, key: str) -> list[list]:
         return (self.curves or {}).get(key) or DEFAULT_CURVES[key]
 
+    @cached_property
+    def points(self) -> dict[str, tuple[tuple[Decimal, Decimal], ...]]:
+        """Every indicator's curve as exact Decimal points, converted once per settings."""
+        return {key: points_of(self.curve(key)) for key in DEFAULT_CURVES}
+
 
 # The built-in dated settings (used while staff have added no row in force): seed 003's weights changed
 # on 2022-06-21 from 50 / 15 / 35 to 42.5 / 20 / 37.5.
@@ -125,7 +130,7 @@ def interpolate(points, x) -> Decimal:
     """The curve's score at indicator value `x` (Decimal arithmetic: exact where the decimals end, else
     to 28 digits — far below the 2 places a score is rounded to)."""
     x = dec(x)
-    pts = points_of(points)
+    pts = points if isinstance(points, tuple) else points_of(points)
     if x <= pts[0][0]:
         return pts[0][1]
     for (x0, y0), (x1, y1) in zip(pts, pts[1:], strict=False):
@@ -220,7 +225,7 @@ def score(figures: dict, settings: Settings, **rates) -> dict:
         if value is None:
             points = FULL[key.endswith("_hours")]
         else:
-            points = quantize(interpolate(settings.curve(key), value), SCORE)
+            points = quantize(interpolate(settings.points[key], value), SCORE)
         parts[key] = {"value": quantize(value, VALUE), "score": points}
     passes = dispute_passes(figures)
     if not passes:
