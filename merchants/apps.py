@@ -10,4 +10,7 @@ class MerchantsConfig(AppConfig):
     def ready(self) -> None:
         from merchants import registrations  # noqa: F401  (reply-template values of an order)
         from merchants.kernel import signals  # noqa: F401  (post_migrate: beat schedule, platform group)
-        from merchants.levels import metrics  # noqa: F401, PLC0415  (the shop's own level figures)
+        from merchants.levels import (
+            metrics,  # noqa: F401, PLC0415  (the shop's own level figures)
+            notices,  # noqa: F401, PLC0415  (the level-change notice)
+        )

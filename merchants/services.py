@@ -1151,4 +1151,16 @@ def set_level(merchant: Merchant, *, actor, level: int, reason: str) -> Merchant
         message=reason,
         created_at=now,
     )
+    if level != before:  # the shop's members are told (L-8), in the same transaction
+        from merchants.levels import notices  # noqa: PLC0415
+
+        notices.build(
+            shop,
+            outcome=LevelOutcome.MANUAL,
+            before=before,
+            after=level,
+            reason="manual",
+            reason_params={"reason": reason},
+            at=now,
+        ).save()
     return shop

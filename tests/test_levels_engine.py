@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from merchants import services, tasks
 from merchants.kernel.vocabulary import MerchantStatus
-from merchants.levels import dashboard, engine
+from merchants.levels import dashboard, engine, scores
 from merchants.levels.registry import midnight
 from merchants.models import LevelEvaluation, Merchant, Order, ShopDay
 from merchants.transitions import OrderStatus
@@ -62,7 +62,7 @@ def test_L2_down_one_level_with_the_metric_and_its_line_stored(shop, today):
     evaluation = latest(shop)
     assert (evaluation.outcome, evaluation.level_before, evaluation.level_after) == ("down", 3, 2)
     on_time = next(c for c in evaluation.checks if c["key"] == "on_time")
-    assert (on_time["value"], on_time["hits_down"], on_time["down_line"]) == (0.0, True, "< 99%")
+    assert (on_time["value"], on_time["hits_down"], on_time["down_line"]) == ("0.000000", True, "< 99%")
     assert "准时发货率" in evaluation.reason_text()
     assert evaluation.next_evaluation_on == today + timedelta(days=30)
 
@@ -184,4 +184,4 @@ def test_L2_what_if_agrees_with_the_real_evaluation_when_the_data_are_made_so(sh
     assert tasks.evaluate_levels() == 1
     real = latest(shop)
     assert (real.outcome, real.level_after) == (forecast["result"].outcome, forecast["result"].level_after)
-    assert real.scores["experience_score"] == forecast["scores"]["experience_score"]
+    assert scores.read(real.scores)["experience_score"] == forecast["scores"]["experience_score"]

@@ -103,7 +103,7 @@ def test_L6_score_settings_are_staff_editable_and_rescore_the_past(client, shop,
     day = timezone.localdate()
     evaluated = shop
     evaluation = LevelEvaluation.objects.filter(merchant=evaluated, evaluated_on=day).latest("pk")
-    assert evaluation.scores["experience_score"] == 57.5  # 0 × 42.5 % + 100 × 20 % + 100 × 37.5 %
+    assert evaluation.scores["experience_score"] == "57.50"  # 0 × 42.5 % + 100 × 20 % + 100 × 37.5 %
     client.force_login(operator, backend=BACKEND)
     response = client.post(
         reverse("admin:merchants_scoresettings_add"),
@@ -120,7 +120,7 @@ def test_L6_score_settings_are_staff_editable_and_rescore_the_past(client, shop,
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     evaluation = LevelEvaluation.objects.filter(merchant=evaluated, evaluated_on=day).latest("pk")
-    assert evaluation.scores["experience_score"] == 40.0  # product only, its one indicator at 40
+    assert evaluation.scores["experience_score"] == "40.00"  # product only, its one indicator at 40
     bad = client.post(
         reverse("admin:merchants_scoresettings_add"),
         {"effective_from": str(day + timedelta(days=1)), "product_weight": "50", "logistics_weight": "0",

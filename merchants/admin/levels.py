@@ -32,6 +32,7 @@ from merchants.kernel.admin.readonly import ReadOnlyAdminMixin
 from merchants.kernel.scoping import is_platform, merchant_ids_for
 from merchants.kernel.vocabulary import MerchantStatus
 from merchants.levels import dashboard, rules
+from merchants.levels.numbers import decimal
 from merchants.models import LevelEvaluation, LevelOutcome, Merchant
 
 OUTCOME_VARIANTS = {
@@ -205,9 +206,9 @@ def staff_overview(today=None) -> dict:
     for merchant_id, forecast, scores in latest_rows:
         if forecast == LevelOutcome.DOWN:
             dropping_ids.append(merchant_id)
-        value = (scores or {}).get("experience_score")
+        value = decimal((scores or {}).get("experience_score"))
         if value is not None:
-            buckets[min(int(float(value) // 10), 9)] += 1
+            buckets[max(0, min(int(value // 10), 9))] += 1
     dropping = list(active.filter(pk__in=dropping_ids).order_by("code")[:20])
     near_clear = [
         (shop, rules.CLEAR_OUT_DAYS - (today - timezone.localdate(shop.level_changed_at)).days)

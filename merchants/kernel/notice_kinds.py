@@ -13,13 +13,19 @@ from typing import Any
 
 from django.db.models import Choices
 from django.urls import NoReverseMatch
+from django.utils.functional import Promise
 
 Link = Callable[[dict[str, Any], str], str]  # (params, admin site name) -> url
+Sentence = Callable[[dict[str, Any]], str]  # params -> the text in the active language
 
 
 @dataclass(frozen=True)
 class NoticeKind:
-    """How one kind of notice reads: lazy %-templates over its params, and where it links to."""
+    """How one kind of notice reads: lazy %-templates over its params, and where it links to.
+
+    A body may instead be a function of the params that returns the text in the active language — for a
+    sentence the owning app composes from a stored key of its own (a level change's reason).
+    """
 
     key: str
     title: Any
@@ -64,6 +70,11 @@ def rule_label(code: str) -> str:
 def _fill(template, params: dict[str, Any], choices: dict[str, type[Choices]]) -> str:
     if not template:
         return ""
+    if callable(template) and not isinstance(template, Promise | str):
+        try:
+            return str(template(params or {}))
+        except (KeyError, TypeError, ValueError):
+            return ""
     values = {}
     for name, value in (params or {}).items():
         chosen = choices.get(name)

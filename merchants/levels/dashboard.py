@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from merchants.levels import engine, registry, rules, scores
+from merchants.levels.numbers import decimal, exact, quantize
 from merchants.models import LevelEvaluation, Merchant, ShopDay
 
 # What the owner may change in the what-if: (form field, label, kind). Rates are typed in percent.
@@ -131,7 +132,7 @@ def caps_today(shop: Merchant, today: date | None = None) -> dict:
         return {
             "value": value,
             "cap": cap,
-            "percent": round(float(share) * 100, 1),
+            "percent": quantize(share * 100, 1),
             "warn": share >= rules.CAP_WARNING,
             "over": share > 1,
         }
@@ -140,20 +141,23 @@ def caps_today(shop: Merchant, today: date | None = None) -> dict:
 
 
 def display_value(key: str, value) -> str:
+    """A check's value as the owner reads it: a rate in percent to 2 places, seconds whole, a count."""
     if value is None:
         return "—"
     kind = rules.KINDS.get(key)
     if kind == "percent":
-        return f"{value * 100:.2f}%"
+        return f"{quantize(exact(value) * 100, 2)}%"
     if kind == "seconds":
-        return f"{value:.0f}s"
+        return f"{quantize(value, 0)}s"
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def check_rows(checks: list[dict]) -> list[dict]:
+    """Stored (or fresh) checks for display; each value read back as a Decimal (a count as an int)."""
     return [
         {
             **c,
+            "value": decimal(c["value"]),
             "label": str(rules.LABELS.get(c["key"], c["key"])),
             "display": display_value(c["key"], c["value"]),
             "state": "down" if c["hits_down"] else ("up" if c["meets_up"] else "between"),
@@ -168,18 +172,21 @@ def trend_chart(evaluations: list[LevelEvaluation], days: int, today: date) -> d
     points = [e for e in evaluations if e.evaluated_on >= since and e.outcome != "manual"]
     points.sort(key=lambda e: e.evaluated_on)
     labels = [e.evaluated_on.strftime("%m-%d") for e in points]
+    read = [scores.read(e.scores) for e in points]
+    # Chart.js reads each Decimal string as a number (its linear scale parses `+value`).
+    number = lambda value: None if value is None else str(value)  # noqa: E731
     return {
         "labels": labels,
         "datasets": [
             {
                 "label": str(_("体验分")),
-                "data": [e.scores.get("experience_score") for e in points],
+                "data": [number(s.get("experience_score")) for s in read],
                 "borderColor": "#2563eb",
                 "yAxisID": "y",
             },
             {
                 "label": str(_("店铺分（×20）")),
-                "data": [round((e.scores.get("shop_score") or 0) * 20, 2) for e in points],
+                "data": [number((s.get("shop_score") or 0) * 20) for s in read],
                 "borderColor": "#16a34a",
                 "yAxisID": "y",
             },
@@ -209,7 +216,7 @@ def sales_chart(shop: Merchant, days: int, today: date) -> dict:
             {
                 "type": "line",
                 "label": str(_("80% 上限")),
-                "data": [int(cap * 0.8)] * len(span),
+                "data": [int(cap * rules.CAP_WARNING)] * len(span),
                 "borderColor": "#dc2626",
             }
         )
@@ -231,7 +238,9 @@ def context_for(shop: Merchant, *, today: date | None = None, changes: dict | No
     figures = live["figures"]
     reviews_90 = figures.get("reviews_90", 0) or 0
     dsr = {
-        key: (round(figures.get(f"dsr_{key}_sum", 0) / reviews_90, 2) if reviews_90 else None)
+        key: (
+            quantize(Fraction(figures.get(f"dsr_{key}_sum", 0) or 0, reviews_90), 2) if reviews_90 else None
+        )
         for key in ("product", "service", "logistics")
     }
     result = forecast["result"]

@@ -10,14 +10,16 @@ merchants.tasks.evaluate_levels calls `run()`. For each active shop not yet look
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from merchants.kernel.vocabulary import MerchantStatus
 from merchants.levels import registry, rules, scores
+from merchants.levels.numbers import dumps, stored
 from merchants.models import LevelEvaluation, LevelOutcome, Merchant, ShopDay
 
 FIGURE_FIELDS = tuple(f.name for f in rules.Metrics.__dataclass_fields__.values() if f.name != "overrides")
@@ -72,7 +74,7 @@ def _cap_candidates(by_pk: dict[int, Merchant], today: date):
         output_field=IntegerField(),
     )
     qs = (
-        ShopDay.objects.filter(merchant_id__in=list(by_pk), day__lt=today)
+        ShopDay.objects.filter(registry.of_shops(ShopDay, by_pk), day__lt=today)
         .annotate(cap=cap_orders)
         .filter(Q(cap__isnull=False), orders__gte=F("cap"))
     )
@@ -125,18 +127,30 @@ def due_shops(today: date):
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Shop:
+    """The columns of a shop the evaluation reads (duck-typed like a Merchant): no model instances built
+    for ten thousand shops."""
+
+    pk: int
+    code: str
+    level: int
+    level_changed_at: datetime
+
+
 def run(
     *,
     today: date | None = None,
     now: datetime | None = None,
-    batch: int = 2000,
+    batch: int = 10000,
     limit: int | None = None,
     preview: bool = False,
 ) -> int:
     """Evaluate every active shop not yet evaluated on `today`; returns how many shops changed (level or status).
 
-    `preview`: store each shop's daily preview only (what the rules say, nothing applied) — for
-    back-filling the trend of past days (the demo).
+    Shops go in batches of `batch` (each batch: one set of grouped queries, then its writes in one
+    transaction). `preview`: store each shop's daily preview only (what the rules say, nothing applied) —
+    for back-filling the trend of past days (the demo).
     """
     if now is None:
         now = timezone.now()
@@ -150,7 +164,11 @@ def run(
     changed = 0
     seen = 0
     while True:
-        shops = list(due_shops(today).only("pk", "level", "level_changed_at", "status")[:batch])
+        size = batch if limit is None else min(batch, max(limit - seen, 1))
+        shops = [
+            Shop(*row)
+            for row in due_shops(today).values_list("pk", "code", "level", "level_changed_at")[:size]
+        ]
         if not shops:
             break
         results = evaluate_shops(shops, today)
@@ -183,9 +201,54 @@ def scores_settings_rows():
     return ScoreSettings.objects.all()
 
 
+EVALUATION_COLUMNS = (
+    "merchant_id",
+    "evaluated_on",
+    "outcome",
+    "applied",
+    "level_before",
+    "level_after",
+    "reason",
+    "params",
+    "checks",
+    "figures",
+    "scores",
+    "next_evaluation_on",
+    "forecast",
+    "actor_id",
+    "message",
+    "created_at",
+)
+JSON_COLUMNS = frozenset({"params", "checks", "figures", "scores"})
+
+
+def _write_evaluations(rows: list[dict]) -> None:
+    """The evaluations in one go: COPY on PostgreSQL (the JSON encoded in C, Decimals and Fractions as
+    strings by numbers.dumps), else bulk_create (numbers.stored)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        objs = [
+            LevelEvaluation(**{c: stored(v) if c in JSON_COLUMNS else v for c, v in row.items()})
+            for row in rows
+        ]
+        LevelEvaluation.objects.bulk_create(objs, batch_size=1000)
+        return
+    from merchants.kernel.importing import insert_rows  # noqa: PLC0415
+
+    insert_rows(
+        LevelEvaluation,
+        list(EVALUATION_COLUMNS),
+        [tuple(dumps(row[c]) if c in JSON_COLUMNS else row[c] for c in EVALUATION_COLUMNS) for row in rows],
+    )
+
+
 @transaction.atomic
 def _apply(results, *, today: date, now: datetime, score_settings) -> int:
-    rows, changed = [], 0
+    """Store every result, move the shops that changed, and tell each changed shop why (one transaction)."""
+    from merchants.levels import notices  # noqa: PLC0415
+
+    rows, changed, told = [], 0, []
     ups: dict[int, list[int]] = {}
     cleared: list[int] = []
     for shop, result, figures, nxt, forecast in results:
@@ -197,27 +260,45 @@ def _apply(results, *, today: date, now: datetime, score_settings) -> int:
         if result.changed:
             changed += 1
             nxt = today + timedelta(days=rules.FIRST_EVALUATION_DAYS)
-        rows.append(
-            LevelEvaluation(
-                merchant_id=shop.pk,
-                evaluated_on=today,
-                outcome=result.outcome,
-                applied=applied,
-                level_before=result.level_before,
-                level_after=result.level_after,
-                reason=result.reason,
-                params=result.params,
-                checks=[c.as_json() for c in result.checks],
-                figures={k: (float(v) if not isinstance(v, int) else v) for k, v in figures.items()},
-                scores=scores.score(figures, score_settings),
-                next_evaluation_on=None if result.outcome == rules.Outcome.CLEARED else nxt,
-                forecast=forecast,
-                created_at=now,
+            told.append(
+                notices.build(
+                    shop,
+                    outcome=result.outcome,
+                    before=result.level_before,
+                    after=result.level_after,
+                    reason=result.reason,
+                    reason_params=result.params,
+                    at=now,
+                )
             )
+        rows.append(
+            {
+                "merchant_id": shop.pk,
+                "evaluated_on": today,
+                "outcome": result.outcome,
+                "applied": applied,
+                "level_before": result.level_before,
+                "level_after": result.level_after,
+                "reason": result.reason,
+                "params": result.params,
+                "checks": [c.as_json() for c in result.checks],
+                "figures": figures,
+                "scores": scores.score(figures, score_settings),
+                "next_evaluation_on": None if result.outcome == rules.Outcome.CLEARED else nxt,
+                "forecast": forecast,
+                "actor_id": None,
+                "message": "",
+                "created_at": now,
+            }
         )
     for level, pks in ups.items():
-        Merchant.objects.filter(pk__in=pks).update(level=level, level_changed_at=now)
+        Merchant.objects.filter(registry.of_shops(Merchant, pks, "id")).update(
+            level=level, level_changed_at=now
+        )
     if cleared:
-        Merchant.objects.filter(pk__in=cleared).update(status=MerchantStatus.CLEARED)
-    LevelEvaluation.objects.bulk_create(rows, batch_size=1000)
+        Merchant.objects.filter(registry.of_shops(Merchant, cleared, "id")).update(
+            status=MerchantStatus.CLEARED
+        )
+    _write_evaluations(rows)
+    notices.write_many(told)
     return changed

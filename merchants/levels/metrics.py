@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 
-from merchants.levels.registry import Windows, level_daily_metric, level_metric
-from merchants.models import ImDailyStat, Order, OrderItem, Package, ShopDay
+from merchants.levels.registry import Windows, level_daily_metric, level_metric, of_shops
+from merchants.models import ImDailyStat, Order, OrderItem, Package, Product, ShopDay
 from merchants.transitions import OrderStatus, PaymentMethod
 
 
@@ -24,12 +24,15 @@ def _merge(target: dict, rows, **names) -> None:
 def orders_due_to_ship(merchant_ids, start, end):
     """L-3's "orders due to ship" in [start, end): the promise fell due in the window, the order counts
     (paid, or cod), it was not cancelled before its promise, and it has goods to ship (not only virtual)."""
-    physical = OrderItem.objects.filter(order=OuterRef("pk"), product__is_virtual=False)
+    items = OrderItem.objects.filter(order=OuterRef("pk"))
+    if Product.objects.filter(of_shops(Product, merchant_ids), is_virtual=True).exists():
+        items = items.filter(product__is_virtual=False)
+    # else every item is a physical one: the same test without joining the products (the common case)
     return (
-        Order.objects.filter(merchant_id__in=merchant_ids, ship_by__gte=start, ship_by__lt=end)
+        Order.objects.filter(of_shops(Order, merchant_ids), ship_by__gte=start, ship_by__lt=end)
         .filter(Q(payment_method=PaymentMethod.COD) | Q(paid_at__isnull=False))
         .exclude(status=OrderStatus.CANCELLED, cancelled_at__lte=F("ship_by"))
-        .filter(Exists(physical))
+        .filter(Exists(items))
     )
 
 
@@ -45,14 +48,14 @@ def shipping_figures(merchant_ids, windows: Windows) -> dict:
     )
     _merge(out, due, orders_due="due", orders_on_time="on_time")
     packages = (
-        Package.objects.filter(merchant_id__in=merchant_ids, shipped_at__gte=start, shipped_at__lt=end)
+        Package.objects.filter(of_shops(Package, merchant_ids), shipped_at__gte=start, shipped_at__lt=end)
         .values("merchant_id")
         .annotate(n=Count("pk"), fake=Count("pk", filter=Q(fake_shipping=True)))
         .order_by()
     )
     _merge(out, packages, packages_shipped="n", packages_fake="fake")
     received = (
-        Order.objects.filter(merchant_id__in=merchant_ids, received_at__gte=start, received_at__lt=end)
+        Order.objects.filter(of_shops(Order, merchant_ids), received_at__gte=start, received_at__lt=end)
         .values("merchant_id")
         .annotate(n=Count("pk"))
         .order_by()
@@ -67,7 +70,7 @@ def im_figures(merchant_ids, windows: Windows) -> dict:
     d30, end = windows.days(30)
     d90, _end = windows.days(90)
     rows = (
-        ImDailyStat.objects.filter(merchant_id__in=merchant_ids, day__gte=d90, day__lt=end)
+        ImDailyStat.objects.filter(of_shops(ImDailyStat, merchant_ids), day__gte=d90, day__lt=end)
         .values("merchant_id")
         .annotate(
             human=Sum("human_sessions", filter=Q(day__gte=d30)),
@@ -98,7 +101,7 @@ def order_figures(merchant_ids, windows: Windows) -> dict:
     d30, end = windows.days(30)
     l_start, l_end = windows.days(90, skip=14)
     rows = (
-        ShopDay.objects.filter(merchant_id__in=merchant_ids, day__lt=end)
+        ShopDay.objects.filter(of_shops(ShopDay, merchant_ids), day__lt=end)
         .values("merchant_id")
         .annotate(
             total=Sum("orders"),

@@ -51,6 +51,17 @@ def ratio(numerator, denominator) -> Fraction | None:
     return Fraction(int(numerator), int(denominator)) if denominator else None
 
 
+RATES = {  # each L-3 rate: (numerator, denominator) among the Metrics' counts
+    "on_time": ("orders_on_time", "orders_due"),
+    "fake_shipping": ("packages_fake", "packages_shipped"),
+    "im_first_response": ("im_first_response_seconds", "im_human_sessions"),
+    "service_good": ("service_good", "reviews"),
+    "product_good": ("product_good", "reviews"),
+    "review_rate": ("reviews", "orders_received"),
+    "complaint": ("complaints", "orders"),
+}
+
+
 @dataclass(frozen=True)
 class Metrics:
     """A shop's L-3 metrics over the window, as counts (rates are derived, exactly)."""
@@ -74,15 +85,8 @@ class Metrics:
     def rate(self, key: str) -> Fraction | None:
         if key in self.overrides:
             return self.overrides[key]
-        return {
-            "on_time": ratio(self.orders_on_time, self.orders_due),
-            "fake_shipping": ratio(self.packages_fake, self.packages_shipped),
-            "im_first_response": ratio(self.im_first_response_seconds, self.im_human_sessions),
-            "service_good": ratio(self.service_good, self.reviews),
-            "product_good": ratio(self.product_good, self.reviews),
-            "review_rate": ratio(self.reviews, self.orders_received),
-            "complaint": ratio(self.complaints, self.orders),
-        }[key]
+        numerator, denominator = RATES[key]
+        return ratio(getattr(self, numerator), getattr(self, denominator))
 
     def with_changes(self, **changes) -> Metrics:
         return replace(self, **changes)
@@ -101,12 +105,11 @@ class Check:
     note: str = ""
 
     def as_json(self) -> dict:
-        value = self.value
-        if isinstance(value, Fraction):
-            value = float(value)
+        """The check as stored: numbers.stored() (or numbers.dumps) writes a rate or an average as its
+        Decimal string to 6 places ("0.999500"), a count as is."""
         return {
             "key": self.key,
-            "value": value,
+            "value": self.value,
             "meets_up": self.meets_up,
             "hits_down": self.hits_down,
             "up_line": self.up_line,
