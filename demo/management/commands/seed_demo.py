@@ -104,6 +104,6 @@ class Command(BaseCommand):
         log(
             _(
                 "登录：admin/admin（管理员）、staff/staff（平台）、senior/senior（高级客服）→ /admin/；"
-                "shop1/shop1、shop2/shop2（店主）→ /workbench/"
+                "shop1/shop1、shop2/shop2、shop3/shop3（店主；另有 shop1_agent、shop1_viewer 等）→ /workbench/"
             )
         )
