@@ -36,6 +36,7 @@ def test_L8_dashboard_shows_level_caps_metrics_scores_and_charts(client, evaluat
     assert 'id="levels-checks"' in body and "准时发货率" in body and "累计销量" in body
     assert body.count('class="chart"') == 3  # 30-day sales, 30- and 90-day trends
     assert "450 / 500" in body and "90.0%" in body  # L-1: today's orders against the LV1 cap, warned
+    assert "¥1,000.00 / ¥50,000" in body  # GMV as money, as the home page's card shows it
     assert "<script>" not in body.split('id="levels-dashboard"')[1]  # CSP: no inline script
 
 

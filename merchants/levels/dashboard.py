@@ -137,7 +137,13 @@ def caps_today(shop: Merchant, today: date | None = None) -> dict:
             "over": share > 1,
         }
 
-    return {"orders": use(row["orders"], cap_orders), "gmv": use(row["gmv"], cap_gmv)}
+    orders, gmv = use(row["orders"], cap_orders), use(row["gmv"], cap_gmv)
+    # As the home page's cards show them: counts with separators, money as ¥ with its cents.
+    orders["value_text"] = f"{orders['value']:,}"
+    orders["cap_text"] = f"{orders['cap']:,}" if orders["cap"] is not None else None
+    gmv["value_text"] = f"¥{gmv['value']:,.2f}"
+    gmv["cap_text"] = f"¥{gmv['cap']:,.0f}" if gmv["cap"] is not None else None
+    return {"orders": orders, "gmv": gmv}
 
 
 def display_value(key: str, value) -> str:
