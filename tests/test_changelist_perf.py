@@ -518,3 +518,61 @@ def test_M2_product_dropdown_is_unfolds_select_markup(chosen):
     assert CheckedIdFilter.form_class is FastDropdownForm
     assert normalised(ours["product"]) == normalised(unfolds["product"])
     assert "&lt;b&gt;" in str(ours["product"])
+
+
+# --------------------------------------------------------------------------------------------
+# The rows written in Python (shouhou_list.rows_html) instead of unfold's template loop
+
+
+def _both_renderings(response) -> tuple[dict, str, str]:
+    """(our context, the table as the page writes it, the table as unfold's own template writes it)."""
+    context = {"request": response.wsgi_request, "actions_row": response.context.get("actions_row")}
+    ours = shouhou_list.result_list(context, response.context["cl"])
+    fast = render_to_string("admin/shouhou/change_list_results.html", ours)
+    theirs = render_to_string("admin/change_list_results.html", {**ours, "rows_html": None})
+    return ours, fast, theirs
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("filled_list", list(LISTS), indirect=True)
+def test_M2_A10_rows_written_in_python_are_unfolds_table(filled_list, language):
+    url, client = filled_list
+    with translation.override(language):
+        response = client.get(url, {"all": ""}, HTTP_ACCEPT_LANGUAGE=language)
+        ours, fast, theirs = _both_renderings(response)
+
+    assert ours["rows_html"] is not None  # the fast path was taken
+    assert len(rows_of(fast)) == ROWS
+    assert normalised(fast) == normalised(theirs)
+    assert normalised(ours["rows_html"]) in normalised(response.content.decode())
+
+
+def test_R6_review_rows_written_in_python_are_unfolds_table(client, shop, clerk):
+    from tests.reviews.factories import ReviewFactory
+
+    for _ in range(3):
+        ReviewFactory(merchant=shop)
+    client.force_login(clerk, backend=BACKEND)
+    response = client.get(reverse("workbench:reviews_review_changelist"))
+    ours, fast, theirs = _both_renderings(response)
+
+    assert ours["rows_html"] is not None
+    assert len(rows_of(fast)) == 3
+    assert normalised(fast) == normalised(theirs)
+
+
+@pytest.mark.parametrize("filled_list", ["workbench-cases"], indirect=True)
+@pytest.mark.parametrize("extra", ["actions_row", "ordering_field", "list_sections"])
+def test_M2_rows_with_row_actions_a_drag_handle_or_sections_keep_unfolds_loop(
+    filled_list, extra, monkeypatch
+):
+    url, client = filled_list
+    response = client.get(url, {"all": ""})
+    cl = response.context["cl"]
+    context = {"request": response.wsgi_request, "actions_row": None}
+    if extra == "actions_row":
+        context["actions_row"] = [{"title": "x"}]
+    else:
+        monkeypatch.setattr(cl.model_admin, extra, "created_at" if extra == "ordering_field" else ["s"])
+
+    assert shouhou_list.result_list(context, cl)["rows_html"] is None

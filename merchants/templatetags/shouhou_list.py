@@ -31,7 +31,7 @@ from django.template import Library
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch
 from django.utils.functional import Promise
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from unfold.templatetags import unfold_list
 from unfold.utils import (
@@ -223,26 +223,66 @@ def _results(cl, headers):
             yield unfold_list.UnfoldResultList(res, None, _items_for_result(cl, res, None, headers, link))
 
 
+# unfold 0.91.0's admin/change_list_results.html around the cells of one row, for a row without a form,
+# drag handle, sections or row actions (the `{% if %}`s of the template all false); the two row colours
+# are its `{% cycle %}`.
+_TBODY_CLASSES = ("", "bg-base-50 dark:bg-white/[.02]")
+_ROW_OPEN = (
+    '<tbody class="block relative lg:table-row-group {}" x-data="{{rowOpen: false}}" >'
+    '<tr class="data-row block border border-base-200 mb-3 relative rounded-default lg:table-row '
+    'lg:border-none lg:mb-0 lg:rounded-none dark:border-base-800">'
+)
+_ROW_CLOSE = "</tr></tbody>"
+
+
+def plain_rows(cl, context) -> bool:
+    """The page's rows are only their cells: rows_html may write them (else the template's loop does)."""
+    model_admin = cl.model_admin
+    return not (
+        getattr(cl, "formset", None)
+        or getattr(model_admin, "ordering_field", None)
+        or len(getattr(model_admin, "list_sections", ()) or ()) > 0
+        or context.get("actions_row")
+    )
+
+
+def rows_html(results) -> SafeString:
+    """The <tbody> of every row, as change_list_results.html writes them (one string, no template loop)."""
+    parts = []
+    for index, row in enumerate(results):
+        parts.append(_ROW_OPEN.format(_TBODY_CLASSES[index % 2]))
+        parts.extend(row)
+        parts.append(_ROW_CLOSE)
+    return SafeString("".join(parts))
+
+
 def result_list(context: dict[str, Any], cl) -> dict[str, Any]:
-    """unfold's result_list() context, with every row reading the one header list."""
+    """unfold's result_list() context, with every row reading the one header list, and the rows written
+    here when they are only their cells (`rows_html`, see templates/admin/shouhou/change_list_results.html)."""
     if not headers_reusable():
         return unfold_list.result_list(context, cl)
     headers = result_headers(cl)
+    results = list(_results(cl, headers))
     return {
         "cl": cl,
         "result_hidden_fields": list(result_hidden_fields(cl)),
         "result_headers": headers,
         "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
-        "results": list(_results(cl, headers)),
+        "results": results,
+        "rows_html": rows_html(results) if plain_rows(cl, context) else None,
         "actions_row": context.get("actions_row"),
         "has_add_permission": cl.model_admin.has_add_permission(context["request"]),
     }
+
+
+# admin/shouhou/change_list_results.html (InclusionAdminNode looks for admin/<app>/<model>/<name> first).
+RESULTS_TEMPLATE = "shouhou/change_list_results.html"
 
 
 @register.tag(name="shouhou_result_list")
 def result_list_tag(parser, token):
     if DJANGO_VERSION >= (6, 1):  # the same signature switch as unfold's own tag
         return InclusionAdminNode(
-            "shouhou_result_list", parser, token, func=result_list, template_name="change_list_results.html"
+            "shouhou_result_list", parser, token, func=result_list, template_name=RESULTS_TEMPLATE
         )
-    return InclusionAdminNode(parser, token, func=result_list, template_name="change_list_results.html")
+    return InclusionAdminNode(parser, token, func=result_list, template_name=RESULTS_TEMPLATE)
