@@ -525,11 +525,13 @@ def test_M2_product_dropdown_is_unfolds_select_markup(chosen):
 
 
 def _both_renderings(response) -> tuple[dict, str, str]:
-    """(our context, the table as the page writes it, the table as unfold's own template writes it)."""
+    """(our context, the table as the page writes it, the table as unfold 0.91 itself writes it: its own
+    result_list() with items_for_result() per row and cell, and its own change_list_results.html)."""
     context = {"request": response.wsgi_request, "actions_row": response.context.get("actions_row")}
-    ours = shouhou_list.result_list(context, response.context["cl"])
+    cl = response.context["cl"]
+    ours = shouhou_list.result_list(context, cl)
     fast = render_to_string("admin/shouhou/change_list_results.html", ours)
-    theirs = render_to_string("admin/change_list_results.html", {**ours, "rows_html": None})
+    theirs = render_to_string("admin/change_list_results.html", unfold_list.result_list(context, cl))
     return ours, fast, theirs
 
 

@@ -23,9 +23,9 @@ from django import VERSION as DJANGO_VERSION
 from django.contrib.admin.templatetags.admin_list import _coerce_field_name, result_hidden_fields
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.templatetags.base import InclusionAdminNode
-from django.contrib.admin.utils import lookup_field
+from django.contrib.admin.utils import FieldIsAForeignKeyColumnName, _get_non_gfk_field, lookup_field
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.template import Library
 from django.template.loader import render_to_string
@@ -42,7 +42,7 @@ from unfold.utils import (
     display_for_value,
 )
 
-from merchants.kernel.admin.display import cell_html
+from merchants.kernel.admin.display import cell_escape, cell_html
 
 register = Library()
 
@@ -101,9 +101,55 @@ def row_link(cl):
     return fast
 
 
-def _items_for_result(cl, result, form, headers, link=None):  # noqa: C901, PLR0912, PLR0915  (unfold 0.91.0's shape)
+def _column_lookups(cl) -> list:
+    """For each column, `obj -> lookup_field(name, obj, model_admin)`, resolved once a page.
+
+    lookup_field() asks the model's _meta for the name first (a FieldDoesNotExist raised and caught for
+    every cell of a ModelAdmin method) and looks the method up again on the ModelAdmin; for such a column
+    the bound method is taken once here and called per row, which is what lookup_field does with it.
+    Every other column goes through lookup_field itself.
+    """
+    model_admin, opts = cl.model_admin, cl.lookup_opts
+    lookups = []
+    for name in cl.list_display:
+        try:
+            _get_non_gfk_field(opts, name)
+        except (FieldDoesNotExist, FieldIsAForeignKeyColumnName):
+            if callable(name):
+                attr = name
+            elif name != "__str__" and hasattr(model_admin, name):
+                attr = getattr(model_admin, name)
+            else:
+                attr = None
+            if attr is not None:
+                lookups.append(lambda obj, attr=attr: (None, attr, attr(obj)))
+                continue
+        lookups.append(lambda obj, name=name: lookup_field(name, obj, model_admin))
+    return lookups
+
+
+class _Page:
+    """What every row of a page shares, computed once (unfold 0.91 computed it per row or per cell)."""
+
+    def __init__(self, cl, headers, link):
+        self.pk = cl.lookup_opts.pk.attname
+        self.empty_value_default = cl.model_admin.get_empty_value_display()
+        self.ordering_field = getattr(cl.model_admin, "ordering_field", None)
+        self.hide_ordering_field = getattr(cl.model_admin, "hide_ordering_field", False)
+        self.lookups = _column_lookups(cl)
+        self.field_classes = [
+            f"field-{_coerce_field_name(name, index)}" for index, name in enumerate(cl.list_display)
+        ]
+        self.link_classes = " ".join(unfold_list.LINK_CLASSES)
+        # data-label of a cell: the header's text, escaped once; the first column's says "Select record".
+        self.labels = [cell_escape(header["text"]) for header in headers]
+        self.labels_of_cells = [cell_escape(gettext("Select record")), *self.labels[1:]]
+        self.link = link or row_link(cl)
+
+
+def _items_for_result(cl, result, form, headers, link=None, page=None):  # noqa: C901, PLR0912, PLR0915  (unfold 0.91.0's shape)
     """The cells of one row: unfold 0.91.0's items_for_result() with `headers` (and the page's `link`,
-    see row_link) passed in."""
+    see row_link, and what else every row shares, see _Page) passed in."""
 
     def link_in_col(is_first: bool, field_name: str, cl) -> bool:
         if cl.list_display_links is None:
@@ -112,22 +158,19 @@ def _items_for_result(cl, result, form, headers, link=None):  # noqa: C901, PLR0
             return True
         return field_name in cl.list_display_links
 
+    page = page or _Page(cl, headers, link)
     first = True
-    pk = cl.lookup_opts.pk.attname
-    # Per page, not per cell: they depend on the ModelAdmin only.
-    empty_value_default = cl.model_admin.get_empty_value_display()
-    ordering_field = getattr(cl.model_admin, "ordering_field", None)
-    hide_ordering_field = getattr(cl.model_admin, "hide_ordering_field", False)
+    pk = page.pk
+    empty_value_default = page.empty_value_default
+    ordering_field = page.ordering_field
+    hide_ordering_field = page.hide_ordering_field
 
     for field_index, field_name in enumerate(cl.list_display):
         empty_value_display = empty_value_default
-        row_classes = [
-            f"field-{_coerce_field_name(field_name, field_index)}",
-            *unfold_list.ROW_CLASSES,
-        ]
+        row_classes = [page.field_classes[field_index], *unfold_list.ROW_CLASSES]
 
         try:
-            f, attr, value = lookup_field(field_name, result, cl.model_admin)
+            f, attr, value = page.lookups[field_index](result)
         except ObjectDoesNotExist:
             result_repr = empty_value_display
         else:
@@ -164,7 +207,7 @@ def _items_for_result(cl, result, form, headers, link=None):  # noqa: C901, PLR0
             table_tag = "th" if first else "td"
             first = False
             try:
-                url = (link or row_link(cl))(result)
+                url = page.link(result)
             except NoReverseMatch:
                 link_or_text = result_repr
             else:
@@ -172,18 +215,13 @@ def _items_for_result(cl, result, form, headers, link=None):  # noqa: C901, PLR0
                 link_or_text = cell_html(
                     '<a href="{}" class="{}" {}>{}</a>',
                     url,
-                    " ".join(unfold_list.LINK_CLASSES),
+                    page.link_classes,
                     cell_html(' data-popup-opener="{}"', value) if cl.is_popup else "",
                     result_repr,
                 )
-            row_class = mark_safe(f' class="{" ".join(row_classes)}"')  # noqa: S308  (class names only)
-            yield cell_html(
-                '<{}{} data-label="{}">{}</{}>',
-                table_tag,
-                row_class,
-                headers[field_index]["text"],
-                link_or_text,
-                table_tag,
+            yield SafeString(
+                f'<{table_tag} class="{" ".join(row_classes)}" data-label="{page.labels[field_index]}">'
+                f"{cell_escape(link_or_text)}</{table_tag}>"
             )
         else:
             if (
@@ -200,12 +238,9 @@ def _items_for_result(cl, result, form, headers, link=None):  # noqa: C901, PLR0
             if ordering_field and field_name == ordering_field and hide_ordering_field:
                 row_classes.append("!hidden")
 
-            row_class = mark_safe(f' class="{" ".join(row_classes)}"')  # noqa: S308  (class names only)
-            yield cell_html(
-                '<td{} data-label="{}">{}</td>',
-                row_class,
-                headers[field_index]["text"] if field_index != 0 else gettext("Select record"),
-                result_repr,
+            yield SafeString(
+                f'<td class="{" ".join(row_classes)}" data-label="{page.labels_of_cells[field_index]}">'
+                f"{cell_escape(result_repr)}</td>"
             )
 
     if form and not form[cl.model._meta.pk.name].is_hidden:  # pragma: no cover  (as in unfold)
@@ -214,13 +249,17 @@ def _items_for_result(cl, result, form, headers, link=None):  # noqa: C901, PLR0
 
 def _results(cl, headers):
     forms = cl.formset.forms if getattr(cl, "formset", None) else None
-    link = row_link(cl)
+    page = _Page(cl, headers, row_link(cl))
     if forms:
         for res, form in zip(cl.result_list, forms, strict=False):
-            yield unfold_list.UnfoldResultList(res, form, _items_for_result(cl, res, form, headers, link))
+            yield unfold_list.UnfoldResultList(
+                res, form, _items_for_result(cl, res, form, headers, page=page)
+            )
     else:
         for res in cl.result_list:
-            yield unfold_list.UnfoldResultList(res, None, _items_for_result(cl, res, None, headers, link))
+            yield unfold_list.UnfoldResultList(
+                res, None, _items_for_result(cl, res, None, headers, page=page)
+            )
 
 
 # unfold 0.91.0's admin/change_list_results.html around the cells of one row, for a row without a form,
