@@ -143,7 +143,7 @@ def test_M2_another_unfold_release_renders_unfolds_own_table(client, shop, clerk
 
 def test_M2_unfold_is_the_release_the_row_code_was_copied_from():
     # Upgrading unfold? Its later releases build the headers once themselves (PRs #2171/#2172): drop
-    # merchants/templatetags/shouhou_list.py and templates/admin/shouhou/change_list.html.
+    # merchants/templatetags/shouhou_list.py and templates/admin/shouhou/change_list(_results).html.
     assert shouhou_list.UNFOLD_VERSION == shouhou_list.COPIED_FROM_UNFOLD
     assert shouhou_list.headers_reusable()
 
@@ -549,13 +549,24 @@ def test_M2_A10_rows_written_in_python_are_unfolds_table(filled_list, language):
     assert normalised(ours["rows_html"]) in normalised(response.content.decode())
 
 
-def test_R6_review_rows_written_in_python_are_unfolds_table(client, shop, clerk):
+@pytest.mark.parametrize(
+    "which", ["workbench-reviews", "admin-reviews", "workbench-tickets", "admin-tickets"]
+)
+def test_R6_T1_review_and_ticket_rows_written_in_python_are_unfolds_table(
+    client, shop, clerk, superuser, which
+):
     from tests.reviews.factories import ReviewFactory
+    from tests.tickets.factories import TicketFactory
 
+    site, kind = which.split("-")
     for _ in range(3):
-        ReviewFactory(merchant=shop)
-    client.force_login(clerk, backend=BACKEND)
-    response = client.get(reverse("workbench:reviews_review_changelist"))
+        if kind == "reviews":
+            ReviewFactory(merchant=shop)
+        else:
+            TicketFactory(merchant=shop, with_order=True)
+    client.force_login(clerk if site == "workbench" else superuser, backend=BACKEND)
+    model = "reviews_review" if kind == "reviews" else "tickets_ticket"
+    response = client.get(reverse(f"{site}:{model}_changelist"))
     ours, fast, theirs = _both_renderings(response)
 
     assert ours["rows_html"] is not None

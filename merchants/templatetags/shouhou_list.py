@@ -7,7 +7,11 @@ query strings per sortable column) 101 times. Upstream fixed it after 0.91 (djan
 (SPEC N-1). The order and case lists use this tag through templates/admin/shouhou/change_list.html.
 
 `_items_for_result()` below is unfold 0.91.0's `items_for_result()` with one change: the headers come in
-as an argument instead of being rebuilt inside. With any other unfold version the tag refuses the copy
+as an argument instead of being rebuilt inside, with what else every row shares (`_Page`: each column's
+lookup, its classes and escaped data-label, the row link). The rows of a page without row forms, drag
+handles, sections or row actions are then written here as one string (`rows_html`), the <tbody> markup of
+unfold's change_list_results.html, which templates/admin/shouhou/change_list_results.html (unfold's, with
+that one switch) puts in place of its loop over rows and cells. With any other unfold version the tag refuses the copy
 and renders unfold's own `result_list()` unchanged (the copy might no longer match that version's
 markup); tests/test_changelist_perf.py pins the version so an upgrade shows where to look: delete this
 module once unfold includes the fix.
