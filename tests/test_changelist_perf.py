@@ -143,7 +143,7 @@ def test_M2_another_unfold_release_renders_unfolds_own_table(client, shop, clerk
 
 def test_M2_unfold_is_the_release_the_row_code_was_copied_from():
     # Upgrading unfold? Its later releases build the headers once themselves (PRs #2171/#2172): drop
-    # merchants/templatetags/shouhou_list.py and templates/admin/shouhou/change_list.html.
+    # merchants/templatetags/shouhou_list.py and templates/admin/shouhou/change_list(_results).html.
     assert shouhou_list.UNFOLD_VERSION == shouhou_list.COPIED_FROM_UNFOLD
     assert shouhou_list.headers_reusable()
 
@@ -518,3 +518,74 @@ def test_M2_product_dropdown_is_unfolds_select_markup(chosen):
     assert CheckedIdFilter.form_class is FastDropdownForm
     assert normalised(ours["product"]) == normalised(unfolds["product"])
     assert "&lt;b&gt;" in str(ours["product"])
+
+
+# --------------------------------------------------------------------------------------------
+# The rows written in Python (shouhou_list.rows_html) instead of unfold's template loop
+
+
+def _both_renderings(response) -> tuple[dict, str, str]:
+    """(our context, the table as the page writes it, the table as unfold 0.91 itself writes it: its own
+    result_list() with items_for_result() per row and cell, and its own change_list_results.html)."""
+    context = {"request": response.wsgi_request, "actions_row": response.context.get("actions_row")}
+    cl = response.context["cl"]
+    ours = shouhou_list.result_list(context, cl)
+    fast = render_to_string("admin/shouhou/change_list_results.html", ours)
+    theirs = render_to_string("admin/change_list_results.html", unfold_list.result_list(context, cl))
+    return ours, fast, theirs
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("filled_list", list(LISTS), indirect=True)
+def test_M2_A10_rows_written_in_python_are_unfolds_table(filled_list, language):
+    url, client = filled_list
+    with translation.override(language):
+        response = client.get(url, {"all": ""}, HTTP_ACCEPT_LANGUAGE=language)
+        ours, fast, theirs = _both_renderings(response)
+
+    assert ours["rows_html"] is not None  # the fast path was taken
+    assert len(rows_of(fast)) == ROWS
+    assert normalised(fast) == normalised(theirs)
+    assert normalised(ours["rows_html"]) in normalised(response.content.decode())
+
+
+@pytest.mark.parametrize(
+    "which", ["workbench-reviews", "admin-reviews", "workbench-tickets", "admin-tickets"]
+)
+def test_R6_T1_review_and_ticket_rows_written_in_python_are_unfolds_table(
+    client, shop, clerk, superuser, which
+):
+    from tests.reviews.factories import ReviewFactory
+    from tests.tickets.factories import TicketFactory
+
+    site, kind = which.split("-")
+    for _ in range(3):
+        if kind == "reviews":
+            ReviewFactory(merchant=shop)
+        else:
+            TicketFactory(merchant=shop, with_order=True)
+    client.force_login(clerk if site == "workbench" else superuser, backend=BACKEND)
+    model = "reviews_review" if kind == "reviews" else "tickets_ticket"
+    response = client.get(reverse(f"{site}:{model}_changelist"))
+    ours, fast, theirs = _both_renderings(response)
+
+    assert ours["rows_html"] is not None
+    assert len(rows_of(fast)) == 3
+    assert normalised(fast) == normalised(theirs)
+
+
+@pytest.mark.parametrize("filled_list", ["workbench-cases"], indirect=True)
+@pytest.mark.parametrize("extra", ["actions_row", "ordering_field", "list_sections"])
+def test_M2_rows_with_row_actions_a_drag_handle_or_sections_keep_unfolds_loop(
+    filled_list, extra, monkeypatch
+):
+    url, client = filled_list
+    response = client.get(url, {"all": ""})
+    cl = response.context["cl"]
+    context = {"request": response.wsgi_request, "actions_row": None}
+    if extra == "actions_row":
+        context["actions_row"] = [{"title": "x"}]
+    else:
+        monkeypatch.setattr(cl.model_admin, extra, "created_at" if extra == "ordering_field" else ["s"])
+
+    assert shouhou_list.result_list(context, cl)["rows_html"] is None

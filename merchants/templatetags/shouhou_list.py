@@ -7,7 +7,11 @@ query strings per sortable column) 101 times. Upstream fixed it after 0.91 (djan
 (SPEC N-1). The order and case lists use this tag through templates/admin/shouhou/change_list.html.
 
 `_items_for_result()` below is unfold 0.91.0's `items_for_result()` with one change: the headers come in
-as an argument instead of being rebuilt inside. With any other unfold version the tag refuses the copy
+as an argument instead of being rebuilt inside, with what else every row shares (`_Page`: each column's
+lookup, its classes and escaped data-label, the row link). The rows of a page without row forms, drag
+handles, sections or row actions are then written here as one string (`rows_html`), the <tbody> markup of
+unfold's change_list_results.html, which templates/admin/shouhou/change_list_results.html (unfold's, with
+that one switch) puts in place of its loop over rows and cells. With any other unfold version the tag refuses the copy
 and renders unfold's own `result_list()` unchanged (the copy might no longer match that version's
 markup); tests/test_changelist_perf.py pins the version so an upgrade shows where to look: delete this
 module once unfold includes the fix.
@@ -23,15 +27,15 @@ from django import VERSION as DJANGO_VERSION
 from django.contrib.admin.templatetags.admin_list import _coerce_field_name, result_hidden_fields
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.templatetags.base import InclusionAdminNode
-from django.contrib.admin.utils import lookup_field
+from django.contrib.admin.utils import FieldIsAForeignKeyColumnName, _get_non_gfk_field, lookup_field
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.template import Library
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch
 from django.utils.functional import Promise
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from unfold.templatetags import unfold_list
 from unfold.utils import (
@@ -42,7 +46,7 @@ from unfold.utils import (
     display_for_value,
 )
 
-from merchants.kernel.admin.display import cell_html
+from merchants.kernel.admin.display import cell_escape, cell_html
 
 register = Library()
 
@@ -101,9 +105,55 @@ def row_link(cl):
     return fast
 
 
-def _items_for_result(cl, result, form, headers, link=None):  # noqa: C901, PLR0912, PLR0915  (unfold 0.91.0's shape)
+def _column_lookups(cl) -> list:
+    """For each column, `obj -> lookup_field(name, obj, model_admin)`, resolved once a page.
+
+    lookup_field() asks the model's _meta for the name first (a FieldDoesNotExist raised and caught for
+    every cell of a ModelAdmin method) and looks the method up again on the ModelAdmin; for such a column
+    the bound method is taken once here and called per row, which is what lookup_field does with it.
+    Every other column goes through lookup_field itself.
+    """
+    model_admin, opts = cl.model_admin, cl.lookup_opts
+    lookups = []
+    for name in cl.list_display:
+        try:
+            _get_non_gfk_field(opts, name)
+        except (FieldDoesNotExist, FieldIsAForeignKeyColumnName):
+            if callable(name):
+                attr = name
+            elif name != "__str__" and hasattr(model_admin, name):
+                attr = getattr(model_admin, name)
+            else:
+                attr = None
+            if attr is not None:
+                lookups.append(lambda obj, attr=attr: (None, attr, attr(obj)))
+                continue
+        lookups.append(lambda obj, name=name: lookup_field(name, obj, model_admin))
+    return lookups
+
+
+class _Page:
+    """What every row of a page shares, computed once (unfold 0.91 computed it per row or per cell)."""
+
+    def __init__(self, cl, headers, link):
+        self.pk = cl.lookup_opts.pk.attname
+        self.empty_value_default = cl.model_admin.get_empty_value_display()
+        self.ordering_field = getattr(cl.model_admin, "ordering_field", None)
+        self.hide_ordering_field = getattr(cl.model_admin, "hide_ordering_field", False)
+        self.lookups = _column_lookups(cl)
+        self.field_classes = [
+            f"field-{_coerce_field_name(name, index)}" for index, name in enumerate(cl.list_display)
+        ]
+        self.link_classes = " ".join(unfold_list.LINK_CLASSES)
+        # data-label of a cell: the header's text, escaped once; the first column's says "Select record".
+        self.labels = [cell_escape(header["text"]) for header in headers]
+        self.labels_of_cells = [cell_escape(gettext("Select record")), *self.labels[1:]]
+        self.link = link or row_link(cl)
+
+
+def _items_for_result(cl, result, form, headers, link=None, page=None):  # noqa: C901, PLR0912, PLR0915  (unfold 0.91.0's shape)
     """The cells of one row: unfold 0.91.0's items_for_result() with `headers` (and the page's `link`,
-    see row_link) passed in."""
+    see row_link, and what else every row shares, see _Page) passed in."""
 
     def link_in_col(is_first: bool, field_name: str, cl) -> bool:
         if cl.list_display_links is None:
@@ -112,22 +162,19 @@ def _items_for_result(cl, result, form, headers, link=None):  # noqa: C901, PLR0
             return True
         return field_name in cl.list_display_links
 
+    page = page or _Page(cl, headers, link)
     first = True
-    pk = cl.lookup_opts.pk.attname
-    # Per page, not per cell: they depend on the ModelAdmin only.
-    empty_value_default = cl.model_admin.get_empty_value_display()
-    ordering_field = getattr(cl.model_admin, "ordering_field", None)
-    hide_ordering_field = getattr(cl.model_admin, "hide_ordering_field", False)
+    pk = page.pk
+    empty_value_default = page.empty_value_default
+    ordering_field = page.ordering_field
+    hide_ordering_field = page.hide_ordering_field
 
     for field_index, field_name in enumerate(cl.list_display):
         empty_value_display = empty_value_default
-        row_classes = [
-            f"field-{_coerce_field_name(field_name, field_index)}",
-            *unfold_list.ROW_CLASSES,
-        ]
+        row_classes = [page.field_classes[field_index], *unfold_list.ROW_CLASSES]
 
         try:
-            f, attr, value = lookup_field(field_name, result, cl.model_admin)
+            f, attr, value = page.lookups[field_index](result)
         except ObjectDoesNotExist:
             result_repr = empty_value_display
         else:
@@ -164,7 +211,7 @@ def _items_for_result(cl, result, form, headers, link=None):  # noqa: C901, PLR0
             table_tag = "th" if first else "td"
             first = False
             try:
-                url = (link or row_link(cl))(result)
+                url = page.link(result)
             except NoReverseMatch:
                 link_or_text = result_repr
             else:
@@ -172,18 +219,13 @@ def _items_for_result(cl, result, form, headers, link=None):  # noqa: C901, PLR0
                 link_or_text = cell_html(
                     '<a href="{}" class="{}" {}>{}</a>',
                     url,
-                    " ".join(unfold_list.LINK_CLASSES),
+                    page.link_classes,
                     cell_html(' data-popup-opener="{}"', value) if cl.is_popup else "",
                     result_repr,
                 )
-            row_class = mark_safe(f' class="{" ".join(row_classes)}"')  # noqa: S308  (class names only)
-            yield cell_html(
-                '<{}{} data-label="{}">{}</{}>',
-                table_tag,
-                row_class,
-                headers[field_index]["text"],
-                link_or_text,
-                table_tag,
+            yield SafeString(
+                f'<{table_tag} class="{" ".join(row_classes)}" data-label="{page.labels[field_index]}">'
+                f"{cell_escape(link_or_text)}</{table_tag}>"
             )
         else:
             if (
@@ -200,12 +242,9 @@ def _items_for_result(cl, result, form, headers, link=None):  # noqa: C901, PLR0
             if ordering_field and field_name == ordering_field and hide_ordering_field:
                 row_classes.append("!hidden")
 
-            row_class = mark_safe(f' class="{" ".join(row_classes)}"')  # noqa: S308  (class names only)
-            yield cell_html(
-                '<td{} data-label="{}">{}</td>',
-                row_class,
-                headers[field_index]["text"] if field_index != 0 else gettext("Select record"),
-                result_repr,
+            yield SafeString(
+                f'<td class="{" ".join(row_classes)}" data-label="{page.labels_of_cells[field_index]}">'
+                f"{cell_escape(result_repr)}</td>"
             )
 
     if form and not form[cl.model._meta.pk.name].is_hidden:  # pragma: no cover  (as in unfold)
@@ -214,35 +253,79 @@ def _items_for_result(cl, result, form, headers, link=None):  # noqa: C901, PLR0
 
 def _results(cl, headers):
     forms = cl.formset.forms if getattr(cl, "formset", None) else None
-    link = row_link(cl)
+    page = _Page(cl, headers, row_link(cl))
     if forms:
         for res, form in zip(cl.result_list, forms, strict=False):
-            yield unfold_list.UnfoldResultList(res, form, _items_for_result(cl, res, form, headers, link))
+            yield unfold_list.UnfoldResultList(
+                res, form, _items_for_result(cl, res, form, headers, page=page)
+            )
     else:
         for res in cl.result_list:
-            yield unfold_list.UnfoldResultList(res, None, _items_for_result(cl, res, None, headers, link))
+            yield unfold_list.UnfoldResultList(
+                res, None, _items_for_result(cl, res, None, headers, page=page)
+            )
+
+
+# unfold 0.91.0's admin/change_list_results.html around the cells of one row, for a row without a form,
+# drag handle, sections or row actions (the `{% if %}`s of the template all false); the two row colours
+# are its `{% cycle %}`.
+_TBODY_CLASSES = ("", "bg-base-50 dark:bg-white/[.02]")
+_ROW_OPEN = (
+    '<tbody class="block relative lg:table-row-group {}" x-data="{{rowOpen: false}}" >'
+    '<tr class="data-row block border border-base-200 mb-3 relative rounded-default lg:table-row '
+    'lg:border-none lg:mb-0 lg:rounded-none dark:border-base-800">'
+)
+_ROW_CLOSE = "</tr></tbody>"
+
+
+def plain_rows(cl, context) -> bool:
+    """The page's rows are only their cells: rows_html may write them (else the template's loop does)."""
+    model_admin = cl.model_admin
+    return not (
+        getattr(cl, "formset", None)
+        or getattr(model_admin, "ordering_field", None)
+        or len(getattr(model_admin, "list_sections", ()) or ()) > 0
+        or context.get("actions_row")
+    )
+
+
+def rows_html(results) -> SafeString:
+    """The <tbody> of every row, as change_list_results.html writes them (one string, no template loop)."""
+    parts = []
+    for index, row in enumerate(results):
+        parts.append(_ROW_OPEN.format(_TBODY_CLASSES[index % 2]))
+        parts.extend(row)
+        parts.append(_ROW_CLOSE)
+    return SafeString("".join(parts))
 
 
 def result_list(context: dict[str, Any], cl) -> dict[str, Any]:
-    """unfold's result_list() context, with every row reading the one header list."""
+    """unfold's result_list() context, with every row reading the one header list, and the rows written
+    here when they are only their cells (`rows_html`, see templates/admin/shouhou/change_list_results.html)."""
     if not headers_reusable():
         return unfold_list.result_list(context, cl)
     headers = result_headers(cl)
+    results = list(_results(cl, headers))
     return {
         "cl": cl,
         "result_hidden_fields": list(result_hidden_fields(cl)),
         "result_headers": headers,
         "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
-        "results": list(_results(cl, headers)),
+        "results": results,
+        "rows_html": rows_html(results) if plain_rows(cl, context) else None,
         "actions_row": context.get("actions_row"),
         "has_add_permission": cl.model_admin.has_add_permission(context["request"]),
     }
+
+
+# admin/shouhou/change_list_results.html (InclusionAdminNode looks for admin/<app>/<model>/<name> first).
+RESULTS_TEMPLATE = "shouhou/change_list_results.html"
 
 
 @register.tag(name="shouhou_result_list")
 def result_list_tag(parser, token):
     if DJANGO_VERSION >= (6, 1):  # the same signature switch as unfold's own tag
         return InclusionAdminNode(
-            "shouhou_result_list", parser, token, func=result_list, template_name="change_list_results.html"
+            "shouhou_result_list", parser, token, func=result_list, template_name=RESULTS_TEMPLATE
         )
-    return InclusionAdminNode(parser, token, func=result_list, template_name="change_list_results.html")
+    return InclusionAdminNode(parser, token, func=result_list, template_name=RESULTS_TEMPLATE)

@@ -94,8 +94,10 @@ class QuickTabChangeList(CheckedChangeList):
 class FastListMixin:
     """The order and case lists: unfold's look, without a template render per row and cell.
 
-    - `change_list_template`: unfold's change list whose table builds the column headers once a page
-      (merchants/templatetags/shouhou_list.py; unfold 0.91 built them again for every row).
+    - `change_list_template`: unfold's change list whose table builds the column headers and what else
+      the rows share once a page (unfold 0.91 built the headers again for every row) and writes the rows'
+      <tbody> markup in Python instead of a template loop per row and cell
+      (merchants/templatetags/shouhou_list.py, templates/admin/shouhou/change_list_results.html).
     - `action_checkbox`: the same <input> unfold's checkbox widget renders, written with cell_html.
     - `paginator`: the planner's row estimate instead of COUNT(*) for an unfiltered list of a large table
       and, on /admin/, for a filter that keeps more than ESTIMATE_FROM rows.
