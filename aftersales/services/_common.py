@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from celery import current_app
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +27,7 @@ from merchants.kernel.checks import clean_choice, clean_text, pk_of  # noqa: F40
 from merchants.kernel.deadlines import save_batch
 from merchants.kernel.events import record_event, record_events
 from merchants.kernel.scoping import WRITE_ROLES, is_platform, require_role
+from merchants.kernel.tasks import enqueue
 from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, can_proceed, require_transition
 from merchants.models import OrderItem
 
@@ -257,11 +257,6 @@ def bulk_record(
 # back: they publish its tasks by their Celery names (AftersalesConfig.ready registers them at start-up).
 REFUND_TASK = "aftersales.tasks.refund_task"
 REFUND_BATCH_TASK = "aftersales.tasks.refund_batch_task"
-
-
-def enqueue(task_name: str, *args) -> None:
-    """Publish the registered task `task_name` (its Celery name) with `args`; callers do it on commit."""
-    current_app.tasks[task_name].delay(*args)
 
 
 # N-3: the wait after a failed publish: 10 s (the requeue beat entry runs every 15 s), then doubling up

@@ -27,10 +27,11 @@ from django.utils.translation import gettext as _
 
 from aftersales.models import AfterSaleCase
 from aftersales.registrations import ADVANCE_PAID, ESCALATED
-from aftersales.services._common import REFUND_BATCH_TASK, REFUND_TASK, enqueue, publish_refunds
+from aftersales.services._common import REFUND_BATCH_TASK, REFUND_TASK, publish_refunds
 from aftersales.transitions import CaseStatus
 from merchants import effects as item_effects
 from merchants.kernel import notices
+from merchants.kernel.tasks import enqueue
 from merchants.kernel.violations import record_violation, record_violations
 from merchants.models import Notice
 

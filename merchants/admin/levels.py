@@ -327,13 +327,16 @@ def level_cards(request):
     if len(shops) > 1:
         url = f"{url}?shop={shop.code}"
 
-    def cap_card(title, use, money=False):
+    def cap_card(title, use):
         if use["cap"] is None:
-            return registry.Card(title, use["value"], url, gettext("不限"), "default", "speed")
-        value = f"¥{use['value']:,.2f}" if money else use["value"]
-        cap = f"¥{use['cap']:,.0f}" if money else f"{use['cap']:,}"
-        hint = gettext("上限 %(cap)s，已用 %(percent)s%%") % {"cap": cap, "percent": use["percent"]}
-        return registry.Card(title, value, url, hint, "danger" if use["warn"] else "default", "speed")
+            return registry.Card(title, use["value_text"], url, gettext("不限"), "default", "speed")
+        hint = gettext("上限 %(cap)s，已用 %(percent)s%%") % {
+            "cap": use["cap_text"],
+            "percent": use["percent"],
+        }
+        return registry.Card(
+            title, use["value_text"], url, hint, "danger" if use["warn"] else "default", "speed"
+        )
 
     latest = LevelEvaluation.objects.filter(merchant=shop).exclude(outcome=LevelOutcome.MANUAL).first()
     nxt = latest.next_evaluation_on if latest else None
@@ -350,7 +353,7 @@ def level_cards(request):
                 "military_tech",
             ),
             cap_card(gettext("今日订单"), caps["orders"]),
-            cap_card(gettext("今日成交金额"), caps["gmv"], money=True),
+            cap_card(gettext("今日成交金额"), caps["gmv"]),
             registry.Card(gettext("下次评估"), str(nxt) if nxt else "—", url, "", "default", "event"),
         ],
     )

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from celery import current_app
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -24,6 +23,7 @@ from django.utils.translation import gettext as _
 from merchants.kernel import notices
 from merchants.kernel.models import Membership, Notice, Role, Violation
 from merchants.kernel.scoping import SENIOR_GROUP
+from merchants.kernel.tasks import enqueue
 from tickets.models import Ticket, TicketEvent
 from tickets.services._common import local
 
@@ -107,11 +107,6 @@ def notify_shops(tickets: Sequence[Ticket], kind: str, *, at: datetime, message:
 # tasks.py calls these services; the services publish its tasks by their Celery names (no import circle).
 OVERDUE_MAIL_TASK = "tickets.tasks.overdue_mail_task"
 REVIEW_LATE_MAIL_TASK = "tickets.tasks.review_late_mail_task"
-
-
-def enqueue(task_name: str, *args) -> None:
-    """Publish the registered task `task_name` with `args`; callers do it on commit."""
-    current_app.tasks[task_name].delay(*args)
 
 
 def notify_senior_staff(tickets: Sequence[Ticket], kind: str, *, at: datetime) -> None:
