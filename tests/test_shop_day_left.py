@@ -126,7 +126,7 @@ def membership_form_data(membership, **changes):
     }
 
 
-def test_S1_admin_cannot_demote_the_last_owner_on_the_member_form(client, shop, owner, superuser):
+def test_actors_admin_cannot_demote_the_last_owner_on_the_member_form(client, shop, owner, superuser):
     mine = Membership.objects.get(user=owner)
     url = reverse("admin:merchants_membership_change", args=[mine.pk])
 
@@ -137,7 +137,7 @@ def test_S1_admin_cannot_demote_the_last_owner_on_the_member_form(client, shop, 
     assert Membership.objects.get(pk=mine.pk).role == Role.OWNER
 
 
-def test_S1_admin_cannot_move_the_last_owner_to_another_shop(client, shop, other_shop, owner, superuser):
+def test_actors_admin_cannot_move_the_last_owner_to_another_shop(client, shop, other_shop, owner, superuser):
     mine = Membership.objects.get(user=owner)
     url = reverse("admin:merchants_membership_change", args=[mine.pk])
 
@@ -146,7 +146,7 @@ def test_S1_admin_cannot_move_the_last_owner_to_another_shop(client, shop, other
     assert Membership.objects.get(pk=mine.pk).merchant_id == shop.pk
 
 
-def test_S1_admin_demotes_an_owner_when_another_remains_through_the_service(
+def test_actors_admin_demotes_an_owner_when_another_remains_through_the_service(
     client, shop, owner, superuser, caplog
 ):
     second = MembershipFactory(merchant=shop, role=Role.OWNER, user=UserFactory(username="owner2"))
@@ -159,7 +159,7 @@ def test_S1_admin_demotes_an_owner_when_another_remains_through_the_service(
     assert "member role changed" in caplog.text  # merchants.members.change_role wrote it
 
 
-def test_S1_admin_cannot_delete_the_last_owner_and_is_told_why(client, shop, owner, superuser):
+def test_actors_admin_cannot_delete_the_last_owner_and_is_told_why(client, shop, owner, superuser):
     mine = Membership.objects.get(user=owner)
     url = reverse("admin:merchants_membership_delete", args=[mine.pk])
     login(client, superuser)
@@ -171,7 +171,7 @@ def test_S1_admin_cannot_delete_the_last_owner_and_is_told_why(client, shop, own
     assert Membership.objects.filter(pk=mine.pk).exists()
 
 
-def test_S1_admin_bulk_delete_refuses_a_selection_holding_a_shops_last_owner(
+def test_actors_admin_bulk_delete_refuses_a_selection_holding_a_shops_last_owner(
     client, shop, owner, clerk, superuser
 ):
     rows = list(Membership.objects.filter(merchant=shop).values_list("pk", flat=True))
@@ -184,7 +184,7 @@ def test_S1_admin_bulk_delete_refuses_a_selection_holding_a_shops_last_owner(
     assert Membership.objects.filter(merchant=shop).count() == 2
 
 
-def test_S1_admin_bulk_delete_of_other_members_goes_through(
+def test_actors_admin_bulk_delete_of_other_members_goes_through(
     client, shop, owner, clerk, viewer, superuser, caplog
 ):
     rows = list(
@@ -213,7 +213,7 @@ def inline_formset(shop, superuser, rows):
     return FormSet(data, instance=shop, prefix=prefix)
 
 
-def test_S1_the_shop_pages_member_rows_keep_an_owner(shop, owner, clerk, superuser):
+def test_actors_the_shop_pages_member_rows_keep_an_owner(shop, owner, clerk, superuser):
     members = list(Membership.objects.filter(merchant=shop).order_by("pk"))
     rows = [{"id": m.pk, "merchant": shop.pk, "user": m.user_id, "role": m.role} for m in members]
 
@@ -228,7 +228,9 @@ def test_S1_the_shop_pages_member_rows_keep_an_owner(shop, owner, clerk, superus
     assert handed_over.is_valid(), handed_over.errors
 
 
-def test_S1_a_handover_on_the_shop_page_is_saved_through_the_services(client, shop, owner, clerk, superuser):
+def test_actors_a_handover_on_the_shop_page_is_saved_through_the_services(
+    client, shop, owner, clerk, superuser
+):
     from merchants.admin.members import save_member_rows
 
     members = list(Membership.objects.filter(merchant=shop).order_by("pk"))
@@ -266,7 +268,7 @@ def _change_page_data(response) -> dict:
     return {key: value for key, value in data.items() if value is not None}
 
 
-def test_S1_the_shop_page_answers_a_last_owner_refused_at_save_with_a_message_not_an_error(
+def test_actors_the_shop_page_answers_a_last_owner_refused_at_save_with_a_message_not_an_error(
     client, shop, owner, clerk, superuser, monkeypatch
 ):
     # The inline's rows are checked when the form is cleaned; the member service checks again with the

@@ -32,7 +32,7 @@ def login(client, user):
 # Services
 
 
-def test_S1_owner_adds_an_existing_login_with_a_role(shop, owner, caplog):
+def test_actors_owner_adds_an_existing_login_with_a_role(shop, owner, caplog):
     UserFactory(username="newbie")
 
     with caplog.at_level("INFO", logger="shouhou.members"):
@@ -44,7 +44,7 @@ def test_S1_owner_adds_an_existing_login_with_a_role(shop, owner, caplog):
     assert "by=owner1" in caplog.text
 
 
-def test_S1_owner_creates_a_login_whose_one_time_password_works(shop, owner):
+def test_actors_owner_creates_a_login_whose_one_time_password_works(shop, owner):
     added = services.add_member(shop, actor=owner, username="helper", role=Role.AGENT, new_login=True)
 
     user = get_user_model().objects.get(username="helper")
@@ -55,19 +55,19 @@ def test_S1_owner_creates_a_login_whose_one_time_password_works(shop, owner):
     assert added.membership.role == Role.AGENT
 
 
-def test_S1_a_new_login_cannot_take_a_used_name(shop, owner, clerk):
+def test_actors_a_new_login_cannot_take_a_used_name(shop, owner, clerk):
     with pytest.raises(ValidationError, match="CLERK1 已被使用"):
         services.add_member(shop, actor=owner, username="CLERK1", role=Role.AGENT, new_login=True)
 
 
-def test_S1_an_existing_login_must_exist_and_not_be_a_member_yet(shop, owner, clerk):
+def test_actors_an_existing_login_must_exist_and_not_be_a_member_yet(shop, owner, clerk):
     with pytest.raises(ValidationError, match="没有登录名为 ghost 的账号"):
         services.add_member(shop, actor=owner, username="ghost", role=Role.AGENT)
     with pytest.raises(MemberExistsError):
         services.add_member(shop, actor=owner, username="clerk1", role=Role.AGENT)
 
 
-def test_S1_an_agent_is_refused_with_their_role_named(shop, clerk):
+def test_actors_an_agent_is_refused_with_their_role_named(shop, clerk):
     UserFactory(username="newbie")
 
     with pytest.raises(ActorNotAllowedError, match="只有店主可以管理成员；您在本店的角色是「售后客服」"):
@@ -76,7 +76,7 @@ def test_S1_an_agent_is_refused_with_their_role_named(shop, clerk):
     assert not Membership.objects.filter(user__username="newbie").exists()
 
 
-def test_S1_another_shops_owner_cannot_touch_our_members(shop, other_shop, clerk):
+def test_actors_another_shops_owner_cannot_touch_our_members(shop, other_shop, clerk):
     their_owner = MembershipFactory(merchant=other_shop, role=Role.OWNER).user
     ours = Membership.objects.get(user=clerk)
 
@@ -88,7 +88,7 @@ def test_S1_another_shops_owner_cannot_touch_our_members(shop, other_shop, clerk
     assert Membership.objects.filter(pk=ours.pk).exists()
 
 
-def test_S1_owner_changes_a_role_and_removes_a_member(shop, owner, clerk):
+def test_actors_owner_changes_a_role_and_removes_a_member(shop, owner, clerk):
     membership = Membership.objects.get(user=clerk)
 
     services.change_role(membership, actor=owner, role=Role.VIEWER)
@@ -100,7 +100,7 @@ def test_S1_owner_changes_a_role_and_removes_a_member(shop, owner, clerk):
     assert get_user_model().objects.filter(pk=clerk.pk).exists()  # the login stays
 
 
-def test_S1_the_last_owner_can_neither_leave_nor_be_demoted(shop, owner):
+def test_actors_the_last_owner_can_neither_leave_nor_be_demoted(shop, owner):
     mine = Membership.objects.get(user=owner)
 
     with pytest.raises(LastOwnerError, match="唯一的店主"):
@@ -112,7 +112,7 @@ def test_S1_the_last_owner_can_neither_leave_nor_be_demoted(shop, owner):
     assert mine.role == Role.OWNER
 
 
-def test_S1_with_a_second_owner_the_first_may_step_down(shop, owner):
+def test_actors_with_a_second_owner_the_first_may_step_down(shop, owner):
     second = MembershipFactory(merchant=shop, role=Role.OWNER)
     mine = Membership.objects.get(user=owner)
 
@@ -123,13 +123,13 @@ def test_S1_with_a_second_owner_the_first_may_step_down(shop, owner):
         services.remove_member(second, actor=second.user)
 
 
-def test_S1_platform_staff_may_edit_members(shop, owner, clerk, operator):
+def test_actors_platform_staff_may_edit_members(shop, owner, clerk, operator):
     services.change_role(Membership.objects.get(user=clerk), actor=operator, role=Role.OWNER)
 
     assert Membership.objects.get(user=clerk).role == Role.OWNER
 
 
-def test_S1_a_bad_role_is_refused(shop, owner, clerk):
+def test_actors_a_bad_role_is_refused(shop, owner, clerk):
     with pytest.raises(ValidationError, match="请选择成员的角色"):
         services.change_role(Membership.objects.get(user=clerk), actor=owner, role="boss")
 
@@ -138,7 +138,7 @@ def test_S1_a_bad_role_is_refused(shop, owner, clerk):
 # Workbench pages
 
 
-def test_S1_owner_adds_a_new_login_and_sees_its_password_once(client, shop, owner):
+def test_actors_owner_adds_a_new_login_and_sees_its_password_once(client, shop, owner):
     login(client, owner)
 
     page = client.get(ADD)
@@ -154,7 +154,7 @@ def test_S1_owner_adds_a_new_login_and_sees_its_password_once(client, shop, owne
     assert password not in client.get(MEMBERS).content.decode()
 
 
-def test_S1_a_refused_add_says_why_on_the_page(client, shop, owner, clerk):
+def test_actors_a_refused_add_says_why_on_the_page(client, shop, owner, clerk):
     login(client, owner)
 
     response = client.post(
@@ -165,7 +165,7 @@ def test_S1_a_refused_add_says_why_on_the_page(client, shop, owner, clerk):
     assert Membership.objects.filter(merchant=shop).count() == 2
 
 
-def test_S1_owner_changes_a_role_and_removes_a_member_on_their_pages(client, shop, owner, clerk):
+def test_actors_owner_changes_a_role_and_removes_a_member_on_their_pages(client, shop, owner, clerk):
     membership = Membership.objects.get(user=clerk)
     login(client, owner)
 
@@ -179,7 +179,7 @@ def test_S1_owner_changes_a_role_and_removes_a_member_on_their_pages(client, sho
     assert not Membership.objects.filter(pk=membership.pk).exists()
 
 
-def test_S1_removing_the_last_owner_on_the_page_changes_nothing(client, shop, owner):
+def test_actors_removing_the_last_owner_on_the_page_changes_nothing(client, shop, owner):
     mine = Membership.objects.get(user=owner)
     login(client, owner)
 
@@ -190,7 +190,7 @@ def test_S1_removing_the_last_owner_on_the_page_changes_nothing(client, shop, ow
     assert Membership.objects.filter(pk=mine.pk).exists()
 
 
-def test_S1_an_agent_reads_the_members_with_their_role_said_and_no_buttons(client, shop, owner, clerk):
+def test_actors_an_agent_reads_the_members_with_their_role_said_and_no_buttons(client, shop, owner, clerk):
     login(client, clerk)
     membership = Membership.objects.get(user=owner)
 
@@ -203,7 +203,7 @@ def test_S1_an_agent_reads_the_members_with_their_role_said_and_no_buttons(clien
     assert Membership.objects.filter(pk=membership.pk).exists()
 
 
-def test_S1_owner_adds_only_to_their_own_shops(client, shop, other_shop, owner):
+def test_actors_owner_adds_only_to_their_own_shops(client, shop, other_shop, owner):
     UserFactory(username="newbie")
     login(client, owner)
 
