@@ -49,7 +49,7 @@ def release_item(item: OrderItem) -> None:
 def release_items(item_ids: Sequence[int]) -> None:
     """The batch form of release_item, by item id (a sweep has not loaded the items): one UPDATE."""
     if item_ids:
-        OrderItem.objects.filter(pk__in=list(item_ids)).update(aftersale_lock=AftersaleLock.NONE)
+        OrderItem.objects.filter(pk__any=list(item_ids)).update(aftersale_lock=AftersaleLock.NONE)
 
 
 # ---- a case refunded: the amount is added; an item refunded in full never ships
@@ -82,8 +82,8 @@ def refund_items(refunds: Sequence[tuple[OrderItem, Decimal]]) -> None:
         _check_refund(item, amount)
         by_amount[amount].append(item.pk)
     for amount, item_ids in by_amount.items():
-        OrderItem.objects.filter(pk__in=item_ids).update(refunded_amount=F("refunded_amount") + amount)
-    OrderItem.objects.filter(pk__in=[item.pk for item, _amount in refunds]).update(
+        OrderItem.objects.filter(pk__any=item_ids).update(refunded_amount=F("refunded_amount") + amount)
+    OrderItem.objects.filter(pk__any=[item.pk for item, _amount in refunds]).update(
         aftersale_lock=Case(
             When(refunded_amount__gte=F("paid_amount"), then=Value(AftersaleLock.REFUNDED)),
             default=Value(AftersaleLock.NONE),

@@ -283,7 +283,7 @@ def publish_refunds(case_ids: Sequence[int], publish: Callable[[], object]) -> b
         log.warning(
             "Queueing the refund of cases %s failed; requeue_refunds retries", list(case_ids), exc_info=True
         )
-        AfterSaleCase.objects.filter(pk__in=list(case_ids), status=CaseStatus.REFUNDING).update(
+        AfterSaleCase.objects.filter(pk__any=list(case_ids), status=CaseStatus.REFUNDING).update(
             refund_requeue_at=timezone.now() + requeue_delay(1), refund_queue_failures=1
         )
         return False

@@ -156,13 +156,13 @@ def _locked_batch(
     # person's move (one order, then its item, then its case) nor with another bulk move.
     list(
         Order.objects.select_for_update()
-        .filter(pk__in={ref.order_id for ref in allowed})
+        .filter(pk__any={ref.order_id for ref in allowed})
         .order_by("pk")
         .values_list("pk", flat=True)
     )
     list(
         OrderItem.objects.select_for_update()
-        .filter(pk__in={ref.item_id for ref in allowed})
+        .filter(pk__any={ref.item_id for ref in allowed})
         .order_by("pk")
         .values_list("pk", flat=True)
     )

@@ -123,14 +123,14 @@ def _lock_related(cases: Sequence[AfterSaleCase], *, orders: bool) -> list[After
     if orders:
         locked_orders = set(
             Order.objects.select_for_update(skip_locked=True)
-            .filter(pk__in={c.order_id for c in cases})
+            .filter(pk__any={c.order_id for c in cases})
             .order_by("pk")
             .values_list("pk", flat=True)
         )
         cases = [c for c in cases if c.order_id in locked_orders]
     locked_items = set(
         OrderItem.objects.select_for_update(skip_locked=True)
-        .filter(pk__in={c.item_id for c in cases})
+        .filter(pk__any={c.item_id for c in cases})
         .order_by("pk")
         .values_list("pk", flat=True)
     )

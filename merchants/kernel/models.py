@@ -70,29 +70,73 @@ class MerchantOwned(models.Model):
 
     @classmethod
     def from_db(cls, db, field_names, values):
-        """Django's from_db, with the places of the loaded columns worked out once per column list.
+        """Django's from_db for the batch paths: the loaded columns' places worked out once per column list,
+        and the instance filled without Model.__init__'s per-field setattr when nothing can tell the
+        difference.
 
         A row loaded with only()/defer() (the deadline sweeps, the big lists) made Django look up each of
-        the model's ~45 fields in the list of loaded names, for every row: a tenth of a sweep's time.
+        the model's ~45 fields in the list of loaded names, for every row: a tenth of a sweep's time; the
+        per-field setattr of Model.__init__ another tenth. The fast fill writes the loaded columns straight
+        into the instance's __dict__ — where Model.__init__'s setattr puts them too (the descriptors on
+        the foreign keys and FSM fields store there, and a fresh instance has no cached relation to drop)
+        — and only when the model has no pre_init/post_init receiver and no __init__ of its own beyond
+        Django's and django-fsm-2's (which records the loaded state: called here too).
         """
-        fields = cls._meta.concrete_fields
-        if len(values) != len(fields):
-            key = (cls, tuple(field_names))
-            places = _LOADED_PLACES.get(key)
-            if places is None:
-                loaded = iter(range(len(values)))
-                places = _LOADED_PLACES[key] = tuple(
-                    next(loaded) if f.attname in field_names else None for f in fields
-                )
-            values = [models.DEFERRED if place is None else values[place] for place in places]
-        new = cls(*values)
+        key = (cls, tuple(field_names))
+        plan = _LOAD_PLANS.get(key)
+        if plan is None:
+            plan = _LOAD_PLANS[key] = _load_plan(cls, field_names, len(values))
+        places, pairs, fast = plan
+        if not fast:
+            if places is not None:
+                values = [models.DEFERRED if place is None else values[place] for place in places]
+            new = cls(*values)
+        else:
+            new = cls.__new__(cls)
+            new._state = models.base.ModelState()
+            new.__dict__.update(
+                zip(pairs, values, strict=True) if places is None else ((a, values[i]) for a, i in pairs)
+            )
+            if _records_initial_state(cls):
+                new._update_initial_state()
         new._state.adding = False
         new._state.db = db
         return new
 
 
-# (model, names of the loaded columns) -> for each concrete field, its place in the row or None (deferred).
-_LOADED_PLACES: dict[tuple, tuple[int | None, ...]] = {}
+def _init_is_known(cls) -> bool:
+    from django_fsm import ConcurrentTransitionMixin  # noqa: PLC0415
+
+    return cls.__init__ in (models.Model.__init__, ConcurrentTransitionMixin.__init__)
+
+
+def _records_initial_state(cls) -> bool:
+    return hasattr(cls, "_update_initial_state")
+
+
+def _load_plan(cls, field_names, width: int):
+    """(places or None, the fast fill's (attname…) or ((attname, place)…), whether the fast fill applies)."""
+    fields = cls._meta.concrete_fields
+    places = None
+    if width != len(fields):
+        loaded = iter(range(width))
+        places = tuple(next(loaded) if f.attname in field_names else None for f in fields)
+    fast = (
+        _init_is_known(cls)
+        and not models.signals.pre_init.has_listeners(cls)
+        and not models.signals.post_init.has_listeners(cls)
+    )
+    if places is None:
+        pairs = tuple(f.attname for f in fields)
+    else:
+        pairs = tuple(
+            (f.attname, place) for f, place in zip(fields, places, strict=True) if place is not None
+        )
+    return places, pairs, fast
+
+
+# (model, names of the loaded columns) -> (places of the fields in the row, the fast fill's plan, fast or not).
+_LOAD_PLANS: dict[tuple, tuple] = {}
 
 
 class EventBase(models.Model):
