@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm import TransitionNotAllowed
 
 from aftersales import selectors
 from aftersales.exceptions import CaseAmountError
@@ -28,7 +29,7 @@ from merchants.kernel.deadlines import save_batch
 from merchants.kernel.events import record_event, record_events
 from merchants.kernel.scoping import WRITE_ROLES, is_platform, require_role
 from merchants.kernel.tasks import enqueue
-from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, can_proceed, require_transition
+from merchants.kernel.workflow import ActorNotAllowedError, ApplicationError, require_transition
 from merchants.models import OrderItem
 
 log = logging.getLogger(__name__)
@@ -184,10 +185,10 @@ def transition_many(cases: Sequence[AfterSaleCase], method: str, *, now: datetim
     returns those, `updated_at` set (save_batch writes only the fields it is given). The others stay."""
     moved = []
     for case in cases:
-        bound = getattr(case, method)
-        if not can_proceed(bound):
+        try:  # the transition checks its source state and conditions itself: once, not twice
+            getattr(case, method)(now=now, **kwargs)
+        except TransitionNotAllowed:
             continue
-        bound(now=now, **kwargs)
         case.updated_at = now
         moved.append(case)
     return moved

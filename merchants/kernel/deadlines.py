@@ -251,43 +251,81 @@ def _preparer(field, connection) -> Callable[[Any], Any]:
 def save_batch(objs: Sequence[Model], fields: Sequence[str]) -> None:
     """Persist `fields` of locked rows, each row its own values, in one UPDATE (SQLite: per 1,000 rows).
 
-    PostgreSQL: `UPDATE … FROM unnest(%s::type[], …)`, one array per column (a handful of parameters
-    whatever the rows: the client-side query parser of psycopg costs per placeholder). SQLite (3.33+):
-    `WITH batch_values AS (VALUES (pk, v1, …), …) UPDATE … FROM batch_values`. Grouping rows by equal values instead wrote one UPDATE
-    per shop for approvals (each shop's return address differs).
+    PostgreSQL: a column with the same value in every row (a state, a timestamp: most of a sweep's) is one
+    scalar parameter; the others come from `unnest(%s::type[], …)`, one array per column — a handful of
+    parameters whatever the rows (psycopg's client-side query parser costs per placeholder); with no varying
+    column, `WHERE pk = ANY(%s)`. SQLite (3.33+): `WITH batch_values AS (VALUES (pk, v1, …), …) UPDATE … FROM
+    batch_values`. Grouping rows by equal values instead wrote one UPDATE per shop for approvals (each shop's
+    return address differs).
     """
     if not objs:
         return
     model = type(objs[0])
     meta = model._meta
     connection = connections[router.db_for_write(model)]
-    qn = connection.ops.quote_name
     concrete = [meta.get_field(name) for name in fields]
-    pk = meta.pk
-    columns = [pk, *concrete]
-    names = [qn(f"c{index}") for index in range(len(columns))]
-    table, alias = qn(meta.db_table), qn("batch_values")
-    assignments = ", ".join(
-        f"{qn(f.column)} = {alias}.{name}" for f, name in zip(concrete, names[1:], strict=True)
-    )
-    postgres = connection.vendor == "postgresql"
+    columns = [meta.pk, *concrete]
     preparers = [(f.attname, _preparer(f, connection)) for f in columns]
     with connection.cursor() as cursor:
-        step = len(objs) if postgres else SAVE_BATCH_ROWS  # PostgreSQL: one array per column, any length
-        for start in range(0, len(objs), step):
-            chunk = objs[start : start + step]
+        if connection.vendor == "postgresql":
+            values = [[prep(getattr(obj, attname)) for obj in objs] for attname, prep in preparers]
+            cursor.execute(*_update_sql_postgres(connection, meta.db_table, columns, values))
+            return
+        for start in range(0, len(objs), SAVE_BATCH_ROWS):
+            chunk = objs[start : start + SAVE_BATCH_ROWS]
             rows = [[prep(getattr(obj, attname)) for attname, prep in preparers] for obj in chunk]
-            if postgres:
-                columns_sql = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in columns)
-                head, source = "", f"unnest({columns_sql}) AS {alias} ({', '.join(names)})"
-                params = [list(column) for column in zip(*rows, strict=True)]
-            else:
-                row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-                head = f"WITH {alias} ({', '.join(names)}) AS (VALUES {', '.join([row] * len(rows))}) "
-                source = alias
-                params = [value for values in rows for value in values]
-            cursor.execute(
-                f"{head}UPDATE {table} SET {assignments} FROM {source} "
-                f"WHERE {table}.{qn(pk.column)} = {alias}.{names[0]}",
-                params,
-            )
+            cursor.execute(*_update_sql_values(connection, meta.db_table, columns, rows))
+
+
+def _same(values: list) -> bool:
+    first, kind = values[0], type(values[0])
+    return all(value == first and type(value) is kind for value in values)
+
+
+def _update_sql_postgres(connection, db_table: str, columns, values: list[list]) -> tuple[str, list]:
+    """UPDATE of the rows whose keys are values[0], each column its own values (column-wise lists)."""
+    qn = connection.ops.quote_name
+    table, alias = qn(db_table), qn("batch_values")
+    pk, pk_values = columns[0], values[0]
+    sets, set_params, varying = [], [], []
+    for field, column_values in zip(columns[1:], values[1:], strict=True):
+        if _same(column_values):
+            sets.append(f"{qn(field.column)} = %s::{field.cast_db_type(connection)}")
+            set_params.append(column_values[0])
+        else:
+            varying.append((field, column_values))
+    key = f"{table}.{qn(pk.column)}"
+    pk_type = pk.cast_db_type(connection)
+    if not varying:
+        return (
+            f"UPDATE {table} SET {', '.join(sets)} WHERE {key} = ANY(%s::{pk_type}[])",
+            [*set_params, pk_values],
+        )
+    names = [qn(f"c{index}") for index in range(len(varying) + 1)]
+    sets += [
+        f"{qn(field.column)} = {alias}.{name}" for (field, _), name in zip(varying, names[1:], strict=True)
+    ]
+    arrays = ", ".join(
+        [f"%s::{pk_type}[]", *(f"%s::{field.cast_db_type(connection)}[]" for field, _ in varying)]
+    )
+    return (
+        f"UPDATE {table} SET {', '.join(sets)} FROM unnest({arrays}) AS {alias} ({', '.join(names)}) "
+        f"WHERE {key} = {alias}.{names[0]}",
+        [*set_params, pk_values, *(column_values for _, column_values in varying)],
+    )
+
+
+def _update_sql_values(connection, db_table: str, columns, rows: list[list]) -> tuple[str, list]:
+    """The same UPDATE from a VALUES list (SQLite; rows of (pk, v1, …))."""
+    qn = connection.ops.quote_name
+    table, alias = qn(db_table), qn("batch_values")
+    names = [qn(f"c{index}") for index in range(len(columns))]
+    assignments = ", ".join(
+        f"{qn(f.column)} = {alias}.{name}" for f, name in zip(columns[1:], names[1:], strict=True)
+    )
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    return (
+        f"WITH {alias} ({', '.join(names)}) AS (VALUES {', '.join([row] * len(rows))}) "
+        f"UPDATE {table} SET {assignments} FROM {alias} WHERE {table}.{qn(columns[0].column)} = {alias}.{names[0]}",
+        [value for values in rows for value in values],
+    )

@@ -86,7 +86,7 @@ class MerchantOwned(models.Model):
         plan = _LOAD_PLANS.get(key)
         if plan is None:
             plan = _LOAD_PLANS[key] = _load_plan(cls, field_names, len(values))
-        places, pairs, fast = plan
+        places, names, fast = plan
         if not fast:
             if places is not None:
                 values = [models.DEFERRED if place is None else values[place] for place in places]
@@ -94,9 +94,7 @@ class MerchantOwned(models.Model):
         else:
             new = cls.__new__(cls)
             new._state = models.base.ModelState()
-            new.__dict__.update(
-                zip(pairs, values, strict=True) if places is None else ((a, values[i]) for a, i in pairs)
-            )
+            new.__dict__.update(zip(names, values, strict=True))
             if _records_initial_state(cls):
                 new._update_initial_state()
         new._state.adding = False
@@ -115,7 +113,7 @@ def _records_initial_state(cls) -> bool:
 
 
 def _load_plan(cls, field_names, width: int):
-    """(places or None, the fast fill's (attname…) or ((attname, place)…), whether the fast fill applies)."""
+    """(places or None, the attnames of the loaded values in their order, whether the fast fill applies)."""
     fields = cls._meta.concrete_fields
     places = None
     if width != len(fields):
@@ -126,13 +124,9 @@ def _load_plan(cls, field_names, width: int):
         and not models.signals.pre_init.has_listeners(cls)
         and not models.signals.post_init.has_listeners(cls)
     )
-    if places is None:
-        pairs = tuple(f.attname for f in fields)
-    else:
-        pairs = tuple(
-            (f.attname, place) for f, place in zip(fields, places, strict=True) if place is not None
-        )
-    return places, pairs, fast
+    # Django hands the loaded values in the order of the concrete fields, the deferred ones left out.
+    names = tuple(f.attname for f, place in zip(fields, places or fields, strict=True) if place is not None)
+    return places, names, fast
 
 
 # (model, names of the loaded columns) -> (places of the fields in the row, the fast fill's plan, fast or not).
