@@ -654,3 +654,37 @@ def test_B5_a_set_based_import_validates_outside_any_transaction_and_writes_in_o
 
     for feed in (CaseRequestResource, ReviewFeedResource):  # their previews run the services, rolled back
         assert not runner.validates_read_only(feed(actor=clerk))
+
+
+# --------------------------------------------------------------------------------------------
+# A member of several shops
+
+
+def test_B5_a_member_of_two_shops_sees_their_own_jobs_and_nobody_else_does(client, shop, other_shop, clerk):
+    from merchants.kernel.vocabulary import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    both = UserFactory(username="both_shops")
+    MembershipFactory(merchant=shop, role=Role.AGENT, user=both)
+    MembershipFactory(merchant=other_shop, role=Role.AGENT, user=both)
+    mine = _job(both, csv_bytes(good_rows(2)))
+    assert mine.merchant_id is None  # for no one shop: the file may hold rows of each
+    theirs = _job(clerk, csv_bytes(good_rows(2)))  # clerk1: shop1 only, so the job is shop1's
+    assert theirs.merchant_id == shop.pk
+
+    login(client, both)
+    listing = client.get(reverse("workbench:merchants_importjob_changelist"))
+    assert listing.status_code == 200
+    shown = {job.pk for job in listing.context["cl"].result_list}
+    assert shown == {mine.pk, theirs.pk}  # their own, and their shop1's
+    assert client.get(reverse("workbench:merchants_importjob_change", args=[mine.pk])).status_code == 200
+    assert client.get(reverse("workbench:merchants_importjob_status", args=[mine.pk])).json()["id"] == mine.pk
+
+    login(client, clerk)  # a member of shop1 only never sees the two-shop member's job
+    shown = {
+        job.pk
+        for job in client.get(reverse("workbench:merchants_importjob_changelist")).context["cl"].result_list
+    }
+    assert shown == {theirs.pk}
+    assert client.get(reverse("workbench:merchants_importjob_change", args=[mine.pk])).status_code == 404
+    assert client.get(reverse("workbench:merchants_importjob_status", args=[mine.pk])).status_code == 404

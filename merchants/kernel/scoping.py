@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from merchants.kernel.vocabulary import ActorKind, MerchantStatus, Role
@@ -101,7 +101,8 @@ def sees_all(actor) -> bool:
 
 def scope_to_actor(queryset: QuerySet, actor) -> QuerySet:
     """The rows of `queryset` the actor may see: all for the system and platform staff, their shops for a
-    member, none for the buyer or an anonymous visitor."""
+    member, none for the buyer or an anonymous visitor. A model with a `starter_path` (the centers' jobs)
+    also shows a member the rows of no shop that they started themselves."""
     path = getattr(queryset.model, "merchant_path", None)
     if path is None:
         raise TypeError(f"{queryset.model.__name__} is not merchant-owned; it cannot be scoped.")
@@ -110,7 +111,11 @@ def scope_to_actor(queryset: QuerySet, actor) -> QuerySet:
     shop_ids = merchant_ids_for(actor)  # [] for BUYER and anonymous users: roles_for() knows only members
     if not shop_ids:
         return queryset.none()
-    return queryset.filter(**{f"{path or 'pk'}__in": shop_ids})
+    visible = Q(**{f"{path or 'pk'}__in": shop_ids})
+    starter = getattr(queryset.model, "starter_path", None)
+    if starter and path:  # a row of no shop that this member started (a multi-shop member's job)
+        visible |= Q(**{f"{path}__isnull": True, starter: actor})
+    return queryset.filter(visible)
 
 
 def merchant_id_of(obj: Model) -> int:

@@ -42,7 +42,12 @@ def member_may(request, obj, roles) -> bool:
         return True
     if obj is None:
         return any(role in roles for role in roles_for(user).values())
-    return role_for(user, merchant_id_of(obj)) in roles
+    shop_id = merchant_id_of(obj)
+    if shop_id is None:  # a row of no shop (a multi-shop member's job): its starter, by any of their roles
+        starter = getattr(type(obj), "starter_path", None)
+        mine = bool(starter) and getattr(obj, f"{starter}_id", None) == user.pk
+        return mine and any(role in roles for role in roles_for(user).values())
+    return role_for(user, shop_id) in roles
 
 
 def message_errors(request, error: ValidationError) -> None:

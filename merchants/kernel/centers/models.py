@@ -33,6 +33,9 @@ class JobBase(AttachmentBase):
     """Who started what, on which site, when; its state, progress (0-100) and rows."""
 
     merchant_path = "merchant"
+    # A member of several shops starts jobs for no one shop (their file may hold rows of each): such a job,
+    # with no shop, is seen by the member who started it (merchants.kernel.scoping.scope_to_actor).
+    starter_path = "user"
 
     merchant = models.ForeignKey(
         Merchant, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("店铺")
