@@ -83,10 +83,10 @@ CASE_FIELDS = (
     "type",
     "status",
     "amount",
-    "deadline_at",
+    "deadline_at",  # the voucher deadline pay_in_advance's violation names (its episode)
     "merchant_deadline_at",
     "closed_at",
-    "updated_at",
+    # not updated_at: every move sets it before the row is saved (a deferred field set is never loaded)
     "escalated",
     "excluded_from_assessment",
     "refunded_amount",

@@ -132,7 +132,9 @@ def record_events(
     rows = []
     for subject in subjects:
         extra = dict(per_subject(subject)) if per_subject else {}
-        row_params = {**shared, **jsonable(extra.pop("params", None))}
+        own = extra.pop("params", None)
+        # Rows nobody reads back share one params dict (COPY encodes it once); returned rows get their own.
+        row_params = shared if not (own or returning) else {**shared, **jsonable(own)}
         target = extra.pop("target_status", None)
         if target is None:
             target = getattr(subject, "status", "") or ""
@@ -178,6 +180,7 @@ def _copy_events(
             )
             ids = [pk_value for (pk_value,) in cursor.fetchall()]
         values = []
+        encoded: dict[int, tuple[Any, str]] = {}  # one JSON text per shared dict (the batch's common params)
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for pk_value, row in zip(ids, rows, strict=True):
                 if returning:
@@ -188,11 +191,22 @@ def _copy_events(
                 out = list(python)
                 for i, encoder in json_at:
                     if out[i] is not None:
-                        out[i] = json.dumps(out[i], cls=encoder)
+                        out[i] = _encoded(out[i], encoder, encoded)
                 copy.write_row(out)
     if not returning:
         return []
     return [model.from_db(connection.alias, attnames, python) for python in values]
+
+
+def _encoded(value, encoder, cache: dict[int, tuple[Any, str]]) -> str:
+    """json.dumps of `value`, once per object: the rows of a batch share their params and data dicts. The
+    object is kept beside its text, so its id cannot be reused by another while the cache lives."""
+    hit = cache.get(id(value))
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    text = json.dumps(value, cls=encoder)
+    cache[id(value)] = (value, text)
+    return text
 
 
 def sentences(events: Iterable[EventBase]) -> list[str]:
