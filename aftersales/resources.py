@@ -24,8 +24,7 @@ from aftersales import services
 from aftersales.models import AfterSaleCase
 from aftersales.transitions import CaseStatus, CaseType, Reason
 from merchants.kernel.importing import BatchResult, SpreadsheetResource, any_of
-from merchants.kernel.scoping import is_platform, scope_to_actor
-from merchants.models import Order, OrderItem
+from merchants.kernel.scoping import is_platform
 from merchants.resources.cells import parse_count
 from merchants.resources.common import (
     Cells,
@@ -37,6 +36,7 @@ from merchants.resources.common import (
     preview_of,
     run_actions,
 )
+from merchants.resources.order_rows import orders_and_items, pick_item
 from merchants.resources.shipping import carrier_code
 from merchants.tracking import normalise_tracking
 
@@ -136,16 +136,7 @@ class CaseRequestResource(SpreadsheetResource):
         rows = list(enumerate(dataset, start=1))
 
         # one lookup each: the orders, their items, the cases named by number
-        numbers = {cell_text(cells(v, "order_no")) for _n, v in rows} - {""}
-        orders = {
-            o.order_no: o
-            for o in any_of(scope_to_actor(Order.objects.all(), self.actor), "order_no", numbers)
-        }
-        items: dict[int, list[OrderItem]] = {}
-        for item in any_of(
-            OrderItem.objects.select_related("sku", "product"), "order_id", [o.pk for o in orders.values()]
-        ):
-            items.setdefault(item.order_id, []).append(item)
+        orders, items = orders_and_items(self.actor, (cell_text(cells(v, "order_no")) for _n, v in rows))
         case_nos = {cell_text(cells(v, "case_no")) for _n, v in rows} - {""}
         by_no = {
             c.case_no: c.pk for c in any_of(AfterSaleCase.objects.only("id", "case_no"), "case_no", case_nos)
@@ -190,7 +181,7 @@ class CaseRequestResource(SpreadsheetResource):
                         else gettext("请填写订单号（或售后单号）。"),
                     )
                     continue
-                item = self._item(items.get(order.pk, []), cell_text(cells(values, "item")))
+                item = pick_item(items.get(order.pk, []), cell_text(cells(values, "item")))
                 if isinstance(item, str):
                     err(number, col["item"], item)
                     continue
@@ -227,17 +218,6 @@ class CaseRequestResource(SpreadsheetResource):
         return batch.finish(import_types, preview_of(self, dataset))
 
     # -- rows
-
-    @staticmethod
-    def _item(items, code):
-        if not code:
-            if len(items) == 1:
-                return items[0]
-            return gettext("订单有多件商品，请填写商品SKU。")
-        for item in items:
-            if (item.sku_id and item.sku.sku_code == code) or item.product.spu_id == code:
-                return item
-        return gettext("订单中没有商品 %(code)s。") % {"code": code}
 
     @staticmethod
     def _open_values(values, cells, money):

@@ -16,11 +16,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export import fields
 
-from merchants.kernel.importing import BatchResult, SpreadsheetResource, any_of
-from merchants.kernel.scoping import is_platform, scope_to_actor
-from merchants.models import Order, OrderItem
+from merchants.kernel.importing import BatchResult, SpreadsheetResource
+from merchants.kernel.scoping import is_platform
 from merchants.resources.cells import local_text, parse_moment
 from merchants.resources.common import Cells, TextWidget, cell_plain, cell_text, preview_of, run_actions
+from merchants.resources.order_rows import orders_and_items, pick_item
 from reviews import services
 from reviews.models import Review
 
@@ -89,16 +89,7 @@ class ReviewFeedResource(SpreadsheetResource):
         batch.formula_errors()
         cells = Cells(self, dataset)
         col = cells.column
-        numbers = {cell_text(cells(v, "order_no")) for v in dataset} - {""}
-        orders = {
-            o.order_no: o
-            for o in any_of(scope_to_actor(Order.objects.all(), self.actor), "order_no", numbers)
-        }
-        items: dict[int, list[OrderItem]] = {}
-        for item in any_of(
-            OrderItem.objects.select_related("sku", "product"), "order_id", [o.pk for o in orders.values()]
-        ):
-            items.setdefault(item.order_id, []).append(item)
+        orders, items = orders_and_items(self.actor, (cell_text(cells(v, "order_no")) for v in dataset))
 
         actions = []
         for number, values in enumerate(dataset, start=1):
@@ -117,7 +108,7 @@ class ReviewFeedResource(SpreadsheetResource):
             if order is None:
                 err(number, col["order_no"], gettext("订单号「%(no)s」不存在。") % {"no": order_no})
                 continue
-            item = _item(items.get(order.pk, []), cell_text(cells(values, "item")))
+            item = pick_item(items.get(order.pk, []), cell_text(cells(values, "item")))
             if isinstance(item, str):
                 err(number, col["item"], item)
                 continue
@@ -176,17 +167,6 @@ class ReviewFeedResource(SpreadsheetResource):
 
     def dehydrate_created_at(self, review):
         return local_text(review.created_at)
-
-
-def _item(items, code):
-    if not code:
-        if len(items) == 1:
-            return items[0]
-        return gettext("订单有多件商品，请填写商品SKU。")
-    for item in items:
-        if (item.sku_id and item.sku.sku_code == code) or item.product.spu_id == code:
-            return item
-    return gettext("订单中没有商品 %(code)s。") % {"code": code}
 
 
 def _refused(exc, col, default="action"):
