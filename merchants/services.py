@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django_fsm import TransitionNotAllowed
 
 from merchants import selectors
 from merchants.kernel.checks import clean_text, pk_of
@@ -1041,15 +1042,16 @@ def _expire_unpaid(order: Order, *, now: datetime) -> Order:
 def auto_cancel_unpaid(orders: Sequence[Order], now: datetime) -> int:
     """The batch form of _expire_unpaid, on rows the sweep locked; returns how many changed."""
     from merchants.kernel.deadlines import save_batch
-    from merchants.kernel.workflow import can_proceed
 
     changed = []
     reason = _unpaid_reason()
     for order in orders:
-        if order.status == OrderStatus.UNPAID and can_proceed(order.cancel):
+        try:  # the transition re-checks the state itself (a person may have acted since the ids were read)
             order.cancel(at=now, reason=reason)
-            order.updated_at = now
-            changed.append(order)
+        except TransitionNotAllowed:
+            continue
+        order.updated_at = now
+        changed.append(order)
     save_batch(changed, CANCEL_FIELDS)
     record_events(changed, EventKind.AUTO_CANCELLED, source=OrderStatus.UNPAID, at=now)
     return len(changed)
@@ -1067,23 +1069,30 @@ def _auto_receive(order: Order, *, now: datetime) -> Order:
 def auto_confirm_receipt(orders: Sequence[Order], now: datetime) -> int:
     """The batch form of _auto_receive, on rows the sweep locked; returns how many changed."""
     from merchants.kernel.deadlines import save_batch
-    from merchants.kernel.workflow import can_proceed
 
-    cycles = dict(
-        Merchant.objects.filter(pk__in={o.merchant_id for o in orders}).values_list("pk", "settlement_cycle")
-    )
+    # confirm_receipt() reads the shop's settlement cycle: one query for the batch, one instance per shop.
+    shops = {
+        pk: Merchant(pk=pk, settlement_cycle=cycle)
+        for pk, cycle in Merchant.objects.filter(pk__any={o.merchant_id for o in orders}).values_list(
+            "pk", "settlement_cycle"
+        )
+    }
     changed = []
     for order in orders:
-        if not can_proceed(order.confirm_receipt):
+        order.merchant = shops[order.merchant_id]
+        try:
+            order.confirm_receipt(at=now)
+        except TransitionNotAllowed:
             continue
-        # confirm_receipt() reads the merchant's settlement cycle; give it without a query per row.
-        order.merchant = Merchant(pk=order.merchant_id, settlement_cycle=cycles[order.merchant_id])
-        order.confirm_receipt(at=now)
         order.updated_at = now
         changed.append(order)
     save_batch(changed, RECEIPT_FIELDS)
     record_events(changed, EventKind.AUTO_RECEIVED, source=OrderStatus.SHIPPED, at=now)
     return len(changed)
+
+
+# What the two order sweeps load of a due row: the transitions write every other field they save.
+SWEPT_ORDER_FIELDS = ("merchant_id", "status", "deadline_at")
 
 
 def cancel_due_unpaid(*, now: datetime, limit: int | None = None, resume: dict | None = None):
@@ -1093,7 +1102,8 @@ def cancel_due_unpaid(*, now: datetime, limit: int | None = None, resume: dict |
     """
     from merchants.kernel.deadlines import Sweep, run_sweeps
 
-    sweep = Sweep("unpaid", Order.objects.filter(status=OrderStatus.UNPAID), auto_cancel_unpaid)
+    unpaid = Order.objects.filter(status=OrderStatus.UNPAID).only(*SWEPT_ORDER_FIELDS)
+    sweep = Sweep("unpaid", unpaid, auto_cancel_unpaid)
     return run_sweeps([sweep], now=now, limit=limit, resume=resume)
 
 
@@ -1101,7 +1111,8 @@ def confirm_due_receipts(*, now: datetime, limit: int | None = None, resume: dic
     """S-5 sweep: shipped orders past the receipt period become received (at most `limit` rows)."""
     from merchants.kernel.deadlines import Sweep, run_sweeps
 
-    sweep = Sweep("shipped", Order.objects.filter(status=OrderStatus.SHIPPED), auto_confirm_receipt)
+    shipped = Order.objects.filter(status=OrderStatus.SHIPPED).only(*SWEPT_ORDER_FIELDS)
+    sweep = Sweep("shipped", shipped, auto_confirm_receipt)
     return run_sweeps([sweep], now=now, limit=limit, resume=resume)
 
 

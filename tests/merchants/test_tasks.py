@@ -308,6 +308,33 @@ def test_M3_cancel_task_reads_only_due_rows(shop, clerk):
         assert '"merchants_order"."deadline_at" <=' in sql
 
 
+def test_M3_S5_the_sweeps_take_the_same_queries_for_more_due_orders(shop, other_shop, clerk, other_clerk):
+    """No query per row: the due orders are loaded with what their moves read (SWEPT_ORDER_FIELDS), the
+    shops' settlement cycles in one query; a field deferred and then read would cost one per order."""
+    counts = []
+    for round_, due in enumerate((2, 6)):
+        start = T0 + timedelta(days=30 * round_)
+        with time_machine.travel(start, tick=False):
+            unpaid = [_place(shop) for _ in range(due)]
+        shipped = [
+            _shipped(shop if i % 2 else other_shop, clerk if i % 2 else other_clerk, start)
+            for i in range(due)
+        ]
+        with CaptureQueriesContext(connection) as cancelling:
+            assert _run(tasks.cancel_unpaid_orders, start + timedelta(hours=25)) == due
+        with CaptureQueriesContext(connection) as receiving:
+            assert _run(tasks.auto_confirm_receipts, start + timedelta(days=15, minutes=1)) == due
+        counts.append((len(cancelling), len(receiving)))
+        cancelled = Order.objects.filter(pk__in=[o.pk for o in unpaid])
+        assert {o.status for o in cancelled} == {OrderStatus.CANCELLED}
+        assert all(o.cancelled_at and o.cancel_reason for o in cancelled)
+        received = Order.objects.filter(pk__in=[o.pk for o in shipped])
+        assert {o.status for o in received} == {OrderStatus.RECEIVED}
+        assert all(o.settlement_due_on and o.received_at and o.deadline_at is None for o in received)
+        assert OrderEvent.objects.filter(order__in=received, kind=EventKind.AUTO_RECEIVED).count() == due
+    assert counts[0] == counts[1]  # 2 due or 6 due: the same queries
+
+
 # --- The deadline engine (merchants/deadlines.py)
 
 
