@@ -156,9 +156,6 @@ class ReviewAdmin(ObjectActionsMixin, QuickTabsMixin, FastListMixin, Spreadsheet
 
     # -- who may do what
 
-    def is_platform_site(self) -> bool:
-        return not is_workbench(self.admin_site)
-
     def has_add_permission(self, request, *args):
         return False  # buyers write reviews (imports, the buyer feed), never typed in here
 

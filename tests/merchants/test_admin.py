@@ -682,3 +682,33 @@ def test_workbench_user_without_membership_is_refused(client, db):
     assert "不是任何店铺的成员" in response.content.decode()
     assert "_auth_user_id" not in client.session
     assert stranger.is_authenticated
+
+
+def test_M2_staff_share_the_all_shops_order_tab_counts_for_a_few_seconds_members_never(
+    client, settings, shop, clerk, superuser
+):
+    """The staff order list counts its tabs over every shop's orders (two scans of the table): staff share
+    one result for SHOUHOU_STAFF_COUNTS_CACHE_SECONDS, as on the case list; a shop's own counts stay exact."""
+    from django.core.cache import cache
+
+    settings.SHOUHOU_STAFF_COUNTS_CACHE_SECONDS = 30
+    cache.clear()
+    OrderFactory(merchant=shop, payment_method=PaymentMethod.COD, status=OrderStatus.AWAITING_CONFIRMATION)
+
+    def awaiting(path):
+        tabs = {str(tab["title"]): tab for tab in client.get(path).context["order_tabs"]}
+        return tabs["待确认"]["count"]
+
+    staff_list = reverse("admin:merchants_order_changelist")
+    client.force_login(superuser)
+    assert awaiting(staff_list) == 1
+    OrderFactory(merchant=shop, payment_method=PaymentMethod.COD, status=OrderStatus.AWAITING_CONFIRMATION)
+    assert awaiting(staff_list) == 1  # shared for a few seconds
+    cache.clear()
+    assert awaiting(staff_list) == 2
+
+    login(client, clerk)
+    assert awaiting(ORDERS) == 2
+    OrderFactory(merchant=shop, payment_method=PaymentMethod.COD, status=OrderStatus.AWAITING_CONFIRMATION)
+    assert awaiting(ORDERS) == 3  # never cached for a member
+    cache.clear()

@@ -153,9 +153,6 @@ class TicketAdmin(ObjectActionsMixin, QuickTabsMixin, FastListMixin, MerchantSco
 
     # -- who may do what
 
-    def is_platform_site(self) -> bool:
-        return not is_workbench(self.admin_site)
-
     def has_add_permission(self, request, *args):
         return False
 

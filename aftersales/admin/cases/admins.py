@@ -50,9 +50,6 @@ class CaseAdmin(
         # The buyer feed is the platform's (B-1): /admin/ only, platform staff only.
         return not is_workbench(self.admin_site) and is_platform(request.user)
 
-    def is_platform_site(self) -> bool:
-        return not is_workbench(self.admin_site)
-
     def has_act_permission(self, request) -> bool:
         """Bulk moves: a member who may act in at least one shop (workbench), platform staff (/admin/)."""
         if is_workbench(self.admin_site):

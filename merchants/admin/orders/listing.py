@@ -181,15 +181,18 @@ class OrderListMixin(QuickTabsMixin):
         return ORDER_TABS
 
     def quick_tab_counts(self, request) -> dict[str, int]:
-        found = open_order_counts(
-            self.get_queryset(request), statuses=(OrderStatus.AWAITING_CONFIRMATION, *SHIPPABLE_STATES)
-        )
-        return {
-            "awaiting": found[OrderStatus.AWAITING_CONFIRMATION],
-            "to_ship": found[OrderStatus.TO_SHIP],
-            "partial": found[OrderStatus.PARTIALLY_SHIPPED],
-            "late": found["late"],
-        }
+        def count():
+            found = open_order_counts(
+                self.get_queryset(request), statuses=(OrderStatus.AWAITING_CONFIRMATION, *SHIPPABLE_STATES)
+            )
+            return {
+                "awaiting": found[OrderStatus.AWAITING_CONFIRMATION],
+                "to_ship": found[OrderStatus.TO_SHIP],
+                "partial": found[OrderStatus.PARTIALLY_SHIPPED],
+                "late": found["late"],
+            }
+
+        return self.shared_for_staff(request, "merchants:orders", count)  # two scans of 1M orders: ~60 ms
 
     def status_tabs(self, request) -> list[dict]:
         return self.quick_tab_links(request)

@@ -100,6 +100,10 @@ class RolePermissionsMixin:
             return member_may(request, None, ALL_ROLES)
         return super().has_module_permission(request)
 
+    def is_platform_site(self) -> bool:
+        """This admin is mounted on the platform's site (/admin/), not the merchants' workbench."""
+        return not is_workbench(self.admin_site)
+
     def has_view_permission(self, request, obj=None):
         if is_workbench(self.admin_site):
             return member_may(request, obj, ALL_ROLES)
