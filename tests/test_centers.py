@@ -523,6 +523,13 @@ def test_B6_the_copy_path_writes_the_same_csv_as_the_python_path(shop, clerk):
     assert rows[rejected.case_no][header.index("处理人")] == "clerk1"
 
 
+def _one_pass_only():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-pass import is PostgreSQL's (export DATABASE_URL=$(scripts/pg.sh start))")
+
+
 def _record_imports(monkeypatch):
     from django.db import connection
 
@@ -543,10 +550,7 @@ def _record_imports(monkeypatch):
 def test_B5_on_postgresql_each_chunk_is_validated_and_written_once_in_the_one_transaction(
     shop, clerk, monkeypatch, settings
 ):
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("the one-pass import is PostgreSQL's (export DATABASE_URL=$(scripts/pg.sh start))")
+    _one_pass_only()
     calls, base = _record_imports(monkeypatch)
     settings.SHOUHOU_IMPORT_CHUNK_ROWS = 2
     job = _job(clerk, csv_bytes(good_rows(5)))
@@ -564,10 +568,7 @@ def test_B5_on_postgresql_each_chunk_is_validated_and_written_once_in_the_one_tr
 def test_B3_on_postgresql_after_a_bad_chunk_the_rest_is_only_validated_and_nothing_stays(
     shop, clerk, monkeypatch, settings
 ):
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("the one-pass import is PostgreSQL's (export DATABASE_URL=$(scripts/pg.sh start))")
+    _one_pass_only()
     calls, _base = _record_imports(monkeypatch)
     settings.SHOUHOU_IMPORT_CHUNK_ROWS = 2
     rows = good_rows(6)
@@ -590,12 +591,11 @@ def test_B5_on_postgresql_the_progress_shows_to_others_while_the_one_transaction
     shop, clerk, monkeypatch, settings
 ):
     """The page polls the job row from another connection: it must see the rows and progress move."""
-    from django.db import DEFAULT_DB_ALIAS, connection, connections
+    from django.db import DEFAULT_DB_ALIAS, connections
 
     from merchants.resources import ProductResource
 
-    if connection.vendor != "postgresql":
-        pytest.skip("the one-pass import is PostgreSQL's (export DATABASE_URL=$(scripts/pg.sh start))")
+    _one_pass_only()
     settings.SHOUHOU_IMPORT_CHUNK_ROWS = 2
     job = _job(clerk, csv_bytes(good_rows(6)))
     seen = []
