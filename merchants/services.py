@@ -545,8 +545,9 @@ def _by_ids(queryset, ids: Sequence[int], column: str = "id"):
     from django.db import connection  # noqa: PLC0415
 
     if connection.vendor == "postgresql":
-        table = queryset.model._meta.db_table
-        return queryset.extra(where=[f'"{table}"."{column}" = ANY(%s)'], params=[list(ids)])
+        from merchants.kernel.importing import any_sql  # noqa: PLC0415
+
+        return queryset.extra(where=[any_sql(queryset.model, column)], params=[list(ids)])
     return queryset.filter(**{f"{column}__in": list(ids)})
 
 
