@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -163,21 +164,25 @@ class OrdersRefused(ApplicationError):
         super().__init__(first.messages[0], code=first.code)
 
 
+_PAYMENT_METHODS = frozenset(PaymentMethod.values)  # Choices.values builds a new list on every read
+
+
 def _order_row(draft: OrderDraft, settings_: PlatformSettings, now: datetime) -> dict:
     """M-2 on one draft: the checks, and the Order's columns (state, paid time, unpaid deadline)."""
     merchant = draft.merchant
+    merchant_id = merchant.pk
     address_fields = clean_address(draft.address) if draft.address is not None else {}
     placed_at = draft.placed_at or now
     if not draft.lines:
         raise ApplicationError(_("订单至少需要一件商品。"), code="lines")
     for line in draft.lines:
-        if line.product.merchant_id != merchant.pk or (line.sku and line.sku.merchant_id != merchant.pk):
+        if line.product.merchant_id != merchant_id or (line.sku and line.sku.merchant_id != merchant_id):
             raise ApplicationError(
                 _("商品「%(name)s」不属于该店铺。") % {"name": line.product.name}, code="product"
             )
         if line.quantity < 1 or line.paid_amount < 0:
             raise ApplicationError(_("商品数量须至少为 1，金额不能为负。"), code="quantity")
-    if draft.payment_method not in PaymentMethod.values:
+    if draft.payment_method not in _PAYMENT_METHODS:
         raise ApplicationError(
             _("未知的支付方式：%(value)s") % {"value": draft.payment_method}, code="payment_method"
         )
@@ -189,7 +194,7 @@ def _order_row(draft: OrderDraft, settings_: PlatformSettings, now: datetime) ->
         status, paid_at = OrderStatus.UNPAID, None
         deadline = placed_at + timedelta(hours=settings_.unpaid_cancel_hours)  # M-3
     return {
-        "merchant_id": merchant.pk,
+        "merchant_id": merchant_id,
         "order_no": draft.order_no,
         "buyer_id": draft.buyer_id,
         "buyer_name": draft.buyer_name,
@@ -273,12 +278,16 @@ def _count_shop_days(rows: Iterable[dict]) -> None:
     L-3: a cod order counts on the day it was placed, an online order when paid (never while unpaid).
     """
     days: dict[tuple[int, date], list] = {}
+    zone = timezone.get_current_timezone()  # once, not per row (localdate() looks it up each time)
     for row in rows:
         cod = row["payment_method"] == PaymentMethod.COD
         at = row["placed_at"] if cod else row.get("paid_at")
         if at is None:
             continue
-        bucket = days.setdefault((row["merchant_id"], timezone.localdate(at)), [0, Decimal("0"), at])
+        day = (
+            at.astimezone(zone).date() if at.tzinfo is not None else timezone.localdate(at)
+        )  # naive: refused
+        bucket = days.setdefault((row["merchant_id"], day), [0, Decimal("0"), at])
         bucket[0] += 1
         bucket[1] += row["paid_amount"]
     for (merchant_id, _day), (orders, amount, at) in days.items():
@@ -309,6 +318,10 @@ _ORDER_COLUMNS = (
 )
 
 
+_BLANK_ORDER = dict.fromkeys(_ORDER_COLUMNS, "")
+_order_tuple = itemgetter(*_ORDER_COLUMNS)  # a row dict -> its COPY tuple, in one C call
+
+
 @transaction.atomic
 def place_orders(drafts: Sequence[OrderDraft], *, actor, check_only: bool = False) -> list[int]:
     """The batch form of place_order (M-2): every draft checked as place_order checks it; all or none.
@@ -329,14 +342,15 @@ def place_orders(drafts: Sequence[OrderDraft], *, actor, check_only: bool = Fals
     refusals, rows = [], []
     for draft in drafts:
         try:
-            if draft.merchant.pk not in allowed:
+            merchant_id = draft.merchant.pk
+            if merchant_id not in allowed:
                 try:
-                    require_role(actor, draft.merchant.pk, WRITE_ROLES)
-                    allowed[draft.merchant.pk] = None
+                    require_role(actor, merchant_id, WRITE_ROLES)
+                    allowed[merchant_id] = None
                 except ApplicationError as exc:
-                    allowed[draft.merchant.pk] = exc
-            if allowed[draft.merchant.pk] is not None:
-                raise allowed[draft.merchant.pk]
+                    allowed[merchant_id] = exc
+            if allowed[merchant_id] is not None:
+                raise allowed[merchant_id]
             row = _order_row(draft, settings_, now)
             if draft.order_no in taken:
                 raise _duplicate(draft.order_no)
@@ -356,7 +370,7 @@ def place_orders(drafts: Sequence[OrderDraft], *, actor, check_only: bool = Fals
             ids = insert_rows(
                 Order,
                 list(_ORDER_COLUMNS),
-                [tuple(row.get(c, "") for c in _ORDER_COLUMNS) for _d, row in rows],
+                [_order_tuple({**_BLANK_ORDER, **row}) for _d, row in rows],
                 with_ids=True,
             )
     except IntegrityError as exc:  # another import placed one of these numbers meanwhile
@@ -368,14 +382,14 @@ def place_orders(drafts: Sequence[OrderDraft], *, actor, check_only: bool = Fals
         ["merchant_id", "order_id", "product_id", "sku_id", "quantity", "paid_amount"],
         [
             (
-                draft.merchant.pk,
+                row["merchant_id"],
                 order_id,
                 line.product.pk,
                 line.sku.pk if line.sku else None,
                 line.quantity,
                 line.paid_amount,
             )
-            for (draft, _row), order_id in zip(rows, ids, strict=True)
+            for (draft, row), order_id in zip(rows, ids, strict=True)
             for line in draft.lines
         ],
     )

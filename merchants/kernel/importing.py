@@ -199,7 +199,7 @@ def read_table(data: bytes) -> tablib.Dataset:
 
 
 def _strip_all(raw):
-    return [value.strip() for value in raw]
+    return list(map(str.strip, raw))  # a CSV row: every cell a str
 
 
 def _restore_all(raw):

@@ -86,6 +86,9 @@ ORDER_ERROR_COLUMNS = {
 }
 
 
+_YES_NO = YesNoWidget()  # one reader for every order's 已付款 cell
+
+
 class OrderResource(ShopRowsMixin, SpreadsheetResource):
     shop = fields.Field(column_name=_("店铺编码"), widget=TextWidget())
     order_no = fields.Field(column_name=_("订单号"), widget=TextWidget())
@@ -183,11 +186,10 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
         # the order's first (valid) row is that order without parsing them again.
         line_values: dict[tuple, tuple] = {}  # (quantity cell, amount cell) -> parsed, per distinct text
         err = batch.error
-        for number, cells_ in enumerate(cells.rows(dataset, HEAD_CELLS + LINE_CELLS), start=1):
-            raw_head, (spu_cell, sku_cell, quantity_cell, paid_cell) = (
-                cells_[:HEAD_WIDTH],
-                cells_[HEAD_WIDTH:],
-            )
+        heads = cells.rows(dataset, HEAD_CELLS)
+        for number, (raw_head, (spu_cell, sku_cell, quantity_cell, paid_cell)) in enumerate(
+            zip(heads, cells.rows(dataset, LINE_CELLS), strict=True), start=1
+        ):
             order_no = cell_text(raw_head[1])
             order = orders.get(order_no)
             if order is None or order["raw"] != raw_head:
@@ -245,8 +247,9 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
         drafts, import_types = [], {}
         for order_no, order in orders.items():
             shop, lines, bad = order["shop"], [], False
+            shop_id = shop.pk
             for number, spu_id, sku_code, quantity, paid_amount in order["lines"]:
-                product = products.get((shop.pk, spu_id))
+                product = products.get((shop_id, spu_id))
                 if product is None:
                     batch.error(
                         number,
@@ -258,8 +261,8 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
                     continue
                 sku = None
                 if sku_code:
-                    sku = skus.get((shop.pk, sku_code))
-                    if sku is None or sku.product_id != product.pk:
+                    sku = skus.get((shop_id, sku_code))
+                    if sku is None or sku.product_id != product.id:
                         batch.error(
                             number,
                             col["sku_code"],
@@ -276,7 +279,7 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
             head = order["head"]
             found = existing.get(order_no)
             if found is not None:
-                if found == _signature(shop.pk, head, lines):
+                if found == _signature(shop_id, head, lines):
                     for number, *_rest in order["lines"]:
                         import_types[number] = "skip"
                     continue
@@ -361,7 +364,7 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
         head["buyer_phone"] = texts["buyer_phone"]
         head["payment_method"] = method
         try:
-            paid = YesNoWidget().clean(paid_cell)
+            paid = _YES_NO.clean(paid_cell)
             head["paid"] = True if paid is None else paid
         except ValueError as exc:
             err(number, col["paid"], str(exc))
