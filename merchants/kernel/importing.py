@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import tablib
@@ -557,18 +558,22 @@ _INTEGER_FIELDS = frozenset(
 )
 
 
+_TEXT_FIELDS = frozenset({"CharField", "TextField", "SlugField", "EmailField", "URLField"})
+
+
 def any_sql(model, column: str) -> str:
     """`"table"."column" = ANY(%s::type[])`: one array parameter for a list of values (PostgreSQL).
 
     The cast matters: psycopg sends a list of small ints as `smallint[]`, and a bigint column compared
     with a smallint array is tested element by element (no hashed lookup): 20,000 ids took 0.6 s, a
-    quadratic cost. Integer columns (and foreign keys) compare with `bigint[]`, every other with `text[]`
-    (a `varchar(n)[]` cast would cut longer values short). The lead's kernel lookup `pk__any` will
-    take this over."""
+    quadratic cost. Integer columns (and foreign keys) compare with `bigint[]`, text columns with `text[]`
+    (a `varchar(n)[]` cast would cut longer values short); any other (a date) keeps the type psycopg
+    gives its values. The lead's kernel lookup `pk__any` will take this over."""
     field = next(f for f in model._meta.concrete_fields if f.column == column)
     target = field.target_field if field.is_relation else field
-    kind = "bigint" if target.get_internal_type() in _INTEGER_FIELDS else "text"
-    return f'"{model._meta.db_table}"."{column}" = ANY(%s::{kind}[])'
+    kind = target.get_internal_type()
+    cast = "::bigint[]" if kind in _INTEGER_FIELDS else "::text[]" if kind in _TEXT_FIELDS else ""
+    return f'"{model._meta.db_table}"."{column}" = ANY(%s{cast})'
 
 
 def any_of(queryset, field: str, values):
@@ -587,12 +592,17 @@ def any_of(queryset, field: str, values):
         yield from queryset.filter(**{f"{field}__in": values[start : start + 500]})
 
 
-def insert_rows(model, columns: list[str], rows: list[tuple], *, with_ids: bool = False) -> list[int] | None:
+def insert_rows(
+    model, columns: list[str], rows: Iterable[tuple], *, with_ids: bool = False, count: int | None = None
+) -> list[int] | None:
     """Insert many rows inside the caller's transaction: COPY on PostgreSQL, multi-row INSERTs elsewhere.
 
     `columns` are model attribute names (`merchant_id`, `name`…); every other concrete field gets its
     default, so a field added later with a default does not break an import. With `with_ids` the new
     primary keys are returned in row order (PostgreSQL: taken from the sequence first, in one query).
+    `rows` may be a generator, consumed as the COPY goes (the database writes while the caller computes
+    the next row); with `with_ids` it then needs `count`, the number of rows it yields at most (an
+    exception it raises aborts the COPY). Only the ids of the rows written are returned.
     """
     from django.db import connection  # noqa: PLC0415
     from django.db.models import NOT_PROVIDED  # noqa: PLC0415
@@ -606,11 +616,16 @@ def insert_rows(model, columns: list[str], rows: list[tuple], *, with_ids: bool 
     ]
     fields_ = [by_attname[name] for name in columns] + extra_fields
     extra = tuple(f.get_db_prep_save(f.get_default(), connection) for f in extra_fields)
-    if not rows:
+    if count is None and not isinstance(rows, list | tuple):
+        rows = list(rows) if with_ids else rows
+    if count is None and isinstance(rows, list | tuple):
+        count = len(rows)
+    if count == 0:
         return [] if with_ids else None
     if connection.vendor != "postgresql":
         objs = [model(**dict(zip(columns, row, strict=True))) for row in rows]
-        model._default_manager.bulk_create(objs, batch_size=500)
+        if objs:
+            model._default_manager.bulk_create(objs, batch_size=500)
         return [obj.pk for obj in objs] if with_ids else None
     ids = None
     pk = opts.pk
@@ -619,18 +634,20 @@ def insert_rows(model, columns: list[str], rows: list[tuple], *, with_ids: bool 
         cursor.execute(
             f"SELECT nextval(pg_get_serial_sequence('{opts.db_table}', '{pk.column}')) "
             "FROM generate_series(1, %s)",
-            [len(rows)],
+            [count],
         )
         ids = [row[0] for row in cursor.fetchall()]
     names = ([pk.column] if with_ids else []) + [f.column for f in fields_]
+    written = 0
     with cursor.copy(f"COPY {opts.db_table} ({', '.join(names)}) FROM STDIN") as copy:
         if with_ids:
-            for new_id, row in zip(ids, rows, strict=True):
+            for row, new_id in zip(rows, ids, strict=False):  # rows first: a generator runs to its end
                 copy.write_row((new_id, *row, *extra))
+                written += 1
         else:
             for row in rows:
                 copy.write_row((*row, *extra))
-    return ids
+    return ids[:written] if with_ids else None
 
 
 PREVIEW_ROWS = 1000  # rows a set-based import lists in its preview; the totals count every row
