@@ -250,11 +250,18 @@ def _build_dataset(rows, label: str, *, plain_text: bool = False) -> tablib.Data
     if not any(headers):
         raise ImportFileError(_("找不到表头：文件第一行应为列名。"), code="no_header")
     dataset = tablib.Dataset(headers=headers)
-    dataset._data = list(map(tablib.core.Row, body))  # rows already have the header's width
+    dataset._data = list(map(_row_of, body))  # rows already have the header's width
     dataset.row_numbers = numbers
     dataset.encoding_label = label
     dataset.formula_cells = formulas
     return dataset
+
+
+def _row_of(values: list, _new=tablib.core.Row.__new__, _row=tablib.core.Row):
+    """tablib's Row around a list built here (Row() copies the list, and its tags, once more)."""
+    row = _new(_row)
+    row._row, row.tags = values, []
+    return row
 
 
 def restore_cell(value):
