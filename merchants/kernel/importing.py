@@ -694,10 +694,11 @@ class BatchResult:
             result.append_invalid_row(number, row, ValidationError(self.errors[number]))
         if self.errors:
             return result
+        shown = getattr(self.resource, "preview_rows", PREVIEW_ROWS)  # 0 on the background path
         for number in range(1, len(self.dataset) + 1):
             import_type = import_types.get(number, RowResult.IMPORT_TYPE_SKIP)
             result.totals[import_type] += 1
-            if number <= PREVIEW_ROWS:
+            if number <= shown:
                 row_result = RowResult()
                 row_result.import_type = import_type
                 row_result.diff = preview_values(number)
