@@ -374,12 +374,12 @@ def place_orders(drafts: Sequence[OrderDraft], *, actor, check_only: bool = Fals
         return []
     from merchants.kernel.importing import insert_rows  # noqa: PLC0415
 
-    # The checks run as the orders stream into COPY: the database writes each order while the next is
-    # checked. A refusal stops the writing (the rest are still checked, so every refusal is named) and
-    # OrdersRefused, raised inside the COPY, aborts it: the savepoint below drops what was written.
+    # Every draft is checked before anything is written (a refusal raised inside a running COPY left
+    # the connection waiting on PostgreSQL: never stream the checks into the COPY).
+    order_rows = list(checked())
     try:
         with transaction.atomic():
-            ids = insert_rows(Order, list(_ORDER_COLUMNS), checked(), with_ids=True, count=len(drafts))
+            ids = insert_rows(Order, list(_ORDER_COLUMNS), order_rows, with_ids=True)
     except IntegrityError as exc:  # another import placed one of these numbers meanwhile
         raise OrdersRefused(
             [(None, ApplicationError(_("导入期间订单号被占用，请重新导入。"), code="duplicate"))]
