@@ -239,6 +239,29 @@ def test_B5_staff_import_in_the_background_naming_the_shop_per_row(client, shop,
     assert Product.objects.filter(merchant=shop).count() == 4
 
 
+def test_B5_the_reader_reads_each_row_as_read_table_does():
+    """The stream strips a plain row in one step and restores the others cell by cell: same cells."""
+    from merchants.kernel.importing import read_table
+
+    rows = [
+        ["  SPU-1 ", " 名1"],
+        ["SPU-2", "'=1+1"],  # a neutralised cell (our own export's), read back
+        ["  ", " "],  # blank: skipped
+        ["SPU-3", "a=b"],
+        ["SPU-4", "=1+1"],  # a formula: refused by name
+        ["SPU-5", "'007"],
+    ]
+    data = csv_bytes(rows, headers=["商品ID", "商品名称"])
+
+    (chunk,) = list(iter_chunks(io.BytesIO(data), size=100))
+    whole = read_table(data)
+
+    assert list(chunk) == list(whole)
+    assert chunk.row_numbers == whole.row_numbers == [2, 3, 5, 6, 7]
+    assert chunk.formula_cells == whole.formula_cells == {(3, 1)}
+    assert chunk[0] == ("SPU-1", "名1")
+
+
 def test_B5_the_reader_streams_chunks_with_the_files_row_numbers(settings):
     rows = [[f"SPU-{i}", "=1+1" if i == 2 else f"名{i}"] for i in range(5)]
     data = csv_bytes(rows, headers=["商品ID", "商品名称"], encoding="gb18030")

@@ -246,6 +246,48 @@ def test_M2_place_orders_and_place_order_leave_the_same_rows(shop, clerk, catalo
     assert events(batch) == events(single)
 
 
+def test_B3_place_orders_refused_while_writing_names_every_refusal_and_writes_nothing(shop, clerk, catalogue):
+    """A refusal among good orders (the write path, not a preview): every refused draft is named, the later
+    ones still checked, and nothing is written — the connection stays usable (on PostgreSQL a refusal
+    raised inside a running COPY once left it waiting)."""
+    from merchants.models import OrderEvent, OrderItem
+
+    line = [services.ItemLine(product=catalogue, quantity=1, paid_amount=Decimal("10.00"))]
+    bad_address = services.ShippingAddress(
+        consignee="", phone="13800000000", province="广东省", city="深圳市", address="1 号"
+    )
+    drafts = [
+        services.OrderDraft(
+            merchant=shop, order_no=f"W-{i}", buyer_id="B1", buyer_name="张三", lines=line, key=i
+        )
+        for i in range(5)
+    ]
+    drafts[2] = services.OrderDraft(
+        merchant=shop,
+        order_no="W-2",
+        buyer_id="B1",
+        buyer_name="张三",
+        lines=line,
+        address=bad_address,
+        key=2,
+    )
+    drafts.append(
+        services.OrderDraft(
+            merchant=shop, order_no="W-0", buyer_id="B1", buyer_name="张三", lines=line, key=5
+        )
+    )
+
+    with pytest.raises(services.OrdersRefused) as refused:
+        services.place_orders(drafts, actor=clerk)
+
+    assert [(key, error.code) for key, error in refused.value.refusals] == [(2, "address"), (5, "duplicate")]
+    assert not Order.objects.filter(order_no__startswith="W-").exists()
+    assert not OrderItem.objects.filter(order__order_no__startswith="W-").exists()
+    assert not OrderEvent.objects.filter(order__order_no__startswith="W-").exists()
+    (order_id,) = services.place_orders(drafts[:1], actor=clerk)  # the transaction is usable afterwards
+    assert Order.objects.get(pk=order_id).order_no == "W-0"
+
+
 @pytest.mark.parametrize("site", ["workbench", "admin"])
 def test_B1_orders_import_and_export_at_the_standard_urls(client, shop, clerk, operator, catalogue, site):
     user, headers, first = (

@@ -177,3 +177,34 @@ def test_B3_a_formula_in_a_shipping_cell_is_an_error_naming_it(shop, clerk):
     )
     assert [(e.row, e.column) for e in resource.row_errors(result)] == [(2, "运单号")]
     assert not Package.objects.exists()
+
+
+@pytest.mark.parametrize("status", list(OrderStatus.values))
+def test_S1_ship_many_moves_only_from_the_states_settle_shipping_allows(shop, clerk, status):
+    """ship_many checks plain rows, not model instances: the verdict and the message must stay the FSM's."""
+    from django.utils.translation import gettext
+
+    from merchants.kernel.workflow import InvalidTransitionError, require_transition
+
+    (order,) = _orders(shop, 1, prefix=f"O-ST-{status}")
+    Order.objects.filter(pk=order.pk).update(status=status)
+    order = Order.objects.get(pk=order.pk)
+    before = (order.shipped_at, order.shipped_late, order.deadline_at)
+    item = order.items.order_by("pk").first()
+    line = services.ShipLine(order_id=order.pk, item_ids=[item.pk], carrier="sf", tracking_no="SF1000000001")
+    try:
+        require_transition(order.settle_shipping, action=gettext("发货"))
+        expected = None
+    except InvalidTransitionError as exc:
+        expected = exc.messages
+    if expected is None:
+        services.ship_many([line], actor=clerk)
+        after = Order.objects.get(pk=order.pk)
+        assert after.status == OrderStatus.PARTIALLY_SHIPPED  # one of its two items
+        assert (after.shipped_at, after.shipped_late, after.deadline_at) == before  # untouched until shipped
+    else:
+        with pytest.raises(services.ShipRefused) as refused:
+            services.ship_many([line], actor=clerk)
+        assert refused.value.refusals[0][1].messages == expected
+        assert refused.value.refusals[0][1].code == "invalid_state"
+        assert not Package.objects.filter(order=order).exists()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import tablib
@@ -199,7 +200,7 @@ def read_table(data: bytes) -> tablib.Dataset:
 
 
 def _strip_all(raw):
-    return [value.strip() for value in raw]
+    return list(map(str.strip, raw))  # a CSV row: every cell a str
 
 
 def _restore_all(raw):
@@ -249,11 +250,18 @@ def _build_dataset(rows, label: str, *, plain_text: bool = False) -> tablib.Data
     if not any(headers):
         raise ImportFileError(_("找不到表头：文件第一行应为列名。"), code="no_header")
     dataset = tablib.Dataset(headers=headers)
-    dataset._data = list(map(tablib.core.Row, body))  # rows already have the header's width
+    dataset._data = list(map(_row_of, body))  # rows already have the header's width
     dataset.row_numbers = numbers
     dataset.encoding_label = label
     dataset.formula_cells = formulas
     return dataset
+
+
+def _row_of(values: list, _new=tablib.core.Row.__new__, _row=tablib.core.Row):
+    """tablib's Row around a list built here (Row() copies the list, and its tags, once more)."""
+    row = _new(_row)
+    row._row, row.tags = values, []
+    return row
 
 
 def restore_cell(value):
@@ -543,28 +551,24 @@ class SpreadsheetResource(MerchantScopedResource):
 
 
 def any_of(queryset, field: str, values):
-    """`queryset` rows whose `field` is one of `values`, lazily, in one query per 5,000 values on
-    PostgreSQL (`= ANY(array)`: one parameter, not thousands) and per 500 elsewhere."""
-    from django.db import connection  # noqa: PLC0415
-
+    """`queryset` rows whose `field` is one of `values`, lazily, one query per 5,000 values, the values bound
+    as one parameter (`field__any`, merchants/kernel/lookups.py: typed, never cut to the column's length)."""
     values = sorted(values)
-    if connection.vendor == "postgresql":
-        column = queryset.model._meta.get_field(field).column
-        table = queryset.model._meta.db_table
-        for start in range(0, len(values), 5000):
-            chunk = values[start : start + 5000]
-            yield from queryset.extra(where=[f'"{table}"."{column}" = ANY(%s)'], params=[chunk])
-        return
-    for start in range(0, len(values), 500):
-        yield from queryset.filter(**{f"{field}__in": values[start : start + 500]})
+    for start in range(0, len(values), 5000):
+        yield from queryset.filter(**{f"{field}__any": values[start : start + 5000]})
 
 
-def insert_rows(model, columns: list[str], rows: list[tuple], *, with_ids: bool = False) -> list[int] | None:
+def insert_rows(
+    model, columns: list[str], rows: Iterable[tuple], *, with_ids: bool = False, count: int | None = None
+) -> list[int] | None:
     """Insert many rows inside the caller's transaction: COPY on PostgreSQL, multi-row INSERTs elsewhere.
 
     `columns` are model attribute names (`merchant_id`, `name`…); every other concrete field gets its
     default, so a field added later with a default does not break an import. With `with_ids` the new
     primary keys are returned in row order (PostgreSQL: taken from the sequence first, in one query).
+    `rows` may be a generator, consumed as the COPY goes (the database writes while the caller computes
+    the next row); with `with_ids` it then needs `count`, the number of rows it yields at most (an
+    exception it raises aborts the COPY). Only the ids of the rows written are returned.
     """
     from django.db import connection  # noqa: PLC0415
     from django.db.models import NOT_PROVIDED  # noqa: PLC0415
@@ -578,11 +582,16 @@ def insert_rows(model, columns: list[str], rows: list[tuple], *, with_ids: bool 
     ]
     fields_ = [by_attname[name] for name in columns] + extra_fields
     extra = tuple(f.get_db_prep_save(f.get_default(), connection) for f in extra_fields)
-    if not rows:
+    if count is None and not isinstance(rows, list | tuple):
+        rows = list(rows) if with_ids else rows
+    if count is None and isinstance(rows, list | tuple):
+        count = len(rows)
+    if count == 0:
         return [] if with_ids else None
     if connection.vendor != "postgresql":
         objs = [model(**dict(zip(columns, row, strict=True))) for row in rows]
-        model._default_manager.bulk_create(objs, batch_size=500)
+        if objs:
+            model._default_manager.bulk_create(objs, batch_size=500)
         return [obj.pk for obj in objs] if with_ids else None
     ids = None
     pk = opts.pk
@@ -591,18 +600,20 @@ def insert_rows(model, columns: list[str], rows: list[tuple], *, with_ids: bool 
         cursor.execute(
             f"SELECT nextval(pg_get_serial_sequence('{opts.db_table}', '{pk.column}')) "
             "FROM generate_series(1, %s)",
-            [len(rows)],
+            [count],
         )
         ids = [row[0] for row in cursor.fetchall()]
     names = ([pk.column] if with_ids else []) + [f.column for f in fields_]
+    written = 0
     with cursor.copy(f"COPY {opts.db_table} ({', '.join(names)}) FROM STDIN") as copy:
         if with_ids:
-            for new_id, row in zip(ids, rows, strict=True):
+            for row, new_id in zip(rows, ids, strict=False):  # rows first: a generator runs to its end
                 copy.write_row((new_id, *row, *extra))
+                written += 1
         else:
             for row in rows:
                 copy.write_row((*row, *extra))
-    return ids
+    return ids[:written] if with_ids else None
 
 
 PREVIEW_ROWS = 1000  # rows a set-based import lists in its preview; the totals count every row
@@ -642,10 +653,11 @@ class BatchResult:
             result.append_invalid_row(number, row, ValidationError(self.errors[number]))
         if self.errors:
             return result
+        shown = getattr(self.resource, "preview_rows", PREVIEW_ROWS)  # 0 on the background path
         for number in range(1, len(self.dataset) + 1):
             import_type = import_types.get(number, RowResult.IMPORT_TYPE_SKIP)
             result.totals[import_type] += 1
-            if number <= PREVIEW_ROWS:
+            if number <= shown:
                 row_result = RowResult()
                 row_result.import_type = import_type
                 row_result.diff = preview_values(number)

@@ -5,7 +5,8 @@ import looking up 50,000 orders, the level job reading 10,000 shops) that costs 
 quotes the query client-side per placeholder, and SQLite refuses more than 32,766 of them. This lookup binds
 the whole list as one value:
 
-- PostgreSQL: `col = ANY(%s::type[])` — one array parameter, the column's own type (so an index on it is used);
+- PostgreSQL: `col = ANY(%s::type[])` — one array parameter of the column's type, without its length or
+  precision (so an index on it is used, and no value is cut or rounded into a match);
 - SQLite (3.38+, JSON built in): `col IN (SELECT value FROM json_each(%s))` — one JSON text parameter.
 
 Values go through the field's get_db_prep_value first (an id, a code, a date: as `__in` would bind them).
@@ -15,8 +16,11 @@ Registered on every concrete field by MerchantsConfig.ready (merchants/apps.py �
 from __future__ import annotations
 
 import json
+import re
 
 from django.db.models import Field, ForeignObject, Lookup, Model
+
+_TYPE_MODIFIER = re.compile(r"\s*\([^)]*\)")
 
 
 class AnyOf(Lookup):
@@ -34,7 +38,10 @@ class AnyOf(Lookup):
         field = self.lhs.output_field
         values = [field.get_db_prep_value(value, connection, prepared=False) for value in self.rhs]
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s::{field.cast_db_type(connection)}[])", [*lhs_params, values]
+            # The column's type without its length or precision: a cast to varchar(32)[] would cut a longer
+            # value down to one that matches, a cast to numeric(12,2)[] would round one.
+            element = _TYPE_MODIFIER.sub("", field.cast_db_type(connection))
+            return f"{lhs} = ANY(%s::{element}[])", [*lhs_params, values]
         if connection.vendor == "sqlite":
             return f"{lhs} IN (SELECT value FROM json_each(%s))", [
                 *lhs_params,

@@ -18,6 +18,7 @@ the shop's, is an error on its row. Platform staff name the shop on every row.
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import itemgetter
 
 from django.utils.encoding import force_str
 from django.utils.translation import gettext
@@ -71,7 +72,7 @@ ORDER_FIELDS = (
 )
 ADDRESS_FIELDS = ("consignee", "consignee_phone", "province", "city", "district", "address")
 HEAD_CELLS = ("shop", "order_no", *ORDER_FIELDS)  # the order's columns, repeated on each of its rows
-HEAD_WIDTH = len(HEAD_CELLS)
+_address_of = itemgetter(*ADDRESS_FIELDS)  # an order head -> its address cells, in one C call
 LINE_CELLS = ("spu_id", "sku_code", "quantity", "item_paid")
 TEXT_LIMITS = {"order_no": 32, "buyer_id": 40, "buyer_name": 60, "buyer_phone": 20}
 
@@ -84,6 +85,9 @@ ORDER_ERROR_COLUMNS = {
     "quantity": "quantity",
     "lines": "spu_id",
 }
+
+
+_YES_NO = YesNoWidget()  # one reader for every order's 已付款 cell
 
 
 class OrderResource(ShopRowsMixin, SpreadsheetResource):
@@ -183,11 +187,10 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
         # the order's first (valid) row is that order without parsing them again.
         line_values: dict[tuple, tuple] = {}  # (quantity cell, amount cell) -> parsed, per distinct text
         err = batch.error
-        for number, cells_ in enumerate(cells.rows(dataset, HEAD_CELLS + LINE_CELLS), start=1):
-            raw_head, (spu_cell, sku_cell, quantity_cell, paid_cell) = (
-                cells_[:HEAD_WIDTH],
-                cells_[HEAD_WIDTH:],
-            )
+        heads = cells.rows(dataset, HEAD_CELLS)
+        for number, (raw_head, (spu_cell, sku_cell, quantity_cell, paid_cell)) in enumerate(
+            zip(heads, cells.rows(dataset, LINE_CELLS), strict=True), start=1
+        ):
             order_no = cell_text(raw_head[1])
             order = orders.get(order_no)
             if order is None or order["raw"] != raw_head:
@@ -227,7 +230,7 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
                     "head": head,
                     "lines": [(number, spu_id, sku_code, quantity, paid_amount)],
                 }
-            elif order["shop"] != shop or order["head"] != head:
+            elif (order["shop"] is not shop and order["shop"] != shop) or order["head"] != head:
                 err(
                     number,
                     col["order_no"],
@@ -245,8 +248,9 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
         drafts, import_types = [], {}
         for order_no, order in orders.items():
             shop, lines, bad = order["shop"], [], False
+            shop_id = shop.pk
             for number, spu_id, sku_code, quantity, paid_amount in order["lines"]:
-                product = products.get((shop.pk, spu_id))
+                product = products.get((shop_id, spu_id))
                 if product is None:
                     batch.error(
                         number,
@@ -258,8 +262,8 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
                     continue
                 sku = None
                 if sku_code:
-                    sku = skus.get((shop.pk, sku_code))
-                    if sku is None or sku.product_id != product.pk:
+                    sku = skus.get((shop_id, sku_code))
+                    if sku is None or sku.product_id != product.id:
                         batch.error(
                             number,
                             col["sku_code"],
@@ -276,7 +280,7 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
             head = order["head"]
             found = existing.get(order_no)
             if found is not None:
-                if found == _signature(shop.pk, head, lines):
+                if found == _signature(shop_id, head, lines):
                     for number, *_rest in order["lines"]:
                         import_types[number] = "skip"
                     continue
@@ -288,7 +292,7 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
                 )
                 continue
             address = None
-            if any(head[name] for name in ADDRESS_FIELDS):
+            if any(_address_of(head)):
                 address = services.ShippingAddress(
                     consignee=head["consignee"],
                     phone=head["consignee_phone"],
@@ -334,18 +338,22 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
         except ValueError as exc:
             err(number, col["shop"], str(exc))
             shop = None
-        texts = {
-            "order_no": cell_text(_no),
-            "buyer_id": cell_text(buyer_id),
-            "buyer_phone": cell_text(buyer_phone),
-            "buyer_name": cell_plain(buyer_name),
-        }
-        for name in ("order_no", "buyer_id", "buyer_name"):
-            if not texts[name]:
-                err(number, col[name], gettext("该列必须填写。"))
-        for name, limit in TEXT_LIMITS.items():
-            if len(texts[name]) > limit:
-                err(number, col[name], gettext("最多 %(limit)d 个字符。") % {"limit": limit})
+        order_no, buyer_id = cell_text(_no), cell_text(buyer_id)
+        buyer_phone, buyer_name = cell_text(buyer_phone), cell_plain(buyer_name)
+        if not order_no:  # the required cells, then the lengths (TEXT_LIMITS), in that order
+            err(number, col["order_no"], gettext("该列必须填写。"))
+        if not buyer_id:
+            err(number, col["buyer_id"], gettext("该列必须填写。"))
+        if not buyer_name:
+            err(number, col["buyer_name"], gettext("该列必须填写。"))
+        for name, value in (
+            ("order_no", order_no),
+            ("buyer_id", buyer_id),
+            ("buyer_name", buyer_name),
+            ("buyer_phone", buyer_phone),
+        ):
+            if len(value) > TEXT_LIMITS[name]:
+                err(number, col[name], gettext("最多 %(limit)d 个字符。") % {"limit": TEXT_LIMITS[name]})
         method_text = cell_text(method_cell).casefold()
         method = PAYMENT_WORDS.get(method_text) or (
             choice_of(PaymentMethod, method_text) or None if method_text else PaymentMethod.ONLINE
@@ -357,11 +365,14 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
                 gettext("「%(value)s」不是有效的支付方式，请填写“在线支付”或“货到付款”。")
                 % {"value": method_cell},
             )
-        head = {"buyer_id": texts["buyer_id"], "buyer_name": texts["buyer_name"]}
-        head["buyer_phone"] = texts["buyer_phone"]
-        head["payment_method"] = method
+        head = {
+            "buyer_id": buyer_id,
+            "buyer_name": buyer_name,
+            "buyer_phone": buyer_phone,
+            "payment_method": method,
+        }
         try:
-            paid = YesNoWidget().clean(paid_cell)
+            paid = _YES_NO.clean(paid_cell)
             head["paid"] = True if paid is None else paid
         except ValueError as exc:
             err(number, col["paid"], str(exc))
@@ -370,8 +381,7 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
                 head[name] = parse_moment(value)
             except ValueError as exc:
                 err(number, col[name], str(exc))
-        for name, value in zip(ADDRESS_FIELDS, raw[9:], strict=True):
-            head[name] = cell_plain(value)
+        head.update(zip(ADDRESS_FIELDS, map(cell_plain, raw[9:]), strict=True))
         return shop, head
 
     @property

@@ -4,6 +4,8 @@ run; these tests pin that they give exactly what Django's own `__in` and Model._
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.db.models import signals
@@ -26,6 +28,17 @@ def test_any_matches_in(orders):
     assert set(Order.objects.filter(pk__any=ids)) == set(Order.objects.filter(pk__in=ids))
     nos = [orders[1].order_no, "no-such-order"]
     assert list(Order.objects.filter(order_no__any=nos)) == [orders[1]]
+
+
+def test_any_never_matches_a_value_cut_or_rounded_to_the_column(orders):
+    """order_no is varchar(32): a longer value must not be cut down into a match (nor an amount rounded)."""
+    order = orders[0]
+    longer = order.order_no + "X" * 40
+    assert not Order.objects.filter(order_no__any=[longer]).exists()
+    assert not Order.objects.filter(
+        pk=order.pk, paid_amount__any=[order.paid_amount + Decimal("0.001")]
+    ).exists()
+    assert Order.objects.filter(pk=order.pk, paid_amount__any=[order.paid_amount]).exists()
 
 
 def test_any_of_a_set_and_of_nothing(orders):

@@ -47,7 +47,13 @@ from django.utils.translation import gettext
 from merchants.kernel.centers import exports
 from merchants.kernel.centers.models import ExportJob, ImportJob, JobStatus
 from merchants.kernel.centers.streaming import iter_chunks
-from merchants.kernel.importing import ERROR_COLUMN, RowError, SpreadsheetResource, _neutralise_cell
+from merchants.kernel.importing import (
+    ERROR_COLUMN,
+    RowError,
+    SpreadsheetResource,
+    _neutralise_cell,
+    _row_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +152,7 @@ def _dataset_from_stage(record):
 
     headers, body, numbers, formulas, label = record
     dataset = tablib.Dataset(headers=list(headers))
-    dataset._data = [tablib.core.Row(values) for values in body]
+    dataset._data = list(map(_row_of, body))
     dataset.row_numbers, dataset.formula_cells, dataset.encoding_label = numbers, formulas, label
     return dataset
 
@@ -199,6 +205,7 @@ class _Rollback(Exception):
 
 def _run_import(job: ImportJob, stage_path: str) -> None:
     resource = import_resource(job)
+    resource.preview_rows = 0  # a job shows totals and errors, never the preview's rows
     if transaction.get_connection().vendor == "postgresql":
         _import_in_one_pass(job, resource)
     else:
@@ -277,7 +284,7 @@ def _validate_stage_then_import(job: ImportJob, resource, stage_path: str) -> No
         for chunk in iter_chunks(handle, together=together):
             record = (
                 list(chunk.headers),
-                chunk._data,
+                [row._row for row in chunk._data],  # plain lists: Row objects pickle slower
                 chunk.row_numbers,
                 chunk.formula_cells,
                 chunk.encoding_label,

@@ -25,6 +25,7 @@ from merchants.kernel.importing import (
     Encoding,
     ImportFileError,
     _looks_binary,
+    _row_of,
     csv_rows,
     restore_cell,
     xlsx_rows,
@@ -95,7 +96,7 @@ def open_rows(handle) -> tuple[Iterator, str]:
 
 def _dataset(headers, body, numbers, formulas, label) -> tablib.Dataset:
     dataset = tablib.Dataset(headers=list(headers))
-    dataset._data = [tablib.core.Row(values) for values in body]
+    dataset._data = list(map(_row_of, body))
     dataset.row_numbers = numbers
     dataset.encoding_label = label
     dataset.formula_cells = formulas
@@ -114,10 +115,22 @@ def iter_chunks(handle, *, size: int | None = None, together=None) -> Iterator[t
     headers, width, total = None, 0, 0
     key_index = None
     body, numbers, formulas = [], [], set()
+    csv_text = label != "XLSX"  # every cell a str
     for number, raw in enumerate(rows, start=1):
-        values = [restore_cell(value) for value in raw]
-        if not any(value is not None and value != "" for value in values):
-            continue
+        plain = False
+        if csv_text:
+            joined = "".join(raw)
+            # No apostrophe and no "=" in the whole row: no neutralised cell, no formula; stripping
+            # each cell is all there is to do (the common row of a large file), in C.
+            plain = "'" not in joined and "=" not in joined
+        if plain:
+            if not joined.strip():
+                continue
+            values = list(map(str.strip, raw))
+        else:
+            values = [restore_cell(value) for value in raw]
+            if not any(value is not None and value != "" for value in values):
+                continue
         if headers is None:
             headers = [force_str(value).strip() if value is not None else "" for value in values]
             while headers and not headers[-1]:
@@ -138,9 +151,10 @@ def iter_chunks(handle, *, size: int | None = None, together=None) -> Iterator[t
         if len(body) >= size and (key_index is None or values[key_index] != body[-1][key_index]):
             yield _dataset(headers, body, numbers, formulas, label)
             body, numbers, formulas = [], [], set()
-        for col, original in enumerate(raw[:width]):
-            if original.__class__ is str and original[:1] == "=" and len(original) > 1:
-                formulas.add((len(body), col))
+        if not plain:
+            for col, original in enumerate(raw[:width]):
+                if original.__class__ is str and original[:1] == "=" and len(original) > 1:
+                    formulas.add((len(body), col))
         body.append(values)
         numbers.append(number)
         total += 1
