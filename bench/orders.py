@@ -39,6 +39,7 @@ from bench.common import (
     scalar,
     setup,
     sql,
+    warm,
 )
 
 SWEEP_SIZES = tuple(int(x) for x in os.environ.get("BENCH_SWEEP_SIZES", "10000,50000").split(","))
@@ -229,6 +230,7 @@ def run_sweep(report: Report) -> None:
     if _count_due(now):
         raise SystemExit("bench: shipped orders are already due; run bench.generate (it shifts old data)")
     log(f"sweep: {table_rows:,} orders, {shipped:,} shipped, none due")
+    log(f"sweep: orders read into the OS cache in {warm(orders, 'merchants_merchant'):.1f} s")
 
     # Nothing due: the sweep must cost (almost) nothing however large the table is.
     none_due = repeat(auto_confirm_receipts, n=5, warmup=1)
