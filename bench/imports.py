@@ -677,7 +677,17 @@ def main(argv: list[str] | None = None) -> int:
         "orders": bench_orders,
         "background": bench_background,
     }
-    for part in args.parts or ["products", "shipping", "orders", "background"]:
+    chosen = args.parts or ["products", "shipping", "orders", "background"]
+    for part in chosen:
+        if part == "background" and chosen != ["background"]:
+            # Its own process, as the Celery worker that runs a job is: VmHWM is reset to the current RSS,
+            # and memory the earlier parts freed but the allocator kept would count as the job's peak.
+            import subprocess  # noqa: PLC0415
+
+            done = subprocess.run([sys.executable, "-m", "bench.imports", "background"], check=False)
+            if done.returncode:
+                return done.returncode
+            continue
         parts[part](report)
     return 0
 
