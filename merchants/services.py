@@ -338,8 +338,7 @@ def place_orders(drafts: Sequence[OrderDraft], *, actor, check_only: bool = Fals
     settings_, now = PlatformSettings.load(), timezone.now()
     taken = set()
     numbers = sorted({d.order_no for d in drafts})
-    for chunk in _id_chunks(numbers):
-        taken.update(_by_ids(Order._base_manager.all(), chunk, "order_no").values_list("order_no", flat=True))
+    taken.update(_by_ids(Order._base_manager.all(), numbers, "order_no").values_list("order_no", flat=True))
     allowed: dict[int, ApplicationError | None] = {}
     refusals, rows = [], []
 
@@ -567,15 +566,9 @@ def _by_ids(queryset, ids: Sequence, column: str = "id"):
     return queryset.filter(**{f"{column}__any": list(ids)})
 
 
-def _id_chunks(ids: Sequence):
-    """The ids in chunks for the statements that take them: all at once (one array parameter)."""
-    if ids:
-        yield ids
-
-
 def _chunked(queryset, ids: Sequence[int], column: str = "id"):
-    """Rows of `queryset` for `ids`, in one statement, in id order (a lock's one-statement order)."""
-    yield from _by_ids(queryset, sorted(ids), column)
+    """Rows of `queryset` for `ids`, in one statement, the ids sorted (a lock's one-statement order)."""
+    return _by_ids(queryset, sorted(ids), column)
 
 
 _SHIP_ORDER_FIELDS = ["status", "shipped_at", "shipped_late", "deadline_at", "updated_at"]
@@ -681,10 +674,7 @@ def ship_many(lines: Sequence[ShipLine], *, actor, check_only: bool = False) -> 
     for order in changed.values():
         groups.setdefault(tuple(getattr(order, name) for name in _SHIP_ORDER_FIELDS), []).append(order.pk)
     for values, pks in groups.items():
-        for chunk in _id_chunks(pks):
-            _by_ids(Order._base_manager.all(), chunk).update(
-                **dict(zip(_SHIP_ORDER_FIELDS, values, strict=True))
-            )
+        _by_ids(Order._base_manager.all(), pks).update(**dict(zip(_SHIP_ORDER_FIELDS, values, strict=True)))
     by_source: dict[str, list] = {}
     for event in events:
         by_source.setdefault(event.pop("source"), []).append(event)
