@@ -90,6 +90,22 @@ def _empty(shop) -> None:
     Order.objects.filter(merchant=shop).delete()
     Sku.objects.filter(merchant=shop).delete()
     Product.objects.filter(merchant=shop).delete()
+    _vacuum()
+
+
+def _vacuum() -> None:
+    """What autovacuum does soon after in production, done now: deleted rows (and a rolled-back anchor's)
+    leave dead index entries that the next run's lookups of the shop would wade through (a bitmap scan of
+    the shop's 500,000 dead entries took 35 ms a chunk), and the planner's estimates stale. Ours and the
+    anchors each start from the same vacuumed tables."""
+    from django.db import connection
+
+    from merchants.models import Order, OrderEvent, OrderItem, Package, Product, Sku
+
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            tables = [m._meta.db_table for m in (Order, OrderItem, OrderEvent, Package, Product, Sku)]
+            cursor.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
 
 
 def _csv(headers, rows) -> bytes:
@@ -122,6 +138,7 @@ def _copy_rate(write, rows: int, *, check_constraints: bool = True) -> float:
             raise _Rollback
     except _Rollback:
         pass
+    _vacuum()
     return rows / sw.seconds
 
 
