@@ -5,6 +5,10 @@ member sees the own shop's jobs, platform staff all of them; another shop's job 
 page shows its state with a progress bar that polls `…/<id>/status/` (JSON) through
 static/kernel/job-progress.js (no inline script: CSP), and then its result: the rows written or every
 bad row with the error file (`…/<id>/errors/`), or the export's file (the protected file view).
+
+An empty center says what comes to it and from where (nothing is created here: unfold's "create a new
+item" and "reset filters" would mislead), and, when a filter or search left nothing, offers the whole list
+(EmptyStateChangeList, as on the order and case lists).
 """
 
 from __future__ import annotations
@@ -13,16 +17,18 @@ from django.contrib import admin
 from django.http import FileResponse, Http404, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
 from merchants.kernel import files, registry
 from merchants.kernel.admin.base import MerchantScopedAdmin
+from merchants.kernel.admin.changelist import EmptyState, EmptyStateChangeList
 from merchants.kernel.admin.display import badge, local_time
 from merchants.kernel.admin.readonly import ReadOnlyAdminMixin
 from merchants.kernel.admin.sites import workbench_site
 from merchants.kernel.centers.models import ExportJob, ImportJob, JobStatus
+from merchants.kernel.centers.runner import export_keep
 
 files.register(ImportJob, kind="import-file")
 files.register(ExportJob, kind="export-file")
@@ -37,6 +43,23 @@ class JobAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     ordering = ("-created_at", "-pk")
     list_per_page = 50
     template_name = "kernel/job_center.html"
+
+    def get_changelist(self, request, **kwargs):
+        return EmptyStateChangeList
+
+    def empty_state(self, request, cl) -> EmptyState:
+        """What an empty center says (read by templates/unfold/helpers/empty_results.html)."""
+        if cl.is_narrowed:
+            return EmptyState(
+                gettext("没有符合条件的任务"),
+                gettext("请换个筛选条件，或清除筛选后查看全部任务。"),
+                "?",
+                gettext("查看全部任务"),
+            )
+        return self.nothing_yet()
+
+    def nothing_yet(self) -> EmptyState:
+        raise NotImplementedError
 
     @display(description=_("状态"))
     def status_badge(self, job):
@@ -115,6 +138,14 @@ class ImportJobAdmin(JobAdmin):
     def job(self, job):
         return job.display_name
 
+    def nothing_yet(self) -> EmptyState:
+        return EmptyState(
+            gettext("还没有导入任务"),
+            gettext(
+                "在列表的「导入」页上传的大文件会在这里后台导入，可以查看进度、结果，有错误时下载错误文件。"
+            ),
+        )
+
     def extra_urls(self, info):
         return [
             path(
@@ -159,6 +190,15 @@ class ExportJobAdmin(JobAdmin):
     @display(description=_("导出内容"))
     def job(self, job):
         return job.kind_label or job.kind
+
+    def nothing_yet(self) -> EmptyState:
+        days = export_keep().days
+        text = ngettext(
+            "从列表的「导出」导出的大量数据会在这里后台生成，生成后 %(days)s 天内都可以下载，过期后文件自动删除。",
+            "从列表的「导出」导出的大量数据会在这里后台生成，生成后 %(days)s 天内都可以下载，过期后文件自动删除。",
+            days,
+        )
+        return EmptyState(gettext("还没有导出文件"), text % {"days": days})
 
     @display(description=_("下载"))
     def download(self, job):
