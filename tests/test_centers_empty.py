@@ -7,6 +7,8 @@ says so and links back to the whole list.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.conf import settings
 from django.urls import reverse
@@ -67,7 +69,12 @@ def test_B6_an_empty_download_center_says_where_its_files_come_from_and_how_long
 
     body = page(client, site, "exportjob")
 
-    assert "还没有导出文件" in body and "「导出」" in body and "3 天内都可以下载" in body
+    assert (
+        "还没有导出文件" in body
+        and "「导出」" in body
+        and "3 天内都可以下载" in body
+        and "过期后自动删除" in body
+    )
     assert "没有符合条件的任务" not in body and 'id="empty-results-clear"' not in body
     assert_no_unfold_empty(body)
 
@@ -120,3 +127,40 @@ def test_B5_B6_the_narrowed_center_speaks_english_after_the_language_switch(clie
 
     assert "No jobs match" in body and "Show all jobs" in body
     assert "没有符合条件的任务" not in body and "查看全部任务" not in body
+
+
+# --------------------------------------------------------------------------------------------
+# The centers once they hold jobs: whose job, in the reader's language
+
+
+def results(body: str) -> str:
+    """The change list's table (the sidebar and the filters also say 店铺 / Shop)."""
+    return body[body.index("<table") : body.index("</table>")]
+
+
+def header(table: str, text: str) -> bool:
+    return re.search(rf"<th[^>]*>(?:(?!</th>).)*>\s*{text}\s*<", table, re.S) is not None
+
+
+def test_B5_B6_staff_centers_name_each_jobs_shop_and_a_platform_job(client, shop, clerk, operator):
+    ImportJobFactory(merchant=shop, user=clerk, original_name="一号店商品.csv", resource_label="商品")
+    ImportJobFactory(merchant=None, user=operator, site="admin", original_name="平台商品.csv")
+    ExportJobFactory(merchant=shop, user=clerk, status=JobStatus.DONE)
+    client.force_login(operator, backend=BACKEND)
+
+    imports = results(page(client, "admin", "importjob"))
+    exports = results(page(client, "admin", "exportjob", HTTP_ACCEPT_LANGUAGE="en"))
+
+    assert header(imports, "店铺") and shop.name in imports and "平台" in imports
+    assert header(exports, "Shop") and shop.name in exports
+    assert "Case" in exports and "售后单" not in exports  # the export's label in the reader's language
+
+
+def test_B5_a_shop_members_center_has_no_shop_column_and_a_failed_job_no_progress(client, shop, clerk):
+    ImportJobFactory(merchant=shop, user=clerk, status=JobStatus.FAILED, progress=49, resource_label="商品")
+    client.force_login(clerk, backend=BACKEND)
+
+    table = results(page(client, "workbench", "importjob", HTTP_ACCEPT_LANGUAGE="en"))
+
+    assert not header(table, "Shop") and header(table, "File") and shop.name not in table
+    assert "49%" not in table and "Product" in table and "商品" not in table

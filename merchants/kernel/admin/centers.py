@@ -27,8 +27,10 @@ from merchants.kernel.admin.changelist import EmptyState, EmptyStateChangeList
 from merchants.kernel.admin.display import badge, local_time
 from merchants.kernel.admin.readonly import ReadOnlyAdminMixin
 from merchants.kernel.admin.sites import workbench_site
+from merchants.kernel.centers import exports
 from merchants.kernel.centers.models import ExportJob, ImportJob, JobStatus
 from merchants.kernel.centers.runner import export_keep
+from merchants.kernel.scoping import merchant_ids_for
 
 files.register(ImportJob, kind="import-file")
 files.register(ExportJob, kind="export-file")
@@ -65,9 +67,24 @@ class JobAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     def status_badge(self, job):
         return badge(job.get_status_display(), STATUS_TONES.get(job.status, "info"))
 
+    def get_list_display(self, request):
+        """Whose job it is, where the list holds more than one shop's (staff, a member of several shops)."""
+        columns = list(super().get_list_display(request))
+        if self.is_platform_site() or len(merchant_ids_for(request.user)) > 1:
+            columns.insert(1, "shop")
+        return columns
+
+    @display(description=_("店铺"))
+    def shop(self, job):
+        if job.merchant_id:
+            return job.merchant.name
+        # No shop: platform staff's job across shops, or a job of a member of several shops.
+        return gettext("多个店铺") if job.site == workbench_site.name else gettext("平台")
+
     @display(description=_("进度"))
     def progress_display(self, job):
-        return f"{job.progress}%"
+        # A failed job wrote nothing (all or nothing): where it stopped is no progress.
+        return "-" if job.status == JobStatus.FAILED else f"{job.progress}%"
 
     @display(description=_("操作人"))
     def who(self, job):
@@ -132,17 +149,22 @@ class JobAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
 
 
 class ImportJobAdmin(JobAdmin):
-    list_display = ("job", "resource_label", "status_badge", "progress_display", "rows", "who", "created")
+    list_display = ("job", "resource_name", "status_badge", "progress_display", "rows", "who", "created")
 
     @display(description=_("文件"))
     def job(self, job):
         return job.display_name
 
+    @display(description=_("导入类型"))
+    def resource_name(self, job):
+        # Stored in the starter's language; the source (Chinese) label reads in the reader's.
+        return gettext(job.resource_label) if job.resource_label else job.resource
+
     def nothing_yet(self) -> EmptyState:
         return EmptyState(
             gettext("还没有导入任务"),
             gettext(
-                "在列表的「导入」页上传的大文件会在这里后台导入，可以查看进度、结果，有错误时下载错误文件。"
+                "在列表的「导入」页上传的大文件会在这里后台导入：可以查看进度和结果，有出错的行时可下载错误文件。"
             ),
         )
 
@@ -189,13 +211,14 @@ class ExportJobAdmin(JobAdmin):
 
     @display(description=_("导出内容"))
     def job(self, job):
-        return job.kind_label or job.kind
+        known = exports.registered().get(job.kind)  # its label in the reader's language
+        return str(known.label) if known else (job.kind_label or job.kind)
 
     def nothing_yet(self) -> EmptyState:
         days = export_keep().days
         text = ngettext(
-            "从列表的「导出」导出的大量数据会在这里后台生成，生成后 %(days)s 天内都可以下载，过期后文件自动删除。",
-            "从列表的「导出」导出的大量数据会在这里后台生成，生成后 %(days)s 天内都可以下载，过期后文件自动删除。",
+            "在列表上「导出」的数据较多时，文件会在这里后台生成；生成后 %(days)s 天内都可以下载，过期后自动删除。",
+            "在列表上「导出」的数据较多时，文件会在这里后台生成；生成后 %(days)s 天内都可以下载，过期后自动删除。",
             days,
         )
         return EmptyState(gettext("还没有导出文件"), text % {"days": days})
