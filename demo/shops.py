@@ -183,6 +183,17 @@ def _members(spec: DemoShop) -> list[tuple[str, str]]:
     ]
 
 
+# A member of two shops (SPEC §1 Membership): sees both shops' rows on one workbench, with a shop column,
+# and the jobs they start for several shops at once belong to no one shop (the centers: only they see them).
+MULTI_SHOP_LOGIN = "ops"
+MULTI_SHOP_ROLE = Role.AGENT  # may write and import (WRITE_ROLES), no shop settings
+
+
+def multi_shop_codes() -> tuple[str, ...]:
+    """The shops of MULTI_SHOP_LOGIN: every demo shop with logins (shop1's and shop2's)."""
+    return tuple(spec.code for spec in SHOPS if spec.login)
+
+
 def shop_actors(shop: Merchant) -> list:
     """Members who may write (agent first, then owner): who ships, confirms and answers in the demo."""
     names = [name for name, role in _members(shop_spec(shop.code)) if role != Role.VIEWER]
@@ -354,6 +365,12 @@ def seed_users_and_shops(ctx: SeedContext) -> dict[str, int]:
                     user=member, merchant=shop, defaults={"role": role}
                 )
                 created["memberships"] += was_created
+        ops = user(MULTI_SHOP_LOGIN, password=MULTI_SHOP_LOGIN, first_name="两店运营")
+        for shop in Merchant.objects.filter(code__in=multi_shop_codes()):
+            _m, was_created = Membership.objects.get_or_create(
+                user=ops, merchant=shop, defaults={"role": MULTI_SHOP_ROLE}
+            )
+            created["memberships"] += was_created
     return created
 
 

@@ -104,6 +104,7 @@ class Command(BaseCommand):
         log(
             _(
                 "登录：admin/admin（管理员）、staff/staff（平台）、senior/senior（高级客服）→ /admin/；"
-                "shop1/shop1、shop2/shop2、shop3/shop3（店主；另有 shop1_agent、shop1_viewer 等）→ /workbench/"
+                "shop1/shop1、shop2/shop2、shop3/shop3（店主；另有 shop1_agent、shop1_viewer 等）、"
+                "ops/ops（shop1 和 shop2 两店的客服）→ /workbench/"
             )
         )

@@ -68,15 +68,19 @@ def _has_value(value) -> bool:
     return any(str(item).strip() for item in values)
 
 
-class QuickTabChangeList(CheckedChangeList):
-    """Needs on its ModelAdmin: `quick_tab_params(request)` and `empty_state(request, cl)`."""
+class EmptyStateChangeList(CheckedChangeList):
+    """A change list whose empty state its ModelAdmin words: `empty_state(request, cl)`.
+
+    For a list without quick tabs (the import and download centers): `has_active_filters` counts a filter
+    only when it has a value (Django counts an empty one the filter form submitted, too) and was not
+    refused (N-9); `is_narrowed` adds the search. `tab_params()` are the parameters not counted as a
+    filter (none here; the quick tab's below).
+    """
 
     def __init__(self, request, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
-        tab_params = self.model_admin.quick_tab_params(request)
+        tab_params = self.tab_params(request)
         refused = rejected_params(request)  # a value a filter refused (N-9) filters nothing
-        # Django counts every parameter a filter consumed, even an empty one the filter form submitted;
-        # here only a filter with a value, beyond the one the active tab stands for, counts.
         self.has_active_filters = any(
             _has_value(value)
             for key, value in self.get_filters_params().items()
@@ -85,10 +89,23 @@ class QuickTabChangeList(CheckedChangeList):
         self.tab_selected = any(_has_value(self.filter_params.get(key)) for key in tab_params)
         self.empty_state = self.model_admin.empty_state(request, self)
 
+    def tab_params(self, request) -> set[str]:
+        return set()
+
     @property
     def is_narrowed(self) -> bool:
-        """Filters or a search beyond the quick tab."""
+        """Filters or a search (beyond the quick tab, on a list with tabs)."""
         return bool(self.has_active_filters or self.query)
+
+
+class QuickTabChangeList(EmptyStateChangeList):
+    """Needs on its ModelAdmin: `quick_tab_params(request)` and `empty_state(request, cl)`.
+
+    The parameters the active tab stands for are not counted as filters: the tab shows them already.
+    """
+
+    def tab_params(self, request) -> set[str]:
+        return self.model_admin.quick_tab_params(request)
 
 
 class FastListMixin:
@@ -130,4 +147,4 @@ class FastListMixin:
     action_checkbox.short_description = ModelAdmin.action_checkbox.short_description
 
 
-__all__ = ["EmptyState", "FastListMixin", "QuickTabChangeList", "pk_url"]
+__all__ = ["EmptyState", "EmptyStateChangeList", "FastListMixin", "QuickTabChangeList", "pk_url"]
