@@ -204,8 +204,6 @@ SHOUHOU_IMPORT_MAX_ROWS = env_int("SHOUHOU_IMPORT_MAX_ROWS", 200_000)
 SHOUHOU_IMPORT_SYNC_MAX_BYTES = env_int("SHOUHOU_IMPORT_SYNC_MAX_BYTES", 2 * 1024 * 1024)
 SHOUHOU_IMPORT_CHUNK_ROWS = env_int("SHOUHOU_IMPORT_CHUNK_ROWS", 5000)
 SHOUHOU_IMPORT_JOB_MAX_ROWS = env_int("SHOUHOU_IMPORT_JOB_MAX_ROWS", 2_000_000)
-# PostgreSQL: the next chunk is read and parsed in a thread of its own while one is written (off: in turn).
-SHOUHOU_IMPORT_READ_AHEAD = env_bool("SHOUHOU_IMPORT_READ_AHEAD", True)
 SHOUHOU_IMPORT_KEEP_DAYS = env_int("SHOUHOU_IMPORT_KEEP_DAYS", 30)  # then the uploaded and error files go
 # B-6: an export of more rows than this becomes a job of the download center; its file is kept this long.
 SHOUHOU_EXPORT_SYNC_MAX_ROWS = env_int("SHOUHOU_EXPORT_SYNC_MAX_ROWS", 5000)

@@ -324,112 +324,59 @@ _BLANK_ORDER = dict.fromkeys(_ORDER_COLUMNS, "")
 _order_tuple = itemgetter(*_ORDER_COLUMNS)  # a row dict -> its COPY tuple, in one C call
 
 
-@dataclass(frozen=True, eq=False)
-class CheckedOrders:
-    """What check_orders found in a batch: each draft's Order columns (in draft order), or its refusal."""
-
-    drafts: Sequence[OrderDraft]
-    actor: object
-    rows: list[tuple[OrderDraft, dict]]
-    refusals: list[tuple[int, object, ApplicationError]]  # (position in the batch, draft.key, error)
-    now: datetime
-
-    def only(self, drafts: Sequence[OrderDraft]) -> CheckedOrders:
-        """The same checks for `drafts`, a part of this batch (identity: the drafts themselves)."""
-        keep = {id(draft) for draft in drafts}
-        position = {id(draft): index for index, draft in enumerate(drafts)}
-        return CheckedOrders(
-            drafts=drafts,
-            actor=self.actor,
-            rows=[(draft, row) for draft, row in self.rows if id(draft) in keep],
-            refusals=[
-                (position[id(self.drafts[index])], key, error)
-                for index, key, error in self.refusals
-                if id(self.drafts[index]) in keep
-            ],
-            now=self.now,
-        )
-
-
-def check_orders(
-    drafts: Sequence[OrderDraft], *, actor, settings_: PlatformSettings | None = None
-) -> CheckedOrders:
-    """Every check of place_orders that reads no order: the actor's role in each shop, M-2 on each draft
-    (_order_row: lines, payment, address, the unpaid deadline), and a number twice in the batch (refused on
-    its second draft). Whether a number is taken already is place_orders' own check, in its transaction.
-
-    A large import makes these checks for the next chunk while this one is written (parse_ahead); the role
-    is read once per user (roles_for caches it), the settings once if given."""
-    settings_, now = settings_ or PlatformSettings.load(), timezone.now()
-    seen: set[str] = set()
-    allowed: dict[int, ApplicationError | None] = {}
-    rows, refusals = [], []
-    for index, draft in enumerate(drafts):
-        try:
-            merchant_id = draft.merchant.pk
-            if merchant_id not in allowed:
-                try:
-                    require_role(actor, merchant_id, WRITE_ROLES)
-                    allowed[merchant_id] = None
-                except ApplicationError as exc:
-                    allowed[merchant_id] = exc
-            if allowed[merchant_id] is not None:
-                raise allowed[merchant_id]
-            row = _order_row(draft, settings_, now)
-            if draft.order_no in seen:
-                raise _duplicate(draft.order_no)
-            seen.add(draft.order_no)
-            row["updated_at"] = now
-            rows.append((draft, row))
-        except ApplicationError as exc:
-            refusals.append((index, draft.key, exc))
-    return CheckedOrders(drafts=drafts, actor=actor, rows=rows, refusals=refusals, now=now)
-
-
 @transaction.atomic
-def place_orders(
-    drafts: Sequence[OrderDraft], *, actor, check_only: bool = False, checked: CheckedOrders | None = None
-) -> list[int]:
+def place_orders(drafts: Sequence[OrderDraft], *, actor, check_only: bool = False) -> list[int]:
     """The batch form of place_order (M-2): every draft checked as place_order checks it; all or none.
 
-    The checks are check_orders' (`checked`: made already for these drafts and this actor, e.g. ahead of
-    their turn by a large import), then order numbers taken already: one query in this transaction. Any
-    refusal: OrdersRefused naming every refused draft (in draft order), nothing written. Otherwise orders,
-    items and their PLACED events are inserted in bulk (COPY on PostgreSQL) in this transaction.
-    `check_only`: check and return []. Returns the new orders' ids in draft order.
+    Order numbers are unique: one query finds those taken already, and a number twice in the batch is
+    refused on its second draft. Any refusal: OrdersRefused naming every refused draft, nothing written.
+    Otherwise orders, items and their PLACED events are inserted in bulk (COPY on PostgreSQL) in this
+    transaction. `check_only`: check and return []. Returns the new orders' ids in draft order.
     """
     if not drafts:
         return []
-    if checked is None:
-        checked = check_orders(drafts, actor=actor)
-    elif (
-        checked.actor is not actor
-        or len(checked.drafts) != len(drafts)
-        or any(a is not b for a, b in zip(checked.drafts, drafts, strict=True))
-    ):
-        raise ValueError("place_orders: `checked` was made for other drafts or another actor")
-    numbers = sorted({row["order_no"] for _draft, row in checked.rows})
-    taken = set(_by_ids(Order._base_manager.all(), numbers, "order_no").values_list("order_no", flat=True))
-    refusals = list(checked.refusals)
-    rows = checked.rows
-    if taken:
-        position = {id(draft): index for index, draft in enumerate(drafts)}
-        refusals += [
-            (position[id(draft)], draft.key, _duplicate(draft.order_no))
-            for draft, row in rows
-            if row["order_no"] in taken
-        ]
-    if refusals:
-        refusals.sort(key=lambda refusal: refusal[0])
-        raise OrdersRefused([(key, error) for _index, key, error in refusals])
+    settings_, now = PlatformSettings.load(), timezone.now()
+    taken = set()
+    numbers = sorted({d.order_no for d in drafts})
+    taken.update(_by_ids(Order._base_manager.all(), numbers, "order_no").values_list("order_no", flat=True))
+    allowed: dict[int, ApplicationError | None] = {}
+    refusals, rows = [], []
+
+    def checked():
+        """Each draft checked in turn (refusals collected); the COPY tuple of each while none is refused."""
+        for draft in drafts:
+            try:
+                merchant_id = draft.merchant.pk
+                if merchant_id not in allowed:
+                    try:
+                        require_role(actor, merchant_id, WRITE_ROLES)
+                        allowed[merchant_id] = None
+                    except ApplicationError as exc:
+                        allowed[merchant_id] = exc
+                if allowed[merchant_id] is not None:
+                    raise allowed[merchant_id]
+                row = _order_row(draft, settings_, now)
+                if draft.order_no in taken:
+                    raise _duplicate(draft.order_no)
+                taken.add(draft.order_no)
+                row["updated_at"] = now
+                rows.append((draft, row))
+                if not refusals:
+                    yield _order_tuple({**_BLANK_ORDER, **row})
+            except ApplicationError as exc:
+                refusals.append((draft.key, exc))
+        if refusals:
+            raise OrdersRefused(refusals)
+
     if check_only:
+        for _tuple in checked():
+            pass
         return []
-    now = checked.now
     from merchants.kernel.importing import insert_rows  # noqa: PLC0415
 
     # Every draft is checked before anything is written (a refusal raised inside a running COPY left
     # the connection waiting on PostgreSQL: never stream the checks into the COPY).
-    order_rows = [_order_tuple({**_BLANK_ORDER, **row}) for _draft, row in rows]
+    order_rows = list(checked())
     try:
         with transaction.atomic():
             ids = insert_rows(Order, list(_ORDER_COLUMNS), order_rows, with_ids=True)

@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import unicodedata
@@ -332,25 +331,6 @@ class SpreadsheetResource(MerchantScopedResource):
     # A field whose consecutive rows with one value belong together (an order's items): the background
     # path's chunks never split them (merchants.kernel.centers.streaming.iter_chunks).
     chunk_together: str | None = None
-
-    # Held around a query the read-ahead of the background path makes (ReadAhead.lock, which the writing
-    # thread holds while it imports a chunk); nothing to hold elsewhere.
-    database_lock = contextlib.nullcontext()
-
-    def read_ahead(self, dataset) -> None:
-        """What can be done for `dataset` before its turn to be imported, in the background path's reading
-        thread (streaming.ReadAhead) while the chunk before it is written: its headers, and what
-        `parse_ahead` gives (kept on the dataset for import_prepared). A file error is left to import_data."""
-        try:
-            self.prepare_dataset(dataset)
-        except ImportFileError:
-            return
-        dataset.read_ahead = self.parse_ahead(dataset)
-
-    def parse_ahead(self, dataset):
-        """A set-based import's reading of the rows, none of which depends on what earlier chunks wrote (a
-        query it makes holds `database_lock`); None: nothing to do ahead."""
-        return None
 
     def chunk_key_index(self, headers) -> int | None:
         """The index in the file's own `headers` of the `chunk_together` column, if the file has it."""

@@ -33,6 +33,7 @@ from merchants.resources.cells import local_text, parse_count, parse_moment
 from merchants.resources.common import (
     Cells,
     MoneyWidget,
+    RowShops,
     ShopRowsMixin,
     TextWidget,
     YesNoWidget,
@@ -169,52 +170,13 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
     # -- import (set-based: one lookup per batch, services.place_orders writes)
 
     def import_prepared(self, dataset, *args, dry_run=False, **kwargs):
-        parsed = dataset.__dict__.pop("read_ahead", None) or self.parse_ahead(dataset)
-        batch, col, orders, drafted, checked = parsed
-
-        # 4. the orders that exist (in this transaction: earlier chunks of a large file included), one
-        # query: skipped when the same, refused when changed; every other draft goes to place_orders
-        existing = self._existing(list(orders))
-        drafts, import_types = [], {}
-        for order_no, order, lines, draft in drafted:
-            found = existing.get(order_no)
-            if found is not None:
-                if found == _signature(order["shop"].pk, order["head"], lines):
-                    for number, *_rest in order["lines"]:
-                        import_types[number] = "skip"
-                    continue
-                batch.error(
-                    order["row"],
-                    col["order_no"],
-                    gettext("订单号「%(no)s」已存在，且与文件中的内容不同：导入不会修改已有订单。")
-                    % {"no": order_no},
-                )
-                continue
-            drafts.append(draft)
-            for number, *_rest in order["lines"]:
-                import_types[number] = "new"
-        if len(drafts) != len(drafted):
-            checked = checked.only(drafts)
-
-        # 5. the service checks every order (the preview, or a file with bad rows), else places them all
-        write = not dry_run and not batch.errors
-        try:
-            services.place_orders(drafts, actor=self.service_actor, check_only=not write, checked=checked)
-        except services.OrdersRefused as exc:
-            for number, error in exc.refusals:
-                column = ORDER_ERROR_COLUMNS.get(error.code or "", "order_no")
-                batch.error(number or 1, col[column], "；".join(error.messages))
-        return batch.finish(import_types, preview_of(self, dataset))
-
-    def parse_ahead(self, dataset):
-        """Steps 1–3 of the import, which read the file, the shops and products it names and the platform's
-        settings, but no order: what import_prepared needs besides the orders that exist. A large file's
-        next chunk goes through them while this one is written (SpreadsheetResource.read_ahead)."""
         batch = BatchResult(self, dataset)
         batch.formula_errors()
         cells = Cells(self, dataset)
         col = cells.column
-        shops = self.row_shops({cell_text(cells(v, "shop")) for v in dataset} if cells.has("shop") else ())
+        shops = RowShops(
+            self.actor, {cell_text(cells(v, "shop")) for v in dataset} if cells.has("shop") else ()
+        )
         money = MoneyWidget()
         orders: dict[
             str, dict
@@ -278,11 +240,12 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
             else:
                 order["lines"].append((number, spu_id, sku_code, quantity, paid_amount))
 
-        # 2. the products and SKUs the file names, per shop (read once for all the chunks of a file)
+        # 2. the products and SKUs the file names, per shop, and the orders that exist: one query each
         products, skus = self._catalogue(orders.values())
+        existing = self._existing(list(orders))
 
-        # 3. each order's lines and its draft, checked by the service as far as no order is read
-        drafted = []
+        # 3. each order: its lines; an order that exists already is skipped (same) or refused (changed)
+        drafts, import_types = [], {}
         for order_no, order in orders.items():
             shop, lines, bad = order["shop"], [], False
             shop_id = shop.pk
@@ -315,6 +278,19 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
             if bad:
                 continue
             head = order["head"]
+            found = existing.get(order_no)
+            if found is not None:
+                if found == _signature(shop_id, head, lines):
+                    for number, *_rest in order["lines"]:
+                        import_types[number] = "skip"
+                    continue
+                batch.error(
+                    order["row"],
+                    col["order_no"],
+                    gettext("订单号「%(no)s」已存在，且与文件中的内容不同：导入不会修改已有订单。")
+                    % {"no": order_no},
+                )
+                continue
             address = None
             if any(_address_of(head)):
                 address = services.ShippingAddress(
@@ -325,25 +301,34 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
                     district=head["district"],
                     address=head["address"],
                 )
-            draft = services.OrderDraft(
-                merchant=shop,
-                order_no=order_no,
-                buyer_id=head["buyer_id"],
-                buyer_name=head["buyer_name"],
-                buyer_phone=head["buyer_phone"],
-                lines=lines,
-                payment_method=head["payment_method"],
-                paid=head["paid"],
-                placed_at=head["placed_at"],
-                ship_by=head["ship_by"],
-                address=address,
-                key=order["row"],
+            drafts.append(
+                services.OrderDraft(
+                    merchant=shop,
+                    order_no=order_no,
+                    buyer_id=head["buyer_id"],
+                    buyer_name=head["buyer_name"],
+                    buyer_phone=head["buyer_phone"],
+                    lines=lines,
+                    payment_method=head["payment_method"],
+                    paid=head["paid"],
+                    placed_at=head["placed_at"],
+                    ship_by=head["ship_by"],
+                    address=address,
+                    key=order["row"],
+                )
             )
-            drafted.append((order_no, order, lines, draft))
-        checked = services.check_orders(
-            [draft for *_rest, draft in drafted], actor=self.service_actor, settings_=self._settings()
-        )
-        return batch, col, orders, drafted, checked
+            for number, *_rest in order["lines"]:
+                import_types[number] = "new"
+
+        # 4. the service checks every order (the preview, or a file with bad rows), else places them all
+        write = not dry_run and not batch.errors
+        try:
+            services.place_orders(drafts, actor=self.service_actor, check_only=not write)
+        except services.OrdersRefused as exc:
+            for number, error in exc.refusals:
+                column = ORDER_ERROR_COLUMNS.get(error.code or "", "order_no")
+                batch.error(number or 1, col[column], "；".join(error.messages))
+        return batch.finish(import_types, preview_of(self, dataset))
 
     def _order_head(self, number, raw, shops, col, err):
         """The order columns of one row, checked: (shop, head); each bad cell is an error on the row."""
@@ -407,46 +392,25 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
         return None if self.actor is None or is_platform(self.actor) else self.actor
 
     def _catalogue(self, orders):
-        """({(shop id, SPU): product}, {(shop id, SKU code): sku}) for the lines of `orders`.
-
-        Kept on the resource: the chunks of a large file query only the SPUs and codes not asked yet,
-        holding `database_lock` (the read-ahead's turn on the connection)."""
         spus, codes = {}, {}
-        asked_spus, asked_codes = self.__dict__.setdefault("_asked", (set(), set()))
         for order in orders:
             shop_id = order["shop"].pk
             for _n, spu_id, sku_code, *_rest in order["lines"]:
-                if (shop_id, spu_id) not in asked_spus:
-                    spus.setdefault(shop_id, set()).add(spu_id)
-                if sku_code and (shop_id, sku_code) not in asked_codes:
+                spus.setdefault(shop_id, set()).add(spu_id)
+                if sku_code:
                     codes.setdefault(shop_id, set()).add(sku_code)
-        products, skus = self.__dict__.setdefault("_known", ({}, {}))
-        if not spus and not codes:
-            return products, skus
-        with self.database_lock:
-            scoped = scope_to_actor(Product.objects.only("id", "merchant_id", "spu_id", "name"), self.actor)
-            for shop_id, values in spus.items():
-                for product in any_of(scoped.filter(merchant_id=shop_id), "spu_id", values):
-                    products[(shop_id, product.spu_id)] = product
-                asked_spus.update((shop_id, value) for value in values)
-            scoped_skus = scope_to_actor(
-                Sku.objects.only("id", "merchant_id", "product_id", "sku_code"), self.actor
-            )
-            for shop_id, values in codes.items():
-                for sku in any_of(scoped_skus.filter(merchant_id=shop_id), "sku_code", values):
-                    skus[(shop_id, sku.sku_code)] = sku
-                asked_codes.update((shop_id, value) for value in values)
+        products, skus = {}, {}
+        scoped = scope_to_actor(Product.objects.only("id", "merchant_id", "spu_id", "name"), self.actor)
+        for shop_id, values in spus.items():
+            for product in any_of(scoped.filter(merchant_id=shop_id), "spu_id", values):
+                products[(shop_id, product.spu_id)] = product
+        scoped_skus = scope_to_actor(
+            Sku.objects.only("id", "merchant_id", "product_id", "sku_code"), self.actor
+        )
+        for shop_id, values in codes.items():
+            for sku in any_of(scoped_skus.filter(merchant_id=shop_id), "sku_code", values):
+                skus[(shop_id, sku.sku_code)] = sku
         return products, skus
-
-    def _settings(self):
-        """The platform's settings (the unpaid deadline, M-3), read once per resource."""
-        settings_ = self.__dict__.get("_platform_settings")
-        if settings_ is None:
-            from merchants.models import PlatformSettings  # noqa: PLC0415
-
-            with self.database_lock:
-                settings_ = self._platform_settings = PlatformSettings.load()
-        return settings_
 
     def _existing(self, numbers):
         """{order no: signature} of the orders of the file that exist in the actor's shops."""

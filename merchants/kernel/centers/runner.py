@@ -46,7 +46,7 @@ from django.utils.translation import gettext
 
 from merchants.kernel.centers import exports
 from merchants.kernel.centers.models import ExportJob, ImportJob, JobStatus
-from merchants.kernel.centers.streaming import ReadAhead, iter_chunks
+from merchants.kernel.centers.streaming import iter_chunks
 from merchants.kernel.importing import (
     ERROR_COLUMN,
     RowError,
@@ -256,30 +256,13 @@ def _import_in_one_pass(job: ImportJob, resource) -> None:
     try:
         with transaction.atomic(), job.file.open("rb") as handle:  # B-3: every chunk, or nothing
             together = getattr(resource, "chunk_key_index", None)
-            read_ahead = getattr(resource, "read_ahead", None)
-
-            def chunks():
-                for chunk in iter_chunks(handle, together=together):
-                    if read_ahead is not None:
-                        read_ahead(chunk)
-                    yield chunk, _read_progress(handle, size, 100)
-
-            # The next chunk is read and parsed in a thread of its own while this one is written.
-            ahead = ReadAhead(
-                chunks,
-                connection=transaction.get_connection(),
-                threaded=getattr(settings, "SHOUHOU_IMPORT_READ_AHEAD", True),
-            )
-            resource.database_lock = ahead.lock
-            for chunk, progress in ahead:
-                with ahead.lock:
-                    result = resource.import_data(chunk, dry_run=bool(errors), use_transactions=True)
-                    errors.extend(_result_errors(resource, result))
-                    if not errors:
-                        totals.update({key: value for key, value in result.totals.items() if value})
-                        _check_references()
+            for chunk in iter_chunks(handle, together=together):
+                result = resource.import_data(chunk, dry_run=bool(errors), use_transactions=True)
+                errors.extend(_result_errors(resource, result))
+                if not errors:
+                    totals.update({key: value for key, value in result.totals.items() if value})
                 job.rows += len(chunk)
-                job.progress = progress
+                job.progress = _read_progress(handle, size, 100)
                 beside.update(job.rows, job.progress)
             if errors:
                 raise _Rollback
@@ -289,19 +272,6 @@ def _import_in_one_pass(job: ImportJob, resource) -> None:
     finally:
         beside.close()
     _done(job, totals)
-
-
-def _check_references() -> None:
-    """Check the foreign keys of what the import wrote so far, now rather than at COMMIT.
-
-    Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: every row written queues its checks until
-    COMMIT, where a 1M-row file's millions of checks would run at the end, with nothing to overlap them
-    and the queue held in the database server's memory. SET CONSTRAINTS ... IMMEDIATE runs the queued
-    checks at once (PostgreSQL checks retroactively); DEFERRED again lets the next chunk write parents
-    and children in any order, as a small import may."""
-    with transaction.get_connection().cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _validate_stage_then_import(job: ImportJob, resource, stage_path: str) -> None:

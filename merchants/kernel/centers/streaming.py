@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import codecs
 import io
-import queue
-import threading
 from collections.abc import Iterator
 
 import tablib
 from django.conf import settings
-from django.db import connections
-from django.utils import timezone, translation
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 
@@ -76,8 +72,7 @@ def _csv_rows(handle, encoding: Encoding):
         text.seek(0)
         yield from csv_rows(text, sample)
     finally:
-        if not text.closed:  # a reader dropped after its file was closed has nothing left to give back
-            text.detach()
+        text.detach()
 
 
 def open_rows(handle) -> tuple[Iterator, str]:
@@ -175,88 +170,3 @@ def iter_chunks(handle, *, size: int | None = None, together=None) -> Iterator[t
         )
     if body or total == 0:
         yield _dataset(headers, body, numbers, formulas, label)
-
-
-class _Failed:
-    def __init__(self, error: BaseException):
-        self.error = error
-
-
-_END = object()
-
-
-class ReadAhead:
-    """The items of `produce()`, made in a thread of their own at most `depth` ahead of the consumer.
-
-    The background import reads and parses the next chunk of a file while this one is written: the
-    writing thread mostly waits on PostgreSQL (psycopg waits without the GIL), and the reading thread
-    uses that time. The thread runs in the consumer's language and time zone. `connection`, when given, is
-    shared with the thread (what Django's LiveServerThread does), so a query the reader must make sees
-    the consumer's transaction; the two threads take turns on it through `lock`: the consumer holds it
-    while it uses the connection, the reader whenever it makes a query (see SpreadsheetResource.database_lock).
-    An exception in `produce()` is raised in the consumer, at the item where it happened. Leaving the
-    loop early (an exception in the consumer) stops the thread and waits for it. `threaded=False`
-    (setting SHOUHOU_IMPORT_READ_AHEAD = False) makes the items in the consumer's thread, in turn.
-    """
-
-    def __init__(self, produce, *, depth: int = 2, connection=None, threaded: bool = True):
-        # The consumer's own DatabaseWrapper (django.db.connection is a proxy to the current thread's).
-        self.connection = connections[connection.alias] if connection is not None else None
-        self.produce, self.threaded = produce, threaded
-        self.queue = queue.Queue(maxsize=depth)
-        self.lock = threading.RLock()
-        self.stopped = threading.Event()
-        self.language = translation.get_language()
-        self.zone = timezone.get_current_timezone()
-        self.thread = threading.Thread(target=self._run, name="shouhou-read-ahead", daemon=True)
-
-    def _put(self, item) -> bool:
-
-        while not self.stopped.is_set():
-            try:
-                self.queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _run(self) -> None:
-
-        if self.connection is not None:
-            connections[self.connection.alias] = self.connection
-        items = self.produce()
-        try:
-            with translation.override(self.language), timezone.override(self.zone):
-                for item in items:
-                    if not self._put(item):
-                        return
-            self._put(_END)
-        except BaseException as error:  # noqa: BLE001 - handed to the consumer, raised there
-            self._put(_Failed(error))
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:  # a generator left early is closed here, while its file is still open
-                close()
-            if self.connection is not None:
-                del connections[self.connection.alias]
-
-    def __iter__(self):
-        if not self.threaded:  # the same items, made in turn by the consumer's thread
-            yield from self.produce()
-            return
-        if self.connection is not None:
-            self.connection.inc_thread_sharing()
-        self.thread.start()
-        try:
-            while True:
-                item = self.queue.get()
-                if item is _END:
-                    return
-                if isinstance(item, _Failed):
-                    raise item.error
-                yield item
-        finally:
-            self.stopped.set()
-            self.thread.join()
-            if self.connection is not None:
-                self.connection.dec_thread_sharing()
