@@ -74,7 +74,7 @@ set +m
 
 cat <<EOF
 
-  Shouhou demo: http://$HOST:$PORT/workbench/ (merchants: shop1/shop1, shop2/shop2)
+  Shouhou demo: http://$HOST:$PORT/workbench/ (merchants: shop1/shop1, shop2/shop2; both shops: ops/ops)
                 http://$HOST:$PORT/admin/     (platform: staff/staff, admin: admin/admin)
   Worker and beat run beside it (SHOUHOU_DEMO_SIMULATOR=1). Ctrl-C stops everything.
   The log shows warnings and errors only; SHOUHOU_LOG_REQUESTS=1 SHOUHOU_TASK_LOG_LEVEL=INFO for every request and task.

@@ -164,3 +164,20 @@ def test_B5_a_shop_members_center_has_no_shop_column_and_a_failed_job_no_progres
 
     assert not header(table, "Shop") and header(table, "File") and shop.name not in table
     assert "49%" not in table and "Product" in table and "商品" not in table
+
+
+def test_B5_B6_a_jobs_own_page_names_its_type_in_the_readers_language(client, shop, clerk):
+    imported = ImportJobFactory(merchant=shop, user=clerk, resource_label="商品")
+    exported = ExportJobFactory(merchant=shop, user=clerk, status=JobStatus.DONE)
+    client.force_login(clerk, backend=BACKEND)
+
+    for job, model, english, chinese in (
+        (imported, "importjob", "Product", "商品"),
+        (exported, "exportjob", "Case", "售后单"),
+    ):
+        url = reverse(f"workbench:merchants_{model}_change", args=[job.pk])
+        body = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        cell = re.search(r"<th[^>]*>\s*(?:Import|Export)\s*</th>\s*<td[^>]*>([^<]*)<", body)
+        assert cell is not None
+        assert english in cell.group(1) and chinese not in cell.group(1)
+        assert chinese in client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()

@@ -195,6 +195,7 @@ class ImportJobAdmin(JobAdmin):
         info = self.opts.app_label, self.opts.model_name
         return {
             "kind": "import",
+            "type_label": self.resource_name(job),
             "errors": job.errors,
             "error_file_url": reverse(f"{self.admin_site.name}:%s_%s_errors" % info, args=[job.pk])
             if job.error_file
@@ -238,6 +239,7 @@ class ExportJobAdmin(JobAdmin):
     def job_context(self, request, job) -> dict:
         return {
             "kind": "export",
+            "type_label": self.job(job),
             "download_url": job.url if job.file and not job.expired else "",
             "filters": {k: v for k, v in job.filters.items() if v and any(v)},
         }
