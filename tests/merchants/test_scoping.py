@@ -235,3 +235,17 @@ def test_N7_the_buyer_and_anonymous_visitors_never_widen_a_queryset(shop, other_
 def test_N7_the_buyer_passes_no_role_check(shop):
     with pytest.raises(ActorNotAllowedError):
         require_role(BUYER, shop.pk, ALL_ROLES, platform=True)
+
+
+def test_sees_merchant_is_scope_to_actors_rule_for_one_shop(orders, shop, other_shop, clerk, operator):
+    """For rows read by a number unique across shops (the orders import's existing orders): the same
+    verdict as scope_to_actor, shop by shop, for every kind of actor."""
+    cleared = MembershipFactory(user=clerk, role=Role.AGENT).merchant
+    cleared.status = MerchantStatus.CLEARED
+    cleared.save(update_fields=["status"])
+    clerk = _fresh(clerk)
+    for actor in (clerk, operator, None, scoping.BUYER, AnonymousUser()):
+        visible = set(scope_to_actor(Merchant.objects.all(), actor).values_list("pk", flat=True))
+        for merchant in (shop, other_shop, cleared):
+            assert scoping.sees_merchant(actor, merchant.pk) == (merchant.pk in visible), (actor, merchant)
+        assert not scoping.sees_merchant(actor, None) or scoping.sees_all(actor)
