@@ -711,3 +711,44 @@ def test_B5_a_member_of_two_shops_sees_their_own_jobs_and_nobody_else_does(clien
     assert shown == {theirs.pk}
     assert client.get(reverse("workbench:merchants_importjob_change", args=[mine.pk])).status_code == 404
     assert client.get(reverse("workbench:merchants_importjob_status", args=[mine.pk])).status_code == 404
+
+
+@pytest.mark.postgres
+def test_B3_on_postgresql_each_chunks_foreign_keys_are_checked_before_the_next_and_a_bad_one_fails_the_job(
+    shop, clerk, monkeypatch, settings, caplog
+):
+    """runner._ReferenceCheck: the checks Django's deferred foreign keys would leave to COMMIT run after
+    each chunk (in a thread, while the next chunk is read); a violation fails the job and writes nothing."""
+    from django.db import connection
+
+    from merchants.resources import ProductResource
+
+    _one_pass_only()
+    settings.SHOUHOU_IMPORT_CHUNK_ROWS = 2
+    job = _job(clerk, csv_bytes(good_rows(6)))
+    original = ProductResource.import_prepared
+    chunks = []
+
+    def breaking(self, dataset, *args, **kwargs):
+        chunks.append(len(dataset))
+        result = original(self, dataset, *args, **kwargs)
+        if len(chunks) == 2:  # a row naming a product that does not exist, as a bug could write it
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO merchants_sku (merchant_id, product_id, sku_code, spec, price)"
+                    " VALUES (%s, 2147483000, 'GHOST', '', 1)",
+                    [shop.pk],
+                )
+        return result
+
+    monkeypatch.setattr(ProductResource, "import_prepared", breaking)
+    assert runner.run_import(job.pk) == JobStatus.FAILED
+
+    assert chunks == [2, 2, 2]  # the third chunk's first query waited for the second's check, which failed
+    job.refresh_from_db()
+    assert "没有写入任何数据" in job.message
+    (record,) = [r for r in caplog.records if r.exc_info]
+    assert type(record.exc_info[1]).__name__ == "ForeignKeyViolation"  # the cause, not the aborted query
+    assert (
+        not Product.objects.filter(merchant=shop).exists() and not Sku.objects.filter(merchant=shop).exists()
+    )
