@@ -103,16 +103,6 @@ class ShopRowsMixin:
         super().before_import(dataset, **kwargs)
         self._shops: dict[str, Merchant | None] = {}
 
-    def row_shops(self, codes) -> RowShops:
-        """The shops the rows name (RowShops). The chunks of a large file share one, queried again only
-        when a chunk names a code not seen yet: a chunk's rows are then read without a query (the
-        background import checks the previous chunk's foreign keys meanwhile, runner._check_references)."""
-        codes = {code for code in codes if code}
-        known = getattr(self, "_row_shops", None)
-        if known is None or not codes <= known.codes:
-            known = self._row_shops = RowShops(self.actor, codes | (known.codes if known else set()))
-        return known
-
     def _shop_column(self) -> str:
         return force_str(self.fields[self.shop_field].column_name)
 
@@ -172,7 +162,7 @@ class RowShops:
     def __init__(self, actor, codes):
         self.all = sees_all(actor)
         self.roles = {} if self.all else roles_for(actor)
-        codes = self.codes = {code for code in codes if code}
+        codes = {code for code in codes if code}
         self.by_code = {m.code: m for m in Merchant.objects.filter(code__in=codes)} if codes else {}
         self.default = None
         if not self.all and len(self.roles) == 1:

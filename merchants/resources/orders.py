@@ -33,6 +33,7 @@ from merchants.resources.cells import local_text, parse_count, parse_moment
 from merchants.resources.common import (
     Cells,
     MoneyWidget,
+    RowShops,
     ShopRowsMixin,
     TextWidget,
     YesNoWidget,
@@ -173,7 +174,9 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
         batch.formula_errors()
         cells = Cells(self, dataset)
         col = cells.column
-        shops = self.row_shops({cell_text(cells(v, "shop")) for v in dataset} if cells.has("shop") else ())
+        shops = RowShops(
+            self.actor, {cell_text(cells(v, "shop")) for v in dataset} if cells.has("shop") else ()
+        )
         money = MoneyWidget()
         orders: dict[
             str, dict
@@ -389,30 +392,24 @@ class OrderResource(ShopRowsMixin, SpreadsheetResource):
         return None if self.actor is None or is_platform(self.actor) else self.actor
 
     def _catalogue(self, orders):
-        """({(shop id, SPU): product}, {(shop id, SKU code): sku}) for the lines of `orders`. Kept on the
-        resource: the chunks of a large file query only the SPUs and codes not asked yet."""
         spus, codes = {}, {}
-        asked_spus, asked_codes = self.__dict__.setdefault("_asked", (set(), set()))
         for order in orders:
             shop_id = order["shop"].pk
             for _n, spu_id, sku_code, *_rest in order["lines"]:
-                if (shop_id, spu_id) not in asked_spus:
-                    spus.setdefault(shop_id, set()).add(spu_id)
-                if sku_code and (shop_id, sku_code) not in asked_codes:
+                spus.setdefault(shop_id, set()).add(spu_id)
+                if sku_code:
                     codes.setdefault(shop_id, set()).add(sku_code)
-        products, skus = self.__dict__.setdefault("_known", ({}, {}))
+        products, skus = {}, {}
         scoped = scope_to_actor(Product.objects.only("id", "merchant_id", "spu_id", "name"), self.actor)
         for shop_id, values in spus.items():
             for product in any_of(scoped.filter(merchant_id=shop_id), "spu_id", values):
                 products[(shop_id, product.spu_id)] = product
-            asked_spus.update((shop_id, value) for value in values)
         scoped_skus = scope_to_actor(
             Sku.objects.only("id", "merchant_id", "product_id", "sku_code"), self.actor
         )
         for shop_id, values in codes.items():
             for sku in any_of(scoped_skus.filter(merchant_id=shop_id), "sku_code", values):
                 skus[(shop_id, sku.sku_code)] = sku
-            asked_codes.update((shop_id, value) for value in values)
         return products, skus
 
     def _existing(self, numbers):

@@ -29,7 +29,6 @@ import logging
 import os
 import pickle
 import tempfile
-import threading
 import uuid
 from collections import Counter
 from datetime import timedelta
@@ -247,43 +246,6 @@ class _ProgressBeside:
         self.connection.close()
 
 
-class _ReferenceCheck:
-    """The foreign keys of the rows written so far, checked while the import reads its next chunk.
-
-    Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: every row written queues its checks until
-    COMMIT, where a 1M-row file's millions of checks ran for 33 s at the end, with nothing beside them.
-    `SET CONSTRAINTS ALL IMMEDIATE` runs the queued checks at once (PostgreSQL checks retroactively) and
-    `DEFERRED` lets the next chunk write in any order again. A thread sends the two (one statement) on
-    the import's own connection and waits for PostgreSQL without holding the GIL, while the import reads
-    and parses the next chunk in Python. psycopg's connection lock makes the next query of the import
-    wait for the check; `wait()` re-raises a check's error (a row naming a missing one: never ours).
-    """
-
-    def __init__(self):
-        self.connection = transaction.get_connection().connection  # psycopg's, in the import's transaction
-        self.thread, self.error = None, None
-
-    def _run(self) -> None:
-        try:
-            with self.connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
-        except BaseException as error:  # noqa: BLE001 - raised in the import's thread by wait()
-            self.error = error
-
-    def start(self) -> None:
-        self.wait()
-        self.thread = threading.Thread(target=self._run, name="shouhou-reference-check", daemon=True)
-        self.thread.start()
-
-    def wait(self) -> None:
-        if self.thread is not None:
-            self.thread.join()
-            self.thread = None
-        if self.error is not None:
-            error, self.error = self.error, None
-            raise error
-
-
 def _import_in_one_pass(job: ImportJob, resource) -> None:
     """PostgreSQL: every chunk validated and written in the one transaction; after a bad row, validated only."""
     errors: list[RowError] = []
@@ -294,22 +256,14 @@ def _import_in_one_pass(job: ImportJob, resource) -> None:
     try:
         with transaction.atomic(), job.file.open("rb") as handle:  # B-3: every chunk, or nothing
             together = getattr(resource, "chunk_key_index", None)
-            check = _ReferenceCheck()
             for chunk in iter_chunks(handle, together=together):
-                try:
-                    result = resource.import_data(chunk, dry_run=bool(errors), use_transactions=True)
-                except Exception:
-                    check.wait()  # a failed check aborted the transaction: it is the cause to raise
-                    raise
-                check.wait()  # the previous chunk's: it ran while this chunk was read and parsed
+                result = resource.import_data(chunk, dry_run=bool(errors), use_transactions=True)
                 errors.extend(_result_errors(resource, result))
                 if not errors:
                     totals.update({key: value for key, value in result.totals.items() if value})
-                    check.start()
                 job.rows += len(chunk)
                 job.progress = _read_progress(handle, size, 100)
                 beside.update(job.rows, job.progress)
-            check.wait()
             if errors:
                 raise _Rollback
     except _Rollback:

@@ -72,8 +72,7 @@ def _csv_rows(handle, encoding: Encoding):
         text.seek(0)
         yield from csv_rows(text, sample)
     finally:
-        if not text.closed:  # a reader dropped after its file was closed has nothing left to give back
-            text.detach()
+        text.detach()
 
 
 def open_rows(handle) -> tuple[Iterator, str]:
