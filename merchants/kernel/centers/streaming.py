@@ -72,7 +72,8 @@ def _csv_rows(handle, encoding: Encoding):
         text.seek(0)
         yield from csv_rows(text, sample)
     finally:
-        text.detach()
+        if not text.closed:  # a reader dropped after its file was closed has nothing left to give back
+            text.detach()
 
 
 def open_rows(handle) -> tuple[Iterator, str]:
