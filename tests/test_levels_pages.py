@@ -140,3 +140,20 @@ def test_L8_the_dashboard_dsr_averages_the_shops_reviews_of_90_days(shop):
     dsr = context_for(shop, today=timezone.localdate() + timedelta(days=1))["dsr"]
 
     assert dsr == {"product": 4.5, "service": 3.0, "logistics": 4.0}
+
+
+def test_L8_a_member_of_two_shops_sees_a_level_card_for_each_shop(client, evaluated, other_shop):
+    from merchants.kernel.vocabulary import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    member = UserFactory(username="two-shops")
+    for merchant in (evaluated, other_shop):
+        MembershipFactory(user=member, merchant=merchant, role=Role.AGENT)
+    client.force_login(member, backend=BACKEND)
+
+    body = client.get(reverse("workbench:index")).content.decode()
+
+    dashboard = reverse("workbench:merchants_level_dashboard")
+    for merchant in (evaluated, other_shop):
+        assert f"{dashboard}?shop={merchant.code}" in body and merchant.name in body
+    assert client.get(f"{dashboard}?shop={other_shop.code}").status_code == 200

@@ -321,11 +321,11 @@ def level_cards(request):
     shops = shops_of(request)
     if not shops:
         return None
-    shop = shops[0]
-    caps = dashboard.caps_today(shop)
     url = reverse(f"{registry.site_name(request)}:merchants_level_dashboard")
     if len(shops) > 1:
-        url = f"{url}?shop={shop.code}"
+        return _shops_level_cards(shops, url)
+    shop = shops[0]
+    caps = dashboard.caps_today(shop)
 
     def cap_card(title, use):
         if use["cap"] is None:
@@ -356,6 +356,34 @@ def level_cards(request):
             cap_card(gettext("今日成交金额"), caps["gmv"]),
             registry.Card(gettext("下次评估"), str(nxt) if nxt else "—", url, "", "default", "event"),
         ],
+    )
+
+
+def _shops_level_cards(shops: list[Merchant], url: str) -> registry.Section:
+    """A member of several shops: a card per shop (its level and today's use of its caps), each opening
+    that shop's dashboard."""
+    cards = []
+    for shop in shops:
+        caps = dashboard.caps_today(shop)
+        hints = [
+            f"{title} {use['value_text']}" + (f" / {use['cap_text']}" if use["cap"] is not None else "")
+            for title, use in ((gettext("今日订单"), caps["orders"]), (gettext("今日成交金额"), caps["gmv"]))
+        ]
+        warn = any(use["cap"] is not None and use["warn"] for use in (caps["orders"], caps["gmv"]))
+        cards.append(
+            registry.Card(
+                shop.name,
+                shop.level_label,
+                f"{url}?shop={shop.code}",
+                " · ".join(hints),
+                "danger" if warn else "info",
+                "military_tech",
+            )
+        )
+    return registry.Section(
+        title=gettext("店铺等级"),
+        description=gettext("今日用量达到上限的 80% 时提醒；上限只提醒，不拦截订单。"),
+        cards=cards,
     )
 
 
