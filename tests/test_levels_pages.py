@@ -143,17 +143,29 @@ def test_L8_the_dashboard_dsr_averages_the_shops_reviews_of_90_days(shop):
 
 
 def test_L8_a_member_of_two_shops_sees_a_level_card_for_each_shop(client, evaluated, other_shop):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from merchants.kernel.vocabulary import Role
-    from tests.factories import MembershipFactory, UserFactory
+    from tests.factories import MembershipFactory, MerchantFactory, UserFactory
 
     member = UserFactory(username="two-shops")
     for merchant in (evaluated, other_shop):
         MembershipFactory(user=member, merchant=merchant, role=Role.AGENT)
     client.force_login(member, backend=BACKEND)
 
-    body = client.get(reverse("workbench:index")).content.decode()
+    with CaptureQueriesContext(connection) as two:
+        body = client.get(reverse("workbench:index")).content.decode()
 
     dashboard = reverse("workbench:merchants_level_dashboard")
     for merchant in (evaluated, other_shop):
         assert f"{dashboard}?shop={merchant.code}" in body and merchant.name in body
     assert client.get(f"{dashboard}?shop={other_shop.code}").status_code == 200
+
+    third = MerchantFactory(code="shop3")
+    MembershipFactory(user=member, merchant=third, role=Role.AGENT)
+    with CaptureQueriesContext(connection) as three:
+        body = client.get(reverse("workbench:index")).content.decode()
+    assert f"{dashboard}?shop={third.code}" in body
+    level_queries = [q["sql"] for q in three.captured_queries if "merchants_shopday" in q["sql"]]
+    assert len(level_queries) == len([q for q in two.captured_queries if "merchants_shopday" in q["sql"]])

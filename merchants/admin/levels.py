@@ -363,8 +363,9 @@ def _shops_level_cards(shops: list[Merchant], url: str) -> registry.Section:
     """A member of several shops: a card per shop (its level and today's use of its caps), each opening
     that shop's dashboard."""
     cards = []
+    every_caps = dashboard.caps_today_for(shops)  # one query for every shop's day
     for shop in shops:
-        caps = dashboard.caps_today(shop)
+        caps = every_caps[shop.pk]
         hints = [
             f"{title} {use['value_text']}" + (f" / {use['cap_text']}" if use["cap"] is not None else "")
             for title, use in ((gettext("今日订单"), caps["orders"]), (gettext("今日成交金额"), caps["gmv"]))

@@ -118,11 +118,23 @@ def what_if(shop: Merchant, *, today: date | None = None, changes: dict) -> dict
 
 def caps_today(shop: Merchant, today: date | None = None) -> dict:
     """L-1: the shop's caps and today's use of them (orders and GMV counted as L-3 says); warn from 80 %."""
+    return caps_today_for([shop], today)[shop.pk]
+
+
+def caps_today_for(shops: list[Merchant], today: date | None = None) -> dict[int, dict]:
+    """caps_today for several shops (a member of several, on the home page): one query for all of them."""
     today = today or timezone.localdate()
-    row = ShopDay.objects.filter(merchant=shop, day=today).values("orders", "gmv").first() or {
-        "orders": 0,
-        "gmv": Decimal("0"),
+    days = {
+        row["merchant_id"]: row
+        for row in ShopDay.objects.filter(merchant__in=shops, day=today).values(
+            "merchant_id", "orders", "gmv"
+        )
     }
+    return {shop.pk: _caps(shop, days.get(shop.pk)) for shop in shops}
+
+
+def _caps(shop: Merchant, row: dict | None) -> dict:
+    row = row or {"orders": 0, "gmv": Decimal("0")}
     cap_orders, cap_gmv = rules.CAPS[shop.level]
 
     def use(value, cap):

@@ -237,7 +237,7 @@ def test_N7_the_buyer_passes_no_role_check(shop):
         require_role(BUYER, shop.pk, ALL_ROLES, platform=True)
 
 
-def test_sees_merchant_is_scope_to_actors_rule_for_one_shop(orders, shop, other_shop, clerk, operator):
+def test_N7_sees_merchant_is_scope_to_actors_rule_for_one_shop(orders, shop, other_shop, clerk, operator):
     """For rows read by a number unique across shops (the orders import's existing orders): the same
     verdict as scope_to_actor, shop by shop, for every kind of actor."""
     cleared = MembershipFactory(user=clerk, role=Role.AGENT).merchant
